@@ -1,0 +1,232 @@
+//! Finding session files and grouping them into sessions, by content rather than by name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use sessiontrail_model::AgentKind;
+
+use crate::claude_code::{self, Peek};
+use crate::lines::{Line, LineReader};
+use crate::report::{Issue, IssueKind};
+
+/// Lines read from the head of a file to recognise it.
+const PEEK_LINES: u64 = 256;
+
+/// The files of one session, in the order they are read: subagent files first, so that the
+/// complete copy of a subagent's records is seen before the partial one in its parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFiles {
+    /// The agent that wrote them.
+    pub agent: AgentKind,
+    /// The agent's session id.
+    pub session_id: String,
+    /// Files to read.
+    pub files: Vec<PathBuf>,
+    /// Their total size in bytes.
+    pub bytes: u64,
+}
+
+/// What [`discover`] found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Sessions, largest first (so parallel workers finish together).
+    pub sessions: Vec<SessionFiles>,
+    /// Files that could not be used.
+    pub issues: Vec<Issue>,
+}
+
+/// Where Claude Code keeps its projects: `$CLAUDE_CONFIG_DIR/projects` or
+/// `~/.claude/projects`.
+pub fn claude_projects_dir(
+    claude_config_dir: Option<&Path>,
+    home: Option<&Path>,
+) -> Option<PathBuf> {
+    match claude_config_dir {
+        Some(d) => Some(d.join("projects")),
+        None => home.map(|h| h.join(".claude").join("projects")),
+    }
+}
+
+/// Finds the session files under `roots` (files are taken as given, folders are searched for
+/// `*.jsonl`), recognises each by its records and groups them into sessions. A file named
+/// directly brings its subagent files along.
+pub fn discover(roots: &[PathBuf], max_line_bytes: usize) -> Discovery {
+    let mut found = Discovery::default();
+    let mut candidates = BTreeSet::new();
+    let mut explicit = Vec::new();
+    for root in roots {
+        match fs::metadata(root) {
+            Ok(m) if m.is_dir() => walk(root, &mut candidates, &mut found.issues),
+            Ok(_) => {
+                candidates.insert(root.clone());
+                explicit.push(root.clone());
+            }
+            Err(e) => found.issues.push(Issue {
+                path: root.display().to_string(),
+                line: None,
+                kind: IssueKind::Unreadable,
+                detail: format!("cannot read: {}", claude_code::io_reason(&e)),
+            }),
+        }
+    }
+    // Subagent files of explicitly named transcripts: `<stem>/subagents/*.jsonl` and the
+    // older `agent-*.jsonl` beside them (kept only if their session id matches, below).
+    let mut companions = BTreeSet::new();
+    for file in &explicit {
+        if let (Some(dir), Some(stem)) = (file.parent(), file.file_stem()) {
+            let sub = dir.join(stem).join("subagents");
+            if sub.is_dir() {
+                walk(&sub, &mut candidates, &mut found.issues);
+            }
+            if let Ok(entries) = fs::read_dir(dir) {
+                for e in entries.flatten() {
+                    let p = e.path();
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    if name.starts_with("agent-")
+                        && name.ends_with(".jsonl")
+                        && !candidates.contains(&p)
+                    {
+                        companions.insert(p);
+                    }
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<String, (Vec<PathBuf>, Vec<PathBuf>, u64)> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    let all = candidates
+        .iter()
+        .map(|p| (p, false))
+        .chain(companions.iter().map(|p| (p, true)));
+    let mut companion_peeks = Vec::new();
+    for (path, companion) in all {
+        // The same file reached twice (a folder and a file in it) is read once.
+        let key = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if !seen.insert(key) {
+            continue;
+        }
+        match peek(path, max_line_bytes) {
+            Ok((p, size)) => {
+                let id = p.session_id.clone().unwrap_or_else(|| stem(path));
+                if companion {
+                    companion_peeks.push((path.clone(), id, p.agent_id.is_some(), size));
+                    continue;
+                }
+                let g = groups.entry(id).or_default();
+                if p.agent_id.is_some() {
+                    g.0.push(path.clone())
+                } else {
+                    g.1.push(path.clone())
+                }
+                g.2 += size;
+            }
+            Err(issue) => {
+                if !companion {
+                    found.issues.push(issue);
+                }
+            }
+        }
+    }
+    for (path, id, sub, size) in companion_peeks {
+        if let Some(g) = groups.get_mut(&id) {
+            if sub {
+                g.0.push(path)
+            } else {
+                g.1.push(path)
+            }
+            g.2 += size;
+        }
+    }
+    found.sessions = groups
+        .into_iter()
+        .map(|(session_id, (subs, mains, bytes))| SessionFiles {
+            agent: AgentKind::ClaudeCode,
+            session_id,
+            files: subs.into_iter().chain(mains).collect(),
+            bytes,
+        })
+        .collect();
+    found.sessions.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.session_id.cmp(&b.session_id))
+    });
+    found
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
+}
+
+fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>, issues: &mut Vec<Issue>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            issues.push(Issue {
+                path: dir.display().to_string(),
+                line: None,
+                kind: IssueKind::Unreadable,
+                detail: format!("cannot list folder: {}", claude_code::io_reason(&e)),
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        // Symlinked folders are not followed: they can loop.
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_dir() {
+            walk(&path, out, issues);
+        } else if path.extension().is_some_and(|e| e == "jsonl") {
+            out.insert(path);
+        }
+    }
+}
+
+/// Recognises a file from its first records.
+fn peek(path: &Path, max_line_bytes: usize) -> Result<(Peek, u64), Issue> {
+    let issue = |kind, detail: String| Issue {
+        path: path.display().to_string(),
+        line: None,
+        kind,
+        detail,
+    };
+    let file = File::open(path).map_err(|e| {
+        issue(
+            IssueKind::Unreadable,
+            format!("cannot open: {}", claude_code::io_reason(&e)),
+        )
+    })?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size == 0 {
+        return Err(issue(IssueKind::EmptyFile, "empty file".into()));
+    }
+    let mut reader = LineReader::new(BufReader::new(file), max_line_bytes);
+    let mut recognised: Option<Peek> = None;
+    while let Ok(Some(line)) = reader.next_line() {
+        let Line::Complete { number, bytes, .. } = line else {
+            continue;
+        };
+        if let Some(p) = claude_code::recognise(bytes) {
+            if p.session_id.is_some() {
+                return Ok((p, size));
+            }
+            recognised.get_or_insert(p);
+        }
+        if number >= PEEK_LINES {
+            break;
+        }
+    }
+    recognised.map(|p| (p, size)).ok_or_else(|| {
+        issue(
+            IssueKind::UnknownFormat,
+            "not a session transcript of a known agent".into(),
+        )
+    })
+}

@@ -1,0 +1,53 @@
+//! Agent adapters: find session files, read them without trusting them, and parse them into
+//! [`sessiontrail_model::Session`]s.
+//!
+//! Owns: discovery ([`discover`]), the bounded line reader ([`lines`]), per-agent parsing
+//! ([`claude_code`]), and the [`Report`] of what was skipped and why.
+//!
+//! Must not: know about OpenTelemetry, git, the store or the network. Text the agent saw is
+//! captured here under the [`ParseOptions`] content level, so nothing leaves a parser that
+//! the user did not ask for.
+//!
+//! Every bad input (a line that is not JSON, not UTF-8, too long, cut short; a file that
+//! vanished or is empty) becomes an [`Issue`] naming the file and line; the rest of the
+//! session is still built.
+
+#![warn(missing_docs)]
+
+pub mod claude_code;
+mod discover;
+pub mod lines;
+mod report;
+
+pub use discover::{Discovery, SessionFiles, claude_projects_dir, discover};
+pub use report::{Issue, IssueKind, Report};
+
+use sessiontrail_model::{ContentOptions, Session};
+
+/// Default cap on one line: longer lines are reported and skipped without being buffered.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// How sessions are read.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions {
+    /// What text is kept.
+    pub content: ContentOptions,
+    /// Longest line accepted, in bytes.
+    pub max_line_bytes: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            content: ContentOptions::default(),
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+        }
+    }
+}
+
+/// Reads one session's files with the adapter of its agent.
+pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Session>, Report) {
+    match files.agent {
+        sessiontrail_model::AgentKind::ClaudeCode => claude_code::parse_session(files, opts),
+    }
+}
