@@ -1,1 +1,450 @@
-//! store
+//! The embedded store (DESIGN.md 6): one SQLite file in WAL mode that is the default sink,
+//! the query index and the durable outbox. No server.
+//!
+//! Owns: the schema and its numbered migrations, writes of sessions and their spans, the
+//! lookups behind `sessions` and `show`, and delivery bookkeeping (which span, in which
+//! version, reached which sink).
+//!
+//! Must not: speak OTLP or know span attributes. Spans arrive as encoded bytes with the few
+//! columns queries need; the store keeps them byte for byte.
+//!
+//! Writing the same session twice changes nothing: rows are keyed by trace and span id, and
+//! a span is rewritten only when its bytes differ.
+
+#![warn(missing_docs)]
+
+mod schema;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+/// What went wrong with the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database could not be opened or created.
+    #[error("cannot open the store {}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database was written by a newer sessiontrail.
+    #[error("the store {} has schema version {found}; this sessiontrail knows up to {known}", path.display())]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// Ours.
+        known: i64,
+    },
+    /// A query failed.
+    #[error("store query failed")]
+    Sql(#[from] rusqlite::Error),
+    /// No stored session matches.
+    #[error("no stored session matches '{0}'")]
+    NotFound(String),
+    /// Several stored sessions match.
+    #[error("'{prefix}' matches {} sessions: {}", candidates.len(), candidates.join(", "))]
+    Ambiguous {
+        /// What was asked.
+        prefix: String,
+        /// Session ids that match.
+        candidates: Vec<String>,
+    },
+}
+
+/// One session's row: what a listing shows without reading spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Trace id.
+    pub trace_id: [u8; 16],
+    /// Agent name.
+    pub agent: String,
+    /// Agent's session id.
+    pub session_id: String,
+    /// Working directory.
+    pub project: Option<String>,
+    /// First record, Unix nanoseconds.
+    pub start_ns: i64,
+    /// Last record, Unix nanoseconds.
+    pub end_ns: i64,
+    /// Turns.
+    pub turns: u64,
+    /// Model calls.
+    pub model_calls: u64,
+    /// Tool calls.
+    pub tool_calls: u64,
+    /// Spans with status ERROR.
+    pub errors: u64,
+    /// Spans stored.
+    pub spans: u64,
+    /// Input tokens, cached or not.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+}
+
+/// A span as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanRow {
+    /// Span id.
+    pub span_id: [u8; 8],
+    /// Parent span id, if any.
+    pub parent_span_id: Option<[u8; 8]>,
+    /// Span name.
+    pub name: String,
+    /// Start, Unix nanoseconds.
+    pub start_ns: i64,
+    /// End, Unix nanoseconds.
+    pub end_ns: i64,
+    /// Whether its status is ERROR.
+    pub error: bool,
+    /// The encoded span.
+    pub body: Vec<u8>,
+}
+
+/// A session to write: its row, its encoded resource, and every span of one origin.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The row.
+    pub row: SessionRow,
+    /// The encoded resource of its spans.
+    pub resource: Vec<u8>,
+    /// Where the spans come from (`transcript`, later `git`); spans of this origin that are
+    /// no longer produced are removed, others are left alone.
+    pub origin: &'static str,
+    /// The spans.
+    pub spans: Vec<SpanRow>,
+}
+
+/// What a write changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PutStats {
+    /// Spans new to the store.
+    pub inserted: u64,
+    /// Spans whose bytes changed.
+    pub updated: u64,
+    /// Spans already stored as they are.
+    pub unchanged: u64,
+    /// Spans of the same origin no longer produced.
+    pub removed: u64,
+}
+
+impl PutStats {
+    /// Whether anything changed.
+    pub fn changed(&self) -> bool {
+        self.inserted + self.updated + self.removed > 0
+    }
+}
+
+/// A span waiting for a sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// Span id.
+    pub span_id: [u8; 8],
+    /// Digest of the bytes being sent, recorded on delivery.
+    pub digest: [u8; 16],
+    /// The encoded span.
+    pub body: Vec<u8>,
+}
+
+/// The store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, and its parent folders.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+            path: path.to_owned(),
+            source: e,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(Box::new(e)))?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| open_err(Box::new(e)))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| open_err(Box::new(e)))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| open_err(Box::new(e)))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| open_err(Box::new(e)))?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes sessions in one transaction.
+    pub fn put_sessions(&mut self, sessions: &[NewSession]) -> Result<Vec<PutStats>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(sessions.len());
+        for s in sessions {
+            out.push(put_session(&tx, s)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Every stored session, latest first.
+    pub fn sessions(&self) -> Result<Vec<SessionRow>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions ORDER BY start_ns DESC, session_id"
+        ))?;
+        let rows = st.query_map([], session_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The session whose session id or trace id (hex) starts with `prefix`.
+    pub fn find_session(&self, prefix: &str) -> Result<SessionRow, StoreError> {
+        let prefix = prefix.trim();
+        if prefix.is_empty() {
+            return Err(StoreError::NotFound(prefix.to_owned()));
+        }
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE substr(session_id, 1, length(?1)) = ?1 OR substr(lower(hex(trace_id)), 1, length(?1)) = lower(?1) ORDER BY session_id LIMIT 11"
+        ))?;
+        let mut rows: Vec<SessionRow> = st
+            .query_map([prefix], session_row)?
+            .collect::<Result<_, _>>()?;
+        if let Some(exact) = rows.iter().position(|r| r.session_id == prefix) {
+            return Ok(rows.swap_remove(exact));
+        }
+        match rows.len() {
+            0 => Err(StoreError::NotFound(prefix.to_owned())),
+            1 => Ok(rows.remove(0)),
+            _ => Err(StoreError::Ambiguous {
+                prefix: prefix.to_owned(),
+                candidates: rows.into_iter().map(|r| r.session_id).collect(),
+            }),
+        }
+    }
+
+    /// The spans of a trace.
+    pub fn spans(&self, trace_id: &[u8; 16]) -> Result<Vec<SpanRow>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT span_id, parent_span_id, name, start_ns, end_ns, error, body FROM spans WHERE trace_id = ?1 ORDER BY start_ns, span_id",
+        )?;
+        let rows = st.query_map([&trace_id[..]], |r| {
+            Ok(SpanRow {
+                span_id: fixed(r.get::<_, Vec<u8>>(0)?),
+                parent_span_id: r.get::<_, Option<Vec<u8>>>(1)?.map(fixed),
+                name: r.get(2)?,
+                start_ns: r.get(3)?,
+                end_ns: r.get(4)?,
+                error: r.get(5)?,
+                body: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The encoded resource of a trace's spans.
+    pub fn resource(&self, trace_id: &[u8; 16]) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT resource FROM sessions WHERE trace_id = ?1")?;
+        Ok(st.query_row([&trace_id[..]], |r| r.get(0)).optional()?)
+    }
+
+    /// Queues traces for a sink: their spans will be delivered there.
+    pub fn enqueue(&mut self, sink: &str, trace_ids: &[[u8; 16]]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st =
+                tx.prepare_cached("INSERT OR IGNORE INTO outbox (sink, trace_id) VALUES (?1, ?2)")?;
+            for t in trace_ids {
+                st.execute(params![sink, &t[..]])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Traces queued for a sink, in a stable order.
+    pub fn queued(&self, sink: &str) -> Result<Vec<[u8; 16]>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT trace_id FROM outbox WHERE sink = ?1 ORDER BY trace_id")?;
+        let rows = st.query_map([sink], |r| r.get::<_, Vec<u8>>(0).map(fixed))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Spans of a queued trace not yet delivered to `sink` in their current version.
+    pub fn undelivered(&self, sink: &str, trace_id: &[u8; 16]) -> Result<Vec<Pending>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT s.span_id, s.digest, s.body FROM spans s
+             LEFT JOIN deliveries d ON d.sink = ?1 AND d.trace_id = s.trace_id AND d.span_id = s.span_id
+             WHERE s.trace_id = ?2 AND (d.digest IS NULL OR d.digest != s.digest)
+             ORDER BY s.start_ns, s.span_id",
+        )?;
+        let rows = st.query_map(params![sink, &trace_id[..]], |r| {
+            Ok(Pending {
+                span_id: fixed(r.get::<_, Vec<u8>>(0)?),
+                digest: fixed(r.get::<_, Vec<u8>>(1)?),
+                body: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records that spans reached `sink` (only after the sink acknowledged them), and
+    /// removes from its queue the traces that have nothing left to send.
+    pub fn mark_delivered(
+        &mut self,
+        sink: &str,
+        delivered: &[([u8; 16], [u8; 8], [u8; 16])],
+        now_ns: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO deliveries (sink, trace_id, span_id, digest, delivered_ns) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (sink, trace_id, span_id) DO UPDATE SET digest = excluded.digest, delivered_ns = excluded.delivered_ns",
+            )?;
+            for (t, s, d) in delivered {
+                st.execute(params![sink, &t[..], &s[..], &d[..], now_ns])?;
+            }
+            let traces: HashSet<[u8; 16]> = delivered.iter().map(|(t, _, _)| *t).collect();
+            let mut done = tx.prepare_cached(
+                "DELETE FROM outbox WHERE sink = ?1 AND trace_id = ?2 AND NOT EXISTS (
+                   SELECT 1 FROM spans s LEFT JOIN deliveries d ON d.sink = ?1 AND d.trace_id = s.trace_id AND d.span_id = s.span_id
+                   WHERE s.trace_id = ?2 AND (d.digest IS NULL OR d.digest != s.digest))",
+            )?;
+            for t in traces {
+                done.execute(params![sink, &t[..]])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+const SESSION_COLUMNS: &str = "trace_id, agent, session_id, project, start_ns, end_ns, turns, model_calls, tool_calls, errors, spans, input_tokens, output_tokens";
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok(SessionRow {
+        trace_id: fixed(r.get::<_, Vec<u8>>(0)?),
+        agent: r.get(1)?,
+        session_id: r.get(2)?,
+        project: r.get(3)?,
+        start_ns: r.get(4)?,
+        end_ns: r.get(5)?,
+        turns: r.get(6)?,
+        model_calls: r.get(7)?,
+        tool_calls: r.get(8)?,
+        errors: r.get(9)?,
+        spans: r.get(10)?,
+        input_tokens: r.get(11)?,
+        output_tokens: r.get(12)?,
+    })
+}
+
+/// Copies a stored id into a fixed array (ids are written by us, always of the right size).
+fn fixed<const N: usize>(v: Vec<u8>) -> [u8; N] {
+    let mut out = [0u8; N];
+    let n = v.len().min(N);
+    out[..n].copy_from_slice(&v[..n]);
+    out
+}
+
+fn digest(body: &[u8]) -> [u8; 16] {
+    let d = Sha256::digest(body);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
+fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStats, StoreError> {
+    let r = &s.row;
+    let t = &r.trace_id[..];
+    tx.prepare_cached(
+        "INSERT INTO sessions (trace_id, agent, session_id, project, start_ns, end_ns, turns, model_calls, tool_calls, errors, spans, input_tokens, output_tokens, resource)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (trace_id) DO UPDATE SET agent = excluded.agent, session_id = excluded.session_id, project = excluded.project,
+           start_ns = excluded.start_ns, end_ns = excluded.end_ns, turns = excluded.turns, model_calls = excluded.model_calls,
+           tool_calls = excluded.tool_calls, errors = excluded.errors, spans = excluded.spans, input_tokens = excluded.input_tokens,
+           output_tokens = excluded.output_tokens, resource = excluded.resource",
+    )?
+    .execute(params![
+        t,
+        r.agent,
+        r.session_id,
+        r.project,
+        r.start_ns,
+        r.end_ns,
+        r.turns,
+        r.model_calls,
+        r.tool_calls,
+        r.errors,
+        r.spans,
+        r.input_tokens,
+        r.output_tokens,
+        s.resource
+    ])?;
+    let mut stats = PutStats::default();
+    let existing: HashSet<[u8; 8]> = {
+        let mut st =
+            tx.prepare_cached("SELECT span_id FROM spans WHERE trace_id = ?1 AND origin = ?2")?;
+        st.query_map(params![t, s.origin], |row| {
+            row.get::<_, Vec<u8>>(0).map(fixed)
+        })?
+        .collect::<Result<_, _>>()?
+    };
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, name, start_ns, end_ns, error, origin, digest, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE spans SET parent_span_id = ?3, name = ?4, start_ns = ?5, end_ns = ?6, error = ?7, origin = ?8, digest = ?9, body = ?10
+         WHERE trace_id = ?1 AND span_id = ?2 AND digest != ?9",
+    )?;
+    let mut produced = HashSet::with_capacity(s.spans.len());
+    for sp in &s.spans {
+        produced.insert(sp.span_id);
+        let d = digest(&sp.body);
+        let values = params![
+            t,
+            &sp.span_id[..],
+            sp.parent_span_id.as_ref().map(|p| &p[..]),
+            sp.name,
+            sp.start_ns,
+            sp.end_ns,
+            sp.error,
+            s.origin,
+            &d[..],
+            sp.body
+        ];
+        if insert.execute(values)? == 1 {
+            stats.inserted += 1;
+        } else if update.execute(values)? == 1 {
+            stats.updated += 1;
+        } else {
+            stats.unchanged += 1;
+        }
+    }
+    let mut delete = tx.prepare_cached("DELETE FROM spans WHERE trace_id = ?1 AND span_id = ?2")?;
+    for gone in existing.difference(&produced) {
+        delete.execute(params![t, &gone[..]])?;
+        stats.removed += 1;
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests;

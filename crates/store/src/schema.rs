@@ -1,0 +1,77 @@
+//! Numbered migrations, tracked in SQLite's `user_version`.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE sessions (
+    trace_id      BLOB PRIMARY KEY,
+    agent         TEXT NOT NULL,
+    session_id    TEXT NOT NULL,
+    project       TEXT,
+    start_ns      INTEGER NOT NULL,
+    end_ns        INTEGER NOT NULL,
+    turns         INTEGER NOT NULL,
+    model_calls   INTEGER NOT NULL,
+    tool_calls    INTEGER NOT NULL,
+    errors        INTEGER NOT NULL,
+    spans         INTEGER NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    resource      BLOB NOT NULL
+);
+CREATE INDEX sessions_by_session_id ON sessions (session_id);
+CREATE TABLE spans (
+    trace_id       BLOB NOT NULL,
+    span_id        BLOB NOT NULL,
+    parent_span_id BLOB,
+    name           TEXT NOT NULL,
+    start_ns       INTEGER NOT NULL,
+    end_ns         INTEGER NOT NULL,
+    error          INTEGER NOT NULL,
+    origin         TEXT NOT NULL,
+    digest         BLOB NOT NULL,
+    body           BLOB NOT NULL,
+    UNIQUE (trace_id, span_id)
+);
+CREATE TABLE outbox (
+    sink     TEXT NOT NULL,
+    trace_id BLOB NOT NULL,
+    PRIMARY KEY (sink, trace_id)
+) WITHOUT ROWID;
+CREATE TABLE deliveries (
+    sink         TEXT NOT NULL,
+    trace_id     BLOB NOT NULL,
+    span_id      BLOB NOT NULL,
+    digest       BLOB NOT NULL,
+    delivered_ns INTEGER NOT NULL,
+    PRIMARY KEY (sink, trace_id, span_id)
+) WITHOUT ROWID;
+"];
+
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: version,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+use super::*;
+
+fn session(id: &str, spans: &[(&str, u8)]) -> NewSession {
+    let mut trace_id = [0u8; 16];
+    trace_id[..id.len().min(16)].copy_from_slice(&id.as_bytes()[..id.len().min(16)]);
+    NewSession {
+        row: SessionRow {
+            trace_id,
+            agent: "claude-code".into(),
+            session_id: id.into(),
+            project: Some("/p".into()),
+            start_ns: 1,
+            end_ns: 2,
+            turns: 1,
+            model_calls: 1,
+            tool_calls: 1,
+            errors: 0,
+            spans: spans.len() as u64,
+            input_tokens: 3,
+            output_tokens: 4,
+        },
+        resource: vec![1, 2, 3],
+        origin: "transcript",
+        spans: spans
+            .iter()
+            .map(|(name, v)| SpanRow {
+                span_id: [name.as_bytes()[0]; 8],
+                parent_span_id: None,
+                name: (*name).into(),
+                start_ns: 1,
+                end_ns: 2,
+                error: false,
+                body: vec![*v],
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn writing_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("a/b/st.db")).unwrap();
+    let s = session("abc", &[("a", 1), ("b", 2)]);
+    let first = st.put_sessions(std::slice::from_ref(&s)).unwrap();
+    assert_eq!(
+        first[0],
+        PutStats {
+            inserted: 2,
+            ..Default::default()
+        }
+    );
+    let second = st.put_sessions(std::slice::from_ref(&s)).unwrap();
+    assert_eq!(
+        second[0],
+        PutStats {
+            unchanged: 2,
+            ..Default::default()
+        }
+    );
+    assert_eq!(st.sessions().unwrap().len(), 1);
+    assert_eq!(st.spans(&s.row.trace_id).unwrap().len(), 2);
+}
+
+#[test]
+fn changed_and_vanished_spans_are_rewritten_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("st.db")).unwrap();
+    st.put_sessions(&[session("abc", &[("a", 1), ("b", 2)])])
+        .unwrap();
+    let stats = st.put_sessions(&[session("abc", &[("a", 9)])]).unwrap();
+    assert_eq!(
+        stats[0],
+        PutStats {
+            updated: 1,
+            removed: 1,
+            ..Default::default()
+        }
+    );
+    let spans = st.spans(&session("abc", &[]).row.trace_id).unwrap();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].body, vec![9]);
+}
+
+#[test]
+fn finds_sessions_by_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("st.db")).unwrap();
+    st.put_sessions(&[
+        session("abc1", &[]),
+        session("abc2", &[]),
+        session("xyz", &[]),
+    ])
+    .unwrap();
+    assert_eq!(st.find_session("xy").unwrap().session_id, "xyz");
+    assert!(matches!(
+        st.find_session("abc"),
+        Err(StoreError::Ambiguous { .. })
+    ));
+    assert!(matches!(
+        st.find_session("nope"),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(st.find_session(""), Err(StoreError::NotFound(_))));
+    // Trace id prefix, in hex ("abc1" = 61 62 63 31).
+    assert_eq!(st.find_session("61626331").unwrap().session_id, "abc1");
+}
+
+#[test]
+fn outbox_empties_only_when_every_current_version_is_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("st.db")).unwrap();
+    let s = session("abc", &[("a", 1), ("b", 2)]);
+    let t = s.row.trace_id;
+    st.put_sessions(std::slice::from_ref(&s)).unwrap();
+    st.enqueue("sink", &[t]).unwrap();
+    let pending = st.undelivered("sink", &t).unwrap();
+    assert_eq!(pending.len(), 2);
+    st.mark_delivered("sink", &[(t, pending[0].span_id, pending[0].digest)], 5)
+        .unwrap();
+    assert_eq!(st.queued("sink").unwrap(), vec![t]);
+    st.mark_delivered("sink", &[(t, pending[1].span_id, pending[1].digest)], 5)
+        .unwrap();
+    assert!(st.queued("sink").unwrap().is_empty());
+    // A changed span is pending again once re-queued.
+    st.put_sessions(&[session("abc", &[("a", 7), ("b", 2)])])
+        .unwrap();
+    st.enqueue("sink", &[t]).unwrap();
+    assert_eq!(st.undelivered("sink", &t).unwrap().len(), 1);
+}
+
+#[test]
+fn reopening_keeps_data_and_refuses_newer_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("st.db");
+    Store::open(&path)
+        .unwrap()
+        .put_sessions(&[session("abc", &[("a", 1)])])
+        .unwrap();
+    assert_eq!(Store::open(&path).unwrap().sessions().unwrap().len(), 1);
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    assert!(matches!(
+        Store::open(&path),
+        Err(StoreError::TooNew { found: 99, .. })
+    ));
+}
