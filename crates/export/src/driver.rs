@@ -1,0 +1,145 @@
+//! Moving spans from the store to a sink: the outbox for OTLP endpoints (acknowledged
+//! spans are marked delivered), or a list of traces for an OTLP/JSON file.
+
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message;
+use sessiontrail_store::Store;
+use sessiontrail_trace::Resource;
+
+use crate::ExportError;
+use crate::client::{OtlpSender, SendFailure};
+use crate::file::OtlpJsonFile;
+use crate::request::{Batch, Batcher};
+
+/// What a delivery did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Spans delivered.
+    pub spans: u64,
+    /// Requests (or lines) written.
+    pub requests: u64,
+    /// Encoded bytes of those requests.
+    pub bytes: u64,
+    /// Largest request.
+    pub max_request_bytes: u64,
+    /// Spans the backend accepted the request of but reported as rejected.
+    pub rejected_spans: u64,
+    /// What the backend said about rejected spans (first message).
+    pub rejection: Option<String>,
+    /// Why delivery stopped early.
+    pub failure: Option<SendFailure>,
+    /// Spans still waiting in the outbox afterwards.
+    pub pending_spans: u64,
+}
+
+impl Delivery {
+    fn count(&mut self, batch: &Batch) {
+        self.spans += batch.keys.len() as u64;
+        self.requests += 1;
+        self.bytes += batch.bytes as u64;
+        self.max_request_bytes = self.max_request_bytes.max(batch.bytes as u64);
+    }
+}
+
+/// Sends what the outbox holds for the sender's endpoint, in requests of at most
+/// `max_bytes`. Spans are marked delivered only after the backend acknowledged them; on a
+/// failure delivery stops and the rest stays queued for the next run. `progress` gets the
+/// number of spans delivered so far.
+pub fn deliver_outbox(
+    store: &mut Store,
+    sender: &mut OtlpSender,
+    max_bytes: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Delivery, ExportError> {
+    let sink = sender.config().sink_key();
+    let mut d = Delivery::default();
+    let mut batcher = Batcher::new(max_bytes);
+    let send = |store: &mut Store,
+                sender: &mut OtlpSender,
+                batch: Batch,
+                d: &mut Delivery|
+     -> Result<bool, ExportError> {
+        match sender.send(&batch.request) {
+            Ok(ack) => {
+                store.mark_delivered(&sink, &batch.keys, now_ns())?;
+                d.count(&batch);
+                d.rejected_spans += ack.rejected_spans;
+                if d.rejection.is_none() {
+                    d.rejection = ack.message;
+                }
+                Ok(true)
+            }
+            Err(f) => {
+                d.failure = Some(f);
+                Ok(false)
+            }
+        }
+    };
+    'traces: for trace in store.queued(&sink)? {
+        let resource = resource(store, &trace)?;
+        for p in store.undelivered(&sink, &trace)? {
+            let span = decode_span(&p.body)?;
+            if let Some(batch) = batcher.push((trace, p.span_id, p.digest), &resource, span) {
+                if !send(store, sender, batch, &mut d)? {
+                    break 'traces;
+                }
+                progress(d.spans);
+            }
+        }
+    }
+    if d.failure.is_none() {
+        if let Some(batch) = batcher.take() {
+            send(store, sender, batch, &mut d)?;
+            progress(d.spans);
+        }
+    }
+    for trace in store.queued(&sink)? {
+        d.pending_spans += store.undelivered(&sink, &trace)?.len() as u64;
+    }
+    Ok(d)
+}
+
+/// Writes every span of `traces` to an OTLP/JSON file.
+pub fn write_traces(
+    store: &Store,
+    traces: &[[u8; 16]],
+    file: &mut OtlpJsonFile,
+    max_bytes: usize,
+) -> Result<Delivery, ExportError> {
+    let mut d = Delivery::default();
+    let mut batcher = Batcher::new(max_bytes);
+    for trace in traces {
+        let resource = resource(store, trace)?;
+        for row in store.spans(trace)? {
+            let span = decode_span(&row.body)?;
+            if let Some(batch) = batcher.push((*trace, row.span_id, [0; 16]), &resource, span) {
+                file.write(&batch.request)?;
+                d.count(&batch);
+            }
+        }
+    }
+    if let Some(batch) = batcher.take() {
+        file.write(&batch.request)?;
+        d.count(&batch);
+    }
+    Ok(d)
+}
+
+fn resource(store: &Store, trace: &[u8; 16]) -> Result<Resource, ExportError> {
+    let bytes = store.resource(trace)?.unwrap_or_default();
+    Resource::decode(&bytes[..]).map_err(|_| ExportError::Corrupt {
+        what: format!("resource of trace {}", sessiontrail_trace::hex(trace)),
+    })
+}
+
+fn decode_span(bytes: &[u8]) -> Result<Span, ExportError> {
+    Span::decode(bytes).map_err(|_| ExportError::Corrupt {
+        what: "a stored span".into(),
+    })
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
