@@ -1,1 +1,58 @@
-fn main() {}
+//! The `sessiontrail` binary: argument parsing, progress, output formats and exit codes.
+//! The work itself is done by the library crates; commands only wire them together.
+
+mod args;
+mod commands;
+mod exit;
+mod format;
+mod settings;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    init_logging(cli.verbose);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let result = commands::run(cli, &mut out).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(exit::OK),
+        Err(err) => {
+            let _ = out.flush();
+            eprintln!("sessiontrail: {err:#}");
+            ExitCode::from(exit::FATAL)
+        }
+    }
+}
+
+/// Diagnostics go to stderr, never into the data on stdout.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// A reader that closed the pipe (`sessiontrail sessions | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -276,6 +276,24 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets what reached `sink` for these traces, so that everything is sent again.
+    pub fn forget_deliveries(
+        &mut self,
+        sink: &str,
+        trace_ids: &[[u8; 16]],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st =
+                tx.prepare_cached("DELETE FROM deliveries WHERE sink = ?1 AND trace_id = ?2")?;
+            for t in trace_ids {
+                st.execute(params![sink, &t[..]])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Traces queued for a sink, in a stable order.
     pub fn queued(&self, sink: &str) -> Result<Vec<[u8; 16]>, StoreError> {
         let mut st = self

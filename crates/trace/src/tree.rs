@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use AnyValueKind as Value;
+pub use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValueKind;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 /// Spans of one trace in display order (depth-first, children by start time), each with

@@ -1,0 +1,122 @@
+//! The command line, as clap reads it. Nothing here opens a file or a socket.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Coding-agent sessions as OpenTelemetry traces, tied to the commits they produced.
+#[derive(Debug, Parser)]
+#[command(name = "sessiontrail", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The embedded store [default: $XDG_DATA_HOME/sessiontrail/sessiontrail.db]
+    #[arg(long, global = true, env = "SESSIONTRAIL_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    /// More diagnostics on stderr (-v info, -vv debug); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read agent sessions, store one trace per session, and optionally ship them over OTLP
+    Export(ExportArgs),
+    /// List the stored sessions
+    Sessions(SessionsArgs),
+    /// Print the span tree of a stored session
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Session files or folders [default: every Claude Code session under
+    /// $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Also send the traces to this OTLP endpoint [env: OTEL_EXPORTER_OTLP_ENDPOINT,
+    /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// OTLP transport [env: OTEL_EXPORTER_OTLP_PROTOCOL; default: http/protobuf]
+    #[arg(long, value_name = "PROTOCOL", value_parser = ["grpc", "http/protobuf", "http/json"])]
+    pub protocol: Option<String>,
+
+    /// Extra OTLP request header, KEY=VALUE; repeatable [env: OTEL_EXPORTER_OTLP_HEADERS]
+    #[arg(long = "header", value_name = "KEY=VALUE")]
+    pub headers: Vec<String>,
+
+    /// Deadline of one OTLP request in milliseconds [env: OTEL_EXPORTER_OTLP_TIMEOUT;
+    /// default: 10000]
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
+
+    /// OTLP request compression [env: OTEL_EXPORTER_OTLP_COMPRESSION; default: none]
+    #[arg(long, value_name = "ALGO", value_parser = ["gzip", "none"])]
+    pub compression: Option<String>,
+
+    /// Send every span again, even those the endpoint already acknowledged
+    #[arg(long)]
+    pub resend: bool,
+
+    /// Also write the traces as OTLP/JSON lines (one ExportTraceServiceRequest per line)
+    #[arg(long, value_name = "FILE")]
+    pub otlp_file: Option<PathBuf>,
+
+    /// What text leaves the parser: none (names, paths, sizes, hashes) or full (prompts,
+    /// arguments, outputs, capped)
+    #[arg(long, value_enum, default_value_t = ContentArg::None, env = "SESSIONTRAIL_CONTENT")]
+    pub content: ContentArg,
+
+    /// Cap on each text attribute, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    pub max_attribute_bytes: usize,
+
+    /// Largest OTLP request (and OTLP/JSON line), in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_export::DEFAULT_MAX_REQUEST_BYTES)]
+    pub max_request_bytes: usize,
+
+    /// Longest transcript line read; longer lines are reported and skipped
+    #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_sources::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+
+    /// Parallel parsers [default: the number of cores]
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Print the summary as one JSON object
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ContentArg {
+    None,
+    Full,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// One JSON object per session, one per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Session id or trace id, or a prefix of either
+    #[arg(value_name = "SESSION")]
+    pub session: String,
+
+    /// One JSON object per span, one per line, in tree order
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,74 @@
+//! Small renderings for people: durations, sizes, counts, times.
+
+/// `1h02m`, `3m05s`, `4.2s`, `120ms`.
+pub fn duration_ns(ns: u64) -> String {
+    let ms = ns / 1_000_000;
+    let s = ms / 1000;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else if ms >= 1000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// `12.3 MB`, `512 B`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// `1,234,567`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `2026-02-12 16:02:25Z`.
+pub fn time_ns(ns: i64) -> String {
+    chrono::DateTime::from_timestamp_nanos(ns)
+        .format("%Y-%m-%d %H:%M:%SZ")
+        .to_string()
+}
+
+/// RFC 3339 with milliseconds.
+pub fn rfc3339_ns(ns: i64) -> String {
+    chrono::DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders() {
+        assert_eq!(duration_ns(120_000_000), "120ms");
+        assert_eq!(duration_ns(4_200_000_000), "4.2s");
+        assert_eq!(duration_ns(185_000_000_000), "3m05s");
+        assert_eq!(duration_ns(3_720_000_000_000), "1h02m");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(12_345_678), "12.3 MB");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(12), "12");
+    }
+}

@@ -1,0 +1,55 @@
+//! Checked settings, resolved once per run: flag > environment > default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use sessiontrail_model::{ContentLevel, ContentOptions};
+
+/// The store to use: `--store`/`SESSIONTRAIL_STORE` (clap resolves both), else
+/// `$XDG_DATA_HOME/sessiontrail/sessiontrail.db`, else `~/.local/share/...`.
+pub fn store_path(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = flag {
+        return Ok(p.to_owned());
+    }
+    let data = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => home()
+            .context("cannot find the store: HOME is not set (use --store or SESSIONTRAIL_STORE)")?
+            .join(".local/share"),
+    };
+    Ok(data.join("sessiontrail").join("sessiontrail.db"))
+}
+
+pub fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+pub fn content(
+    level: crate::args::ContentArg,
+    max_attribute_bytes: usize,
+) -> anyhow::Result<ContentOptions> {
+    if max_attribute_bytes < 16 {
+        bail!("--max-attribute-bytes must be at least 16, not {max_attribute_bytes}");
+    }
+    let level = match level {
+        crate::args::ContentArg::None => ContentLevel::None,
+        crate::args::ContentArg::Full => ContentLevel::Full,
+    };
+    Ok(ContentOptions {
+        level,
+        max_attribute_bytes,
+    })
+}
+
+/// `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`), added to every trace's resource.
+pub fn resource_attributes() -> anyhow::Result<Vec<(String, String)>> {
+    match std::env::var("OTEL_RESOURCE_ATTRIBUTES") {
+        Ok(v) => Ok(sessiontrail_export::config::parse_headers(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            &v,
+        )?),
+        Err(_) => Ok(Vec::new()),
+    }
+}
