@@ -1,0 +1,4 @@
+//! End-to-end tests of the `sessiontrail` binary.
+
+mod fixtures;
+mod util;
