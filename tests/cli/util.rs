@@ -26,11 +26,18 @@ impl TestEnv {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_sessiontrail"));
         for (k, _) in std::env::vars() {
-            if k.starts_with("OTEL_") || k.starts_with("SESSIONTRAIL_") || k == "CLAUDE_CONFIG_DIR" || k == "RUST_LOG" || k == "XDG_DATA_HOME" {
+            if k.starts_with("OTEL_")
+                || k.starts_with("SESSIONTRAIL_")
+                || k == "CLAUDE_CONFIG_DIR"
+                || k == "RUST_LOG"
+                || k == "XDG_DATA_HOME"
+            {
                 c.env_remove(k);
             }
         }
-        c.env("HOME", self.dir.path().join("home")).env("SESSIONTRAIL_STORE", &self.store).args(args);
+        c.env("HOME", self.dir.path().join("home"))
+            .env("SESSIONTRAIL_STORE", &self.store)
+            .args(args);
         c
     }
 
@@ -59,7 +66,10 @@ pub fn stdout(o: &Output) -> String {
 }
 
 pub fn json_lines(o: &Output) -> Vec<Value> {
-    stdout(o).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
 }
 
 /// The shared fixtures: `$SESSIONTRAIL_FIXTURES`, else `../shared/fixtures` beside the
@@ -69,7 +79,11 @@ pub fn shared_fixtures() -> PathBuf {
         return PathBuf::from(p);
     }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    assert!(p.is_dir(), "shared fixtures not found at {} (set SESSIONTRAIL_FIXTURES)", p.display());
+    assert!(
+        p.is_dir(),
+        "shared fixtures not found at {} (set SESSIONTRAIL_FIXTURES)",
+        p.display()
+    );
     p
 }
 
@@ -112,7 +126,10 @@ fn any_value(v: &Value) -> Value {
     }
     if let Some(i) = v.get("intValue") {
         // OTLP/JSON writes 64-bit integers as strings.
-        return i.as_str().and_then(|s| s.parse::<i64>().ok()).map_or_else(|| i.clone(), Value::from);
+        return i
+            .as_str()
+            .and_then(|s| s.parse::<i64>().ok())
+            .map_or_else(|| i.clone(), Value::from);
     }
     if let Some(b) = v.get("boolValue") {
         return b.clone();
@@ -121,14 +138,28 @@ fn any_value(v: &Value) -> Value {
         return d.clone();
     }
     if let Some(a) = v.get("arrayValue") {
-        return Value::Array(a.get("values").and_then(Value::as_array).map(|vs| vs.iter().map(any_value).collect()).unwrap_or_default());
+        return Value::Array(
+            a.get("values")
+                .and_then(Value::as_array)
+                .map(|vs| vs.iter().map(any_value).collect())
+                .unwrap_or_default(),
+        );
     }
     Value::Null
 }
 
 fn attrs(list: Option<&Value>) -> BTreeMap<String, Value> {
     list.and_then(Value::as_array)
-        .map(|l| l.iter().map(|kv| (kv["key"].as_str().unwrap().to_owned(), any_value(&kv["value"]))).collect())
+        .map(|l| {
+            l.iter()
+                .map(|kv| {
+                    (
+                        kv["key"].as_str().unwrap().to_owned(),
+                        any_value(&kv["value"]),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -147,9 +178,20 @@ pub fn read_otlp_json(path: &Path) -> Vec<JSpan> {
                     let hex = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
                     let trace_id = hex(&s["traceId"]).expect("traceId");
                     let span_id = hex(&s["spanId"]).expect("spanId");
-                    assert!(trace_id.len() == 32 && trace_id.chars().all(|c| c.is_ascii_hexdigit()), "{trace_id}");
-                    assert!(span_id.len() == 16 && span_id.chars().all(|c| c.is_ascii_hexdigit()), "{span_id}");
-                    let time = |k: &str| s[k].as_str().unwrap_or_else(|| panic!("{k} is a string")).parse::<u64>().unwrap();
+                    assert!(
+                        trace_id.len() == 32 && trace_id.chars().all(|c| c.is_ascii_hexdigit()),
+                        "{trace_id}"
+                    );
+                    assert!(
+                        span_id.len() == 16 && span_id.chars().all(|c| c.is_ascii_hexdigit()),
+                        "{span_id}"
+                    );
+                    let time = |k: &str| {
+                        s[k].as_str()
+                            .unwrap_or_else(|| panic!("{k} is a string"))
+                            .parse::<u64>()
+                            .unwrap()
+                    };
                     spans.push(JSpan {
                         trace_id,
                         span_id,
@@ -157,9 +199,17 @@ pub fn read_otlp_json(path: &Path) -> Vec<JSpan> {
                         name: s["name"].as_str().unwrap().to_owned(),
                         start: time("startTimeUnixNano"),
                         end: time("endTimeUnixNano"),
-                        status_code: s.get("status").and_then(|st| st.get("code")).and_then(Value::as_i64).unwrap_or(0),
+                        status_code: s
+                            .get("status")
+                            .and_then(|st| st.get("code"))
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0),
                         attrs: attrs(s.get("attributes")),
-                        events: s.get("events").and_then(Value::as_array).cloned().unwrap_or_default(),
+                        events: s
+                            .get("events")
+                            .and_then(Value::as_array)
+                            .cloned()
+                            .unwrap_or_default(),
                         resource: resource.clone(),
                     });
                 }
@@ -184,14 +234,30 @@ pub fn assert_well_formed(trace: &[JSpan]) {
     let ids: BTreeSet<&str> = trace.iter().map(|s| s.span_id.as_str()).collect();
     assert_eq!(ids.len(), trace.len(), "span ids are unique");
     let roots: Vec<_> = trace.iter().filter(|s| s.parent.is_none()).collect();
-    assert_eq!(roots.len(), 1, "exactly one root: {:?}", roots.iter().map(|s| &s.name).collect::<Vec<_>>());
-    let session = roots[0].str("gen_ai.conversation.id").expect("root has the session id").to_owned();
+    assert_eq!(
+        roots.len(),
+        1,
+        "exactly one root: {:?}",
+        roots.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    let session = roots[0]
+        .str("gen_ai.conversation.id")
+        .expect("root has the session id")
+        .to_owned();
     for s in trace {
         if let Some(p) = &s.parent {
-            assert!(ids.contains(p.as_str()), "parent of {} is in the trace", s.name);
+            assert!(
+                ids.contains(p.as_str()),
+                "parent of {} is in the trace",
+                s.name
+            );
         }
         assert!(s.end >= s.start, "{} ends at or after it starts", s.name);
-        assert!(s.start > 1_000_000_000_000_000_000, "{} has a historical, real time", s.name);
+        assert!(
+            s.start > 1_000_000_000_000_000_000,
+            "{} has a historical, real time",
+            s.name
+        );
         assert_eq!(s.str("gen_ai.conversation.id"), Some(session.as_str()));
         assert_eq!(s.str("session.id"), Some(session.as_str()));
     }

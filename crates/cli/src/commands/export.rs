@@ -59,6 +59,16 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
     let mut store = Store::open(store_path)?;
 
     let discovery = sessiontrail_sources::discover(&roots, parse_opts.max_line_bytes);
+    tracing::info!(
+        sessions = discovery.sessions.len(),
+        files = discovery
+            .sessions
+            .iter()
+            .map(|s| s.files.len())
+            .sum::<usize>(),
+        skipped = discovery.issues.len(),
+        "discovered session files"
+    );
     let total_bytes: u64 = discovery.sessions.iter().map(|s| s.bytes).sum();
     let bar = progress_bar(!a.json && !a.quiet, total_bytes);
     let mut summary = Summary {
@@ -206,6 +216,7 @@ fn parse_and_store(
             scope.spawn(move || {
                 while let Some(files) = sessions.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let (session, report) = sessiontrail_sources::parse_session(files, parse);
+                    tracing::debug!(session = %files.session_id, files = files.files.len(), lines = report.lines, issues = report.issues.len(), "parsed");
                     let trace = session.map(|s| encode(sessiontrail_trace::build(&s, trace)));
                     if tx
                         .send(Parsed {
@@ -322,6 +333,7 @@ fn ship(
     store.enqueue(&sink, traces)?;
     let endpoint = sessiontrail_export::display_url(&cfg.endpoint);
     let protocol = cfg.protocol.as_str();
+    tracing::info!(%endpoint, protocol, "delivering to OTLP endpoint");
     let mut sender = OtlpSender::new(cfg)?;
     bar.set_message("sending");
     bar.set_position(0);

@@ -1,0 +1,439 @@
+//! `export` on bad input, twice in a row, with each content level, from the default
+//! folders; and what it prints where.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn issues(summary: &Value) -> Vec<(String, Option<u64>, String)> {
+    summary["skipped"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let path = i["path"].as_str().unwrap();
+            let file = std::path::Path::new(path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (
+                file,
+                i["line"].as_u64(),
+                i["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn bad_lines_and_files_are_reported_and_skipped_and_the_rest_is_exported() {
+    let env = TestEnv::new();
+    let dir = env.path("in");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src =
+        std::fs::read_to_string(claude_fixtures().join("marot-spotter/tool_heavy.jsonl")).unwrap();
+    let good: Vec<&str> = src.lines().collect();
+    let sid = "d6e0bada-1959-4eec-a9d2-0bfade768d8f";
+    // Bad lines at known places: 6 not JSON, 8 not UTF-8, 10 an unknown record type, and a
+    // last line cut in the middle.
+    let mut f = std::fs::File::create(dir.join("damaged.jsonl")).unwrap();
+    let mut n = 0;
+    for (i, l) in good.iter().enumerate() {
+        match n + 1 {
+            6 => {
+                writeln!(f, "{{\"type\":\"user\",\"oops").unwrap();
+                n += 1;
+            }
+            8 => {
+                f.write_all(b"{\"type\":\"user\",\"message\":{\"content\":\"\xff\xfe secret\"}}\n")
+                    .unwrap();
+                n += 1;
+            }
+            10 => {
+                writeln!(f, "{{\"type\":\"brand-new-record\",\"uuid\":\"u-new\",\"timestamp\":\"2026-02-10T22:58:00.000Z\",\"sessionId\":\"{sid}\"}}").unwrap();
+                n += 1;
+            }
+            _ => {}
+        }
+        writeln!(f, "{l}").unwrap();
+        n += 1;
+        let _ = i;
+    }
+    let cut = &good[5][..good[5].len() / 2];
+    write!(f, "{cut}").unwrap();
+    drop(f);
+    let truncated_line = n + 1;
+
+    // A 50 MB line (valid JSON) in another session.
+    let short =
+        std::fs::read_to_string(claude_fixtures().join("marot-spotter/short.jsonl")).unwrap();
+    let mut f = std::fs::File::create(dir.join("huge.jsonl")).unwrap();
+    let mut lines = short.lines();
+    writeln!(f, "{}", lines.next().unwrap()).unwrap();
+    let big = "x".repeat(50 << 20);
+    writeln!(f, "{{\"type\":\"user\",\"sessionId\":\"55604662-cf2a-4331-851a-ec234028f8ca\",\"message\":{{\"content\":\"{big}\"}}}}").unwrap();
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+    drop(f);
+    std::fs::File::create(dir.join("empty.jsonl")).unwrap();
+    std::fs::write(dir.join("other.jsonl"), "{\"a\":1}\n{\"b\":2}\n").unwrap();
+
+    let out = env.path("out.jsonl");
+    let o = env.run(
+        &[
+            "export",
+            dir.to_str().unwrap(),
+            "--json",
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        1,
+    );
+    let summary = &json_lines(&o)[0];
+    let found: BTreeSet<_> = issues(summary).into_iter().collect();
+    let want: BTreeSet<_> = [
+        (
+            "damaged.jsonl".to_owned(),
+            Some(6),
+            "invalid_json".to_owned(),
+        ),
+        (
+            "damaged.jsonl".to_owned(),
+            Some(8),
+            "invalid_utf8".to_owned(),
+        ),
+        (
+            "damaged.jsonl".to_owned(),
+            Some(truncated_line as u64),
+            "truncated_line".to_owned(),
+        ),
+        ("huge.jsonl".to_owned(), Some(2), "line_too_long".to_owned()),
+        ("empty.jsonl".to_owned(), None, "empty_file".to_owned()),
+        ("other.jsonl".to_owned(), None, "unknown_format".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(found, want);
+    assert_eq!(summary["unmapped"]["unknown type brand-new-record"], 1);
+    assert_eq!(summary["sessions"], 2);
+    // Nothing of the bad lines' content is echoed.
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !text.contains("secret") && !text.contains("xxxxxxxx") && !text.contains("oops"),
+        "{text}"
+    );
+
+    // Everything good is there: every tool call of the damaged copy.
+    let spans = read_otlp_json(&out);
+    let tools: BTreeSet<&str> = spans
+        .iter()
+        .filter(|s| s.str("session.id") == Some(sid))
+        .filter_map(|s| s.str("gen_ai.tool.call.id"))
+        .collect();
+    let expected: BTreeSet<&str> = src
+        .split("\"type\":\"tool_use\",\"id\":\"")
+        .skip(1)
+        .map(|r| &r[..r.find('"').unwrap()])
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(tools, expected);
+    for t in by_trace(&spans).values() {
+        assert_well_formed(t);
+    }
+
+    // People get the same facts, with file:line.
+    let o = env.run(&["export", dir.to_str().unwrap()], 1);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!("damaged.jsonl:6: invalid JSON at column")),
+        "{text}"
+    );
+    assert!(text.contains("huge.jsonl:2: line of 52428"), "{text}");
+    assert!(text.contains("empty.jsonl: empty file"), "{text}");
+}
+
+#[test]
+fn a_missing_path_is_reported_and_the_others_exported() {
+    let env = TestEnv::new();
+    let missing = env.path("nope.jsonl");
+    let o = env.run(
+        &[
+            "export",
+            missing.to_str().unwrap(),
+            claude_fixtures().join("git-ai").to_str().unwrap(),
+            "--json",
+        ],
+        1,
+    );
+    let s = &json_lines(&o)[0];
+    assert_eq!(s["sessions"], 1);
+    assert_eq!(
+        issues(s),
+        vec![("nope.jsonl".to_owned(), None, "unreadable".to_owned())]
+    );
+}
+
+#[test]
+fn exporting_twice_changes_nothing() {
+    let env = TestEnv::new();
+    let (a, b) = (env.path("a.jsonl"), env.path("b.jsonl"));
+    let fixtures = claude_fixtures();
+    let first = env.run(
+        &[
+            "export",
+            fixtures.to_str().unwrap(),
+            "--json",
+            "--otlp-file",
+            a.to_str().unwrap(),
+        ],
+        0,
+    );
+    let first = &json_lines(&first)[0];
+    let sessions_before = stdout(&env.run(&["sessions", "--json"], 0));
+    let second = env.run(
+        &[
+            "export",
+            fixtures.to_str().unwrap(),
+            "--json",
+            "--otlp-file",
+            b.to_str().unwrap(),
+        ],
+        0,
+    );
+    let second = &json_lines(&second)[0];
+    assert!(first["spans_new"].as_u64().unwrap() > 500);
+    assert_eq!(second["spans_new"], 0);
+    assert_eq!(second["spans_changed"], 0);
+    assert_eq!(second["spans_removed"], 0);
+    assert_eq!(second["spans_unchanged"], first["spans_new"]);
+    assert_eq!(
+        stdout(&env.run(&["sessions", "--json"], 0)),
+        sessions_before
+    );
+    // Same ids, same bytes.
+    let (a, b) = (
+        std::fs::read_to_string(&a).unwrap(),
+        std::fs::read_to_string(&b).unwrap(),
+    );
+    assert!(a == b, "the OTLP output of both runs is identical");
+}
+
+#[test]
+fn stdout_holds_only_data_whatever_the_verbosity() {
+    let env = TestEnv::new();
+    let o = env.run(
+        &[
+            "-vv",
+            "export",
+            claude_fixtures().join("git-ai").to_str().unwrap(),
+            "--json",
+        ],
+        0,
+    );
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert_eq!(json_lines(&o)[0]["type"], "summary");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("DEBUG") || err.contains("INFO"),
+        "diagnostics went to stderr: {err}"
+    );
+    let mut c = env.cmd(&["sessions", "--json"]);
+    c.env("RUST_LOG", "trace");
+    let o = env.run_cmd(c, 0);
+    assert_eq!(json_lines(&o).len(), 1);
+}
+
+#[test]
+fn content_none_keeps_text_out_and_full_puts_it_in_capped() {
+    let env = TestEnv::new();
+    let src = claude_fixtures().join("git-ai");
+    let none = env.path("none.jsonl");
+    env.run(
+        &[
+            "export",
+            src.to_str().unwrap(),
+            "--otlp-file",
+            none.to_str().unwrap(),
+        ],
+        0,
+    );
+    let full = env.path("full.jsonl");
+    env.run(
+        &[
+            "export",
+            src.to_str().unwrap(),
+            "--otlp-file",
+            full.to_str().unwrap(),
+            "--content",
+            "full",
+            "--max-attribute-bytes",
+            "200",
+        ],
+        0,
+    );
+    let prompt = "Make the colors green and yellow";
+    let none_bytes = std::fs::read_to_string(&none).unwrap();
+    let full_bytes = std::fs::read_to_string(&full).unwrap();
+    assert!(!none_bytes.contains(prompt));
+    assert!(full_bytes.contains(prompt));
+    let none_spans = read_otlp_json(&none);
+    let full_spans = read_otlp_json(&full);
+    for s in &none_spans {
+        for k in [
+            "sessiontrail.turn.prompt",
+            "gen_ai.tool.call.arguments",
+            "gen_ai.tool.call.result",
+            "process.command_line",
+            "url.full",
+            "gen_ai.output.messages",
+        ] {
+            assert!(!s.attrs.contains_key(k), "{k} at level none");
+        }
+    }
+    let turn = full_spans.iter().find(|s| s.name == "turn 1").unwrap();
+    assert_eq!(turn.str("sessiontrail.turn.prompt"), Some(prompt));
+    let args: Vec<&str> = full_spans
+        .iter()
+        .filter_map(|s| s.str("gen_ai.tool.call.arguments"))
+        .collect();
+    assert!(!args.is_empty());
+    for s in &full_spans {
+        for (k, v) in &s.attrs {
+            if let Some(v) = v.as_str() {
+                let body = v.split("...[truncated ").next().unwrap();
+                assert!(
+                    body.len() <= 200
+                        || k == "gen_ai.output.messages"
+                        || k == "sessiontrail.source.files",
+                    "{k} is {} bytes",
+                    body.len()
+                );
+            }
+        }
+    }
+    assert!(full_spans.iter().any(|s| {
+        s.attrs
+            .values()
+            .any(|v| v.as_str().is_some_and(|v| v.contains("...[truncated ")))
+    }));
+    // Hashes are the same at both levels: the same sighting can be matched.
+    let hash = |spans: &[JSpan]| {
+        spans
+            .iter()
+            .find(|s| s.name == "turn 1")
+            .unwrap()
+            .str("sessiontrail.turn.prompt.sha256")
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(hash(&none_spans), hash(&full_spans));
+}
+
+#[test]
+fn default_folder_is_claude_projects_or_claude_config_dir() {
+    let env = TestEnv::new();
+    let projects = env.path("home/.claude/projects/-home-ana-proj");
+    std::fs::create_dir_all(&projects).unwrap();
+    std::fs::copy(
+        claude_fixtures().join("marot-spotter/short.jsonl"),
+        projects.join("55604662-cf2a-4331-851a-ec234028f8ca.jsonl"),
+    )
+    .unwrap();
+    let o = env.run(&["export", "--json"], 0);
+    assert_eq!(json_lines(&o)[0]["sessions"], 1);
+
+    let mut c = env.cmd(&["export", "--json"]);
+    c.env("CLAUDE_CONFIG_DIR", env.path("elsewhere"));
+    let o = env.run_cmd(c, 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no Claude Code sessions at") && err.contains("elsewhere/projects"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_settings_stop_before_any_work() {
+    let env = TestEnv::new();
+    let mut c = env.cmd(&[
+        "export",
+        claude_fixtures().to_str().unwrap(),
+        "--endpoint",
+        "http://127.0.0.1:9",
+    ]);
+    c.env("OTEL_EXPORTER_OTLP_PROTOCOL", "smoke-signals");
+    let o = env.run_cmd(c, 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("OTEL_EXPORTER_OTLP_PROTOCOL") && err.contains("smoke-signals"),
+        "{err}"
+    );
+    assert!(!env.store.exists(), "nothing was written");
+    let o = env.run(
+        &[
+            "export",
+            "--endpoint",
+            "not a url",
+            claude_fixtures().to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--endpoint"));
+}
+
+#[test]
+fn sessions_and_show() {
+    let env = TestEnv::new();
+    env.run(&["export", claude_fixtures().to_str().unwrap()], 0);
+    let rows = json_lines(&env.run(&["sessions", "--json"], 0));
+    assert_eq!(rows.len(), 12);
+    let spotter = rows
+        .iter()
+        .find(|r| r["session_id"] == "4d5611e5-241a-462a-8d15-5122611a9569")
+        .unwrap();
+    assert_eq!(spotter["agent"], "claude-code");
+    assert_eq!(spotter["turns"], 5);
+    assert_eq!(spotter["tool_calls"], 183);
+    assert_eq!(spotter["model_calls"], 152);
+    assert_eq!(
+        spotter["project"],
+        "/home/USER/projects/spotter-worktrees/spotter-dov"
+    );
+    assert_eq!(spotter["start"], "2026-02-12T16:02:23.545Z");
+    let table = stdout(&env.run(&["sessions"], 0));
+    assert_eq!(table.lines().count(), 13);
+    assert!(table.lines().next().unwrap().starts_with("AGENT"));
+
+    let tree = stdout(&env.run(&["show", "4d5611e5"], 0));
+    assert!(
+        tree.starts_with("session 4d5611e5-241a-462a-8d15-5122611a9569 (claude-code)"),
+        "{tree}"
+    );
+    let task = tree
+        .lines()
+        .position(|l| l.contains("execute_tool Task"))
+        .expect("the Task call");
+    assert!(
+        tree.lines()
+            .nth(task + 1)
+            .unwrap()
+            .contains("└─ invoke_agent Explore"),
+        "{tree}"
+    );
+    let spans = json_lines(&env.run(&["show", "4d5611e5", "--json"], 0));
+    assert_eq!(spans.len() as u64, spotter["spans"].as_u64().unwrap());
+    assert_eq!(spans[0]["depth"], 0);
+    assert_eq!(spans[0]["name"], "invoke_agent claude-code");
+    // By trace id prefix too.
+    let trace = spotter["trace_id"].as_str().unwrap();
+    assert!(stdout(&env.run(&["show", &trace[..10]], 0)).contains("4d5611e5"));
+
+    let o = env.run(&["show", "zzz"], 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no stored session matches 'zzz'"));
+}
