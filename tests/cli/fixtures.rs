@@ -388,6 +388,21 @@ fn outcomes_follow_the_results() {
         );
         assert_eq!(s.attrs.contains_key("error.type"), failed);
     }
+    // Compaction and hook runs are span events, not lost records.
+    let events: BTreeSet<&str> = spans
+        .iter()
+        .flat_map(|s| s.events.iter())
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    for e in [
+        "sessiontrail.compaction",
+        "sessiontrail.compaction.summary",
+        "sessiontrail.hook",
+        "sessiontrail.interrupted",
+        "sessiontrail.synthetic_message",
+    ] {
+        assert!(events.contains(e), "{e} in {events:?}");
+    }
     // MCP calls carry their server and tool.
     let mcp: Vec<&JSpan> = spans
         .iter()

@@ -1,5 +1,8 @@
 //! End-to-end tests of the `sessiontrail` binary.
 
 mod export;
+mod fake;
 mod fixtures;
+mod otlp;
+mod phoenix;
 mod util;

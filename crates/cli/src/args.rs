@@ -59,6 +59,11 @@ pub struct ExportArgs {
     #[arg(long, value_name = "ALGO", value_parser = ["gzip", "none"])]
     pub compression: Option<String>,
 
+    /// Attempts per OTLP request before delivery stops (retries back off exponentially,
+    /// with jitter, for at most a minute)
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+
     /// Send every span again, even those the endpoint already acknowledged
     #[arg(long)]
     pub resend: bool,

@@ -91,14 +91,7 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
     )?;
 
     if let Some(cfg) = otlp {
-        summary.otlp = Some(ship(
-            &mut store,
-            cfg,
-            &traces,
-            a.resend,
-            a.max_request_bytes,
-            &bar,
-        )?);
+        summary.otlp = Some(ship(&mut store, cfg, &traces, &a, &bar)?);
     }
     if let Some(path) = &a.otlp_file {
         let mut file = OtlpJsonFile::create(path)?;
@@ -322,19 +315,22 @@ fn ship(
     store: &mut Store,
     cfg: OtlpConfig,
     traces: &[[u8; 16]],
-    resend: bool,
-    max_bytes: usize,
+    a: &ExportArgs,
     bar: &ProgressBar,
 ) -> anyhow::Result<OtlpSummary> {
     let sink = cfg.sink_key();
-    if resend {
+    if a.resend {
         store.forget_deliveries(&sink, traces)?;
     }
     store.enqueue(&sink, traces)?;
     let endpoint = sessiontrail_export::display_url(&cfg.endpoint);
     let protocol = cfg.protocol.as_str();
     tracing::info!(%endpoint, protocol, "delivering to OTLP endpoint");
-    let mut sender = OtlpSender::new(cfg)?;
+    let backoff = sessiontrail_export::retry::Backoff {
+        max_attempts: a.max_attempts,
+        ..Default::default()
+    };
+    let mut sender = OtlpSender::new(cfg)?.with_backoff(backoff);
     bar.set_message("sending");
     bar.set_position(0);
     bar.set_length(store.queued(&sink)?.len() as u64);
@@ -343,7 +339,7 @@ fn ship(
             .expect("static template"),
     );
     let d: Delivery =
-        sessiontrail_export::deliver_outbox(store, &mut sender, max_bytes, &mut |n| {
+        sessiontrail_export::deliver_outbox(store, &mut sender, a.max_request_bytes, &mut |n| {
             bar.set_position(n)
         })?;
     Ok(OtlpSummary {

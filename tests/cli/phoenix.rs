@@ -1,0 +1,273 @@
+//! A real OTLP backend: Arize Phoenix, started by `.ci/run` (OTEL.md 4.2). Every span of
+//! every real session must arrive, over gRPC and over HTTP, with its parent and its
+//! historical times, and be found by the backend's own query API.
+//!
+//! Runs when `SESSIONTRAIL_TEST_PHOENIX` (its HTTP base URL) and
+//! `SESSIONTRAIL_TEST_PHOENIX_GRPC` are set; `.ci/run` sets them and
+//! `SESSIONTRAIL_REQUIRE_PHOENIX=1`, which makes their absence a failure.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+struct Phoenix {
+    http: String,
+    grpc: String,
+}
+
+fn phoenix() -> Option<Phoenix> {
+    match (
+        std::env::var("SESSIONTRAIL_TEST_PHOENIX"),
+        std::env::var("SESSIONTRAIL_TEST_PHOENIX_GRPC"),
+    ) {
+        (Ok(http), Ok(grpc)) => Some(Phoenix {
+            http: http.trim_end_matches('/').to_owned(),
+            grpc,
+        }),
+        _ => {
+            assert!(
+                std::env::var_os("SESSIONTRAIL_REQUIRE_PHOENIX").is_none(),
+                "SESSIONTRAIL_REQUIRE_PHOENIX is set but Phoenix is not configured"
+            );
+            eprintln!(
+                "phoenix tests skipped: set SESSIONTRAIL_TEST_PHOENIX and SESSIONTRAIL_TEST_PHOENIX_GRPC (.ci/run does)"
+            );
+            None
+        }
+    }
+}
+
+/// `curl` is on every machine the tests run on; it keeps an HTTP client out of the tests.
+fn get_json(url: &str) -> Value {
+    try_get_json(url).unwrap_or_else(|| panic!("GET {url}: not found"))
+}
+
+/// `None` on 404 (a project Phoenix has not created yet).
+fn try_get_json(url: &str) -> Option<Value> {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "20", "-w", "\n%{http_code}", url])
+        .output()
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "GET {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (body, code) = text.rsplit_once('\n').unwrap();
+    match code {
+        "200" => {
+            Some(serde_json::from_str(body).unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}")))
+        }
+        "404" => None,
+        _ => panic!("GET {url}: HTTP {code}: {body}"),
+    }
+}
+
+/// Every span of a Phoenix project, following the cursor.
+fn project_spans(base: &str, project: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let mut url = format!("{base}/v1/projects/{project}/spans?limit=1000");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let Some(page) = try_get_json(&url) else {
+            return out;
+        };
+        out.extend(page["data"].as_array().cloned().unwrap_or_default());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+    panic!("more than 100 pages");
+}
+
+fn micros(ns: u64) -> i64 {
+    (ns / 1000) as i64
+}
+
+fn iso_micros(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+        .timestamp_micros()
+}
+
+/// Phoenix keeps the first copy of a trace id whatever project it later comes for, so each
+/// protocol starts from a Phoenix without these traces.
+fn delete_traces(base: &str, traces: &[String]) {
+    for t in traces {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sS",
+                "--max-time",
+                "20",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-X",
+                "DELETE",
+                &format!("{base}/v1/traces/{t}"),
+            ])
+            .output()
+            .expect("curl");
+        let code = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            code == "204" || code == "404",
+            "DELETE trace {t}: HTTP {code}"
+        );
+    }
+}
+
+fn check(env: &TestEnv, base: &str, endpoint: &str, protocol: &str) {
+    let project = format!(
+        "sessiontrail-{}-{}-{}",
+        protocol.replace('/', "-"),
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let file = env.path(&format!("{project}.jsonl"));
+    let mut c = env.cmd(&[
+        "export",
+        claude_fixtures().to_str().unwrap(),
+        "--endpoint",
+        endpoint,
+        "--protocol",
+        protocol,
+        "--json",
+        "--otlp-file",
+        file.to_str().unwrap(),
+    ]);
+    c.env(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        format!("openinference.project.name={project}"),
+    );
+    let o = env.run_cmd(c, 0);
+    let s = &json_lines(&o)[0];
+    let expected = read_otlp_json(&file);
+    assert_eq!(by_trace(&expected).len(), 12);
+    assert_eq!(s["otlp"]["spans"].as_u64().unwrap(), expected.len() as u64);
+
+    // Phoenix ingests asynchronously: wait, bounded, for every span.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let got = loop {
+        let got = project_spans(base, &project);
+        if got.len() >= expected.len() || Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let got: BTreeMap<String, &Value> = got
+        .iter()
+        .map(|v| (v["context"]["span_id"].as_str().unwrap().to_owned(), v))
+        .collect();
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "Phoenix holds every span of project {project}"
+    );
+    for e in &expected {
+        let g = got
+            .get(&e.span_id)
+            .unwrap_or_else(|| panic!("span {} ({}) is in Phoenix", e.span_id, e.name));
+        assert_eq!(g["context"]["trace_id"].as_str(), Some(e.trace_id.as_str()));
+        assert_eq!(g["name"].as_str(), Some(e.name.as_str()));
+        assert_eq!(
+            g["parent_id"].as_str(),
+            e.parent.as_deref(),
+            "parent of {}",
+            e.name
+        );
+        assert_eq!(
+            iso_micros(g["start_time"].as_str().unwrap()),
+            micros(e.start),
+            "start of {}",
+            e.name
+        );
+        assert_eq!(
+            iso_micros(g["end_time"].as_str().unwrap()),
+            micros(e.end),
+            "end of {}",
+            e.name
+        );
+        assert_eq!(
+            g["status_code"].as_str(),
+            Some(if e.status_code == 2 { "ERROR" } else { "UNSET" })
+        );
+        if let Some(id) = e.str("gen_ai.tool.call.id") {
+            assert_eq!(g["attributes"]["gen_ai.tool.call.id"].as_str(), Some(id));
+        }
+    }
+    // Phoenix reads the GenAI operations.
+    let kinds: BTreeMap<&str, usize> =
+        got.values()
+            .filter_map(|g| g["span_kind"].as_str())
+            .fold(BTreeMap::new(), |mut m, k| {
+                *m.entry(k).or_default() += 1;
+                m
+            });
+    assert!(
+        kinds.contains_key("LLM") && kinds.contains_key("TOOL") && kinds.contains_key("AGENT"),
+        "{kinds:?}"
+    );
+
+    // Its query API finds a session's tool calls by attribute.
+    let sid = "4d5611e5-241a-462a-8d15-5122611a9569";
+    let by_attr = get_json(&format!(
+        "{base}/v1/projects/{project}/spans?limit=1000&attribute=session.id:{sid}&attribute=gen_ai.operation.name:execute_tool"
+    ));
+    let n = expected
+        .iter()
+        .filter(|s| s.str("session.id") == Some(sid) && s.name.starts_with("execute_tool "))
+        .count();
+    assert_eq!(by_attr["data"].as_array().unwrap().len(), n);
+
+    // Sending again changes nothing there either.
+    let o = env.run(
+        &[
+            "export",
+            claude_fixtures().to_str().unwrap(),
+            "--endpoint",
+            endpoint,
+            "--protocol",
+            protocol,
+            "--json",
+            "--resend",
+        ],
+        0,
+    );
+    assert_eq!(
+        json_lines(&o)[0]["otlp"]["spans"].as_u64().unwrap(),
+        expected.len() as u64
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(project_spans(base, &project).len(), expected.len());
+}
+
+/// One test, so that the protocols take turns on the one Phoenix.
+#[test]
+fn every_span_reaches_phoenix_over_grpc_and_over_http() {
+    let Some(p) = phoenix() else { return };
+    let env = TestEnv::new();
+    let all = env.path("all.jsonl");
+    env.run(
+        &[
+            "export",
+            claude_fixtures().to_str().unwrap(),
+            "--otlp-file",
+            all.to_str().unwrap(),
+        ],
+        0,
+    );
+    let traces: Vec<String> = by_trace(&read_otlp_json(&all)).into_keys().collect();
+    for (endpoint, protocol) in [(&p.grpc, "grpc"), (&p.http, "http/protobuf")] {
+        delete_traces(&p.http, &traces);
+        check(&TestEnv::new(), &p.http, endpoint, protocol);
+    }
+}
