@@ -187,12 +187,22 @@ impl Builder {
             );
             return;
         };
+        self.dispatch(&rec, kind, run, time, origin);
+        // After the record: a prompt has opened its own turn by now, and does not extend
+        // the one before.
+        if let Some(t) = self.runs[run].turn {
+            let turn = &mut self.session.turns[t];
+            turn.end = turn.end.max(time);
+        }
+    }
+
+    fn dispatch(&mut self, rec: &Record<'_>, kind: &str, run: usize, time: Timestamp, origin: Origin<'_>) {
         match kind {
-            "user" => self.user(&rec, run, time, origin),
-            "assistant" => self.assistant(&rec, run, time, origin),
-            "system" => self.system(&rec, run, time),
-            "progress" => self.progress(&rec, run, time, origin),
-            "attachment" => self.attachment(&rec, run, time),
+            "user" => self.user(rec, run, time, origin),
+            "assistant" => self.assistant(rec, run, time, origin),
+            "system" => self.system(rec, run, time),
+            "progress" => self.progress(rec, run, time, origin),
+            "attachment" => self.attachment(rec, run, time),
             "queue-operation" => {
                 let operation = rec.operation.as_deref().unwrap_or("unknown").to_owned();
                 let owner = self.owner(run, None);
@@ -256,10 +266,6 @@ impl Builder {
             r.end = r.end.max(time);
         }
         r.records += 1;
-        if let Some(t) = self.runs[run].turn {
-            let turn = &mut self.session.turns[t];
-            turn.end = turn.end.max(time);
-        }
     }
 
     fn owner(&self, run: usize, tool: Option<&str>) -> Owner {
