@@ -437,3 +437,15 @@ fn sessions_and_show() {
     let o = env.run(&["show", "zzz"], 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("no stored session matches 'zzz'"));
 }
+
+/// The README's first command, on the sessions shipped in the repository.
+#[test]
+fn the_readme_demo_runs_on_the_shipped_sessions() {
+    let env = TestEnv::new();
+    let o = env.run(&["export", repo_fixtures().join("claude").to_str().unwrap(), "--json"], 0);
+    assert_eq!(json_lines(&o)[0]["sessions"], 2);
+    let tree = stdout(&env.run(&["show", "491e"], 0));
+    assert!(tree.contains("execute_tool Task") && tree.contains("invoke_agent Plan"), "{tree}");
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    assert!(readme.contains("export tests/fixtures/claude") && readme.contains("show 491e"));
+}
