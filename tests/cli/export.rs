@@ -150,7 +150,7 @@ fn bad_lines_and_files_are_reported_and_skipped_and_the_rest_is_exported() {
     let o = env.run(&["export", dir.to_str().unwrap()], 1);
     let text = stdout(&o);
     assert!(
-        text.contains(&format!("damaged.jsonl:6: invalid JSON at column")),
+        text.contains("damaged.jsonl:6: invalid JSON at column"),
         "{text}"
     );
     assert!(text.contains("huge.jsonl:2: line of 52428"), "{text}");
@@ -442,10 +442,23 @@ fn sessions_and_show() {
 #[test]
 fn the_readme_demo_runs_on_the_shipped_sessions() {
     let env = TestEnv::new();
-    let o = env.run(&["export", repo_fixtures().join("claude").to_str().unwrap(), "--json"], 0);
+    let o = env.run(
+        &[
+            "export",
+            repo_fixtures().join("claude").to_str().unwrap(),
+            "--json",
+        ],
+        0,
+    );
     assert_eq!(json_lines(&o)[0]["sessions"], 2);
     let tree = stdout(&env.run(&["show", "491e"], 0));
-    assert!(tree.contains("execute_tool Task") && tree.contains("invoke_agent Plan"), "{tree}");
-    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    assert!(
+        tree.contains("execute_tool Task") && tree.contains("invoke_agent Plan"),
+        "{tree}"
+    );
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+    )
+    .unwrap();
     assert!(readme.contains("export tests/fixtures/claude") && readme.contains("show 491e"));
 }

@@ -158,9 +158,12 @@ pub enum GrpcReply {
     Partial(i64),
 }
 
+/// Requests a gRPC fake received, with their metadata.
+pub type GrpcLog = Arc<Mutex<Vec<(ExportTraceServiceRequest, Vec<(String, String)>)>>>;
+
 #[derive(Clone)]
 struct Service {
-    received: Arc<Mutex<Vec<(ExportTraceServiceRequest, Vec<(String, String)>)>>>,
+    received: GrpcLog,
     script: Arc<Mutex<VecDeque<GrpcReply>>>,
 }
 
@@ -203,7 +206,7 @@ impl TraceService for Service {
 /// An OTLP/gRPC receiver on 127.0.0.1.
 pub struct FakeGrpc {
     pub url: String,
-    pub received: Arc<Mutex<Vec<(ExportTraceServiceRequest, Vec<(String, String)>)>>>,
+    pub received: GrpcLog,
     _rt: tokio::runtime::Runtime,
 }
 

@@ -87,11 +87,11 @@ pub fn deliver_outbox(
             }
         }
     }
-    if d.failure.is_none() {
-        if let Some(batch) = batcher.take() {
-            send(store, sender, batch, &mut d)?;
-            progress(d.spans);
-        }
+    if d.failure.is_none()
+        && let Some(batch) = batcher.take()
+    {
+        send(store, sender, batch, &mut d)?;
+        progress(d.spans);
     }
     for trace in store.queued(&sink)? {
         d.pending_spans += store.undelivered(&sink, &trace)?.len() as u64;

@@ -196,7 +196,14 @@ impl Builder {
         }
     }
 
-    fn dispatch(&mut self, rec: &Record<'_>, kind: &str, run: usize, time: Timestamp, origin: Origin<'_>) {
+    fn dispatch(
+        &mut self,
+        rec: &Record<'_>,
+        kind: &str,
+        run: usize,
+        time: Timestamp,
+        origin: Origin<'_>,
+    ) {
         match kind {
             "user" => self.user(rec, run, time, origin),
             "assistant" => self.assistant(rec, run, time, origin),
@@ -221,10 +228,10 @@ impl Builder {
 
     fn metadata(&mut self, rec: &Record<'_>) {
         let s = &mut self.session;
-        if let Some(v) = rec.version.as_deref() {
-            if s.agent_version.as_deref() != Some(v) {
-                s.agent_version = Some(v.to_owned());
-            }
+        if let Some(v) = rec.version.as_deref()
+            && s.agent_version.as_deref() != Some(v)
+        {
+            s.agent_version = Some(v.to_owned());
         }
         if s.cwd.is_none() {
             s.cwd = rec.cwd.as_deref().map(str::to_owned);
@@ -708,10 +715,10 @@ impl Builder {
                         .unmapped("progress/agent_progress without message");
                     return;
                 };
-                if let Some(tool) = rec.parent_tool_use_id.as_deref() {
-                    if !self.links.iter().any(|(a, t)| a == agent && t == tool) {
-                        self.links.push((agent.to_owned(), tool.to_owned()));
-                    }
+                if let Some(tool) = rec.parent_tool_use_id.as_deref()
+                    && !self.links.iter().any(|(a, t)| a == agent && t == tool)
+                {
+                    self.links.push((agent.to_owned(), tool.to_owned()));
                 }
                 match serde_json::from_str::<Record<'_>>(message.get()) {
                     Ok(nested) => self.record(
