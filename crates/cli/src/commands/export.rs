@@ -80,7 +80,7 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .clamp(1, 64);
-    let traces = parse_and_store(
+    let mut traces = parse_and_store(
         &discovery.sessions,
         &parse_opts,
         &trace_opts,
@@ -89,6 +89,8 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
         &bar,
         &mut summary,
     )?;
+    // Parsers finish in any order; outputs follow one.
+    traces.sort_unstable();
 
     if let Some(cfg) = otlp {
         summary.otlp = Some(ship(&mut store, cfg, &traces, &a, &bar)?);
