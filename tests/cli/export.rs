@@ -390,6 +390,12 @@ fn bad_settings_stop_before_any_work() {
 #[test]
 fn sessions_and_show() {
     let env = TestEnv::new();
+    let o = env.run(&["sessions"], 2);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no store at"),
+        "reading does not create a store"
+    );
+    assert!(!env.store.exists());
     env.run(&["export", claude_fixtures().to_str().unwrap()], 0);
     let rows = json_lines(&env.run(&["sessions", "--json"], 0));
     assert_eq!(rows.len(), 12);

@@ -15,13 +15,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     let store = settings::store_path(cli.store.as_deref())?;
     match cli.command {
         Command::Export(a) => export::run(a, &store, out),
-        Command::Sessions(a) => sessions::run(&a, &open(&store)?, out),
-        Command::Show(a) => show::run(&a, &open(&store)?, out),
+        Command::Sessions(a) => sessions::run(&a, &open_existing(&store)?, out),
+        Command::Show(a) => show::run(&a, &open_existing(&store)?, out),
     }
 }
 
-pub(crate) fn open(path: &std::path::Path) -> anyhow::Result<sessiontrail_store::Store> {
-    sessiontrail_store::Store::open(path).with_context(|| {
-        "run `sessiontrail export` to create it, or point --store at an existing one".to_string()
-    })
+/// Reading commands do not create a store where there is none.
+fn open_existing(path: &std::path::Path) -> anyhow::Result<sessiontrail_store::Store> {
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {} yet: run `sessiontrail export` first, or point --store at an existing one",
+            path.display()
+        );
+    }
+    sessiontrail_store::Store::open(path).context("reading commands need a usable store")
 }
