@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn full_caps_on_char_boundary_and_says_so() {
         let t = Text::capture("héllo wörld", &full(2));
-        assert_eq!(t.content.as_deref(), Some("h...[truncated 11 bytes]"));
+        assert_eq!(t.content.as_deref(), Some("h...[truncated 12 bytes]"));
         assert_eq!(
             Text::capture("ok", &full(10)).content.as_deref(),
             Some("ok")
