@@ -93,9 +93,7 @@ pub fn deliver_outbox(
         send(store, sender, batch, &mut d)?;
         progress(d.spans);
     }
-    for trace in store.queued(&sink)? {
-        d.pending_spans += store.undelivered(&sink, &trace)?.len() as u64;
-    }
+    d.pending_spans = store.count_undelivered(&sink)?;
     Ok(d)
 }
 

@@ -321,6 +321,16 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many spans of the traces queued for `sink` it has not acknowledged yet.
+    pub fn count_undelivered(&self, sink: &str) -> Result<u64, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT count(*) FROM outbox o JOIN spans s ON s.trace_id = o.trace_id
+             LEFT JOIN deliveries d ON d.sink = o.sink AND d.trace_id = s.trace_id AND d.span_id = s.span_id
+             WHERE o.sink = ?1 AND (d.digest IS NULL OR d.digest != s.digest)",
+        )?;
+        Ok(st.query_row([sink], |r| r.get(0))?)
+    }
+
     /// Records that spans reached `sink` (only after the sink acknowledged them), and
     /// removes from its queue the traces that have nothing left to send.
     pub fn mark_delivered(

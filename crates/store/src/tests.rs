@@ -115,6 +115,8 @@ fn outbox_empties_only_when_every_current_version_is_delivered() {
     st.enqueue("sink", &[t]).unwrap();
     let pending = st.undelivered("sink", &t).unwrap();
     assert_eq!(pending.len(), 2);
+    assert_eq!(st.count_undelivered("sink").unwrap(), 2);
+    assert_eq!(st.count_undelivered("other sink").unwrap(), 0);
     st.mark_delivered("sink", &[(t, pending[0].span_id, pending[0].digest)], 5)
         .unwrap();
     assert_eq!(st.queued("sink").unwrap(), vec![t]);

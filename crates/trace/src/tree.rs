@@ -56,6 +56,13 @@ pub fn depth_first(spans: &[Span]) -> Vec<(usize, &Span)> {
     out
 }
 
+/// Whether the span's status is ERROR.
+pub fn is_error(span: &Span) -> bool {
+    span.status.as_ref().is_some_and(|st| {
+        st.code == opentelemetry_proto::tonic::trace::v1::status::StatusCode::Error as i32
+    })
+}
+
 /// The value of a string attribute.
 pub fn attr_str<'s>(span: &'s Span, key: &str) -> Option<&'s str> {
     span.attributes

@@ -306,7 +306,7 @@ fn encode(t: SessionTrace) -> NewSession {
                 name: sp.name.clone(),
                 start_ns: i64::try_from(sp.start_time_unix_nano).unwrap_or(i64::MAX),
                 end_ns: i64::try_from(sp.end_time_unix_nano).unwrap_or(i64::MAX),
-                error: sp.status.as_ref().is_some_and(|st| st.code == 2),
+                error: sessiontrail_trace::tree::is_error(sp),
                 body: sp.encode_to_vec(),
             })
             .collect(),

@@ -6,7 +6,7 @@ use prost::Message;
 use sessiontrail_store::Store;
 use sessiontrail_trace::Span;
 use sessiontrail_trace::attr as a;
-use sessiontrail_trace::tree::{AnyValueKind, attr_int, attr_str, depth_first};
+use sessiontrail_trace::tree::{AnyValueKind, attr_int, attr_str, depth_first, is_error};
 
 use crate::args::ShowArgs;
 use crate::{exit, format};
@@ -114,10 +114,6 @@ fn branch_prefix(depths: &[usize], i: usize) -> String {
     }
     s.push_str(if has_next(d) { "├─ " } else { "└─ " });
     s
-}
-
-fn is_error(s: &Span) -> bool {
-    s.status.as_ref().is_some_and(|st| st.code == 2)
 }
 
 /// The one or two facts worth a glance, per kind of span.
