@@ -238,7 +238,7 @@ impl Store {
     /// The spans of a trace.
     pub fn spans(&self, trace_id: &[u8; 16]) -> Result<Vec<SpanRow>, StoreError> {
         let mut st = self.conn.prepare_cached(
-            "SELECT span_id, parent_span_id, name, start_ns, end_ns, error, body FROM spans WHERE trace_id = ?1 ORDER BY start_ns, span_id",
+            "SELECT span_id, parent_span_id, name, start_ns, end_ns, error, body FROM spans WHERE trace_id = ?1 ORDER BY start_ns, parent_span_id IS NOT NULL, span_id",
         )?;
         let rows = st.query_map([&trace_id[..]], |r| {
             Ok(SpanRow {
@@ -309,7 +309,7 @@ impl Store {
             "SELECT s.span_id, s.digest, s.body FROM spans s
              LEFT JOIN deliveries d ON d.sink = ?1 AND d.trace_id = s.trace_id AND d.span_id = s.span_id
              WHERE s.trace_id = ?2 AND (d.digest IS NULL OR d.digest != s.digest)
-             ORDER BY s.start_ns, s.span_id",
+             ORDER BY s.start_ns, s.parent_span_id IS NOT NULL, s.span_id",
         )?;
         let rows = st.query_map(params![sink, &trace_id[..]], |r| {
             Ok(Pending {

@@ -234,7 +234,8 @@ impl<'s> Builder<'s> {
             dropped_events_count: 0,
             links: Vec::new(),
             dropped_links_count: 0,
-            status: None,
+            // Always present: OTLP/JSON readers get `{"code":0}` rather than `null`.
+            status: Some(Status::default()),
         }
     }
 
