@@ -260,6 +260,8 @@ fn content_none_keeps_text_out_and_full_puts_it_in_capped() {
             src.to_str().unwrap(),
             "--otlp-file",
             none.to_str().unwrap(),
+            "--content",
+            "none",
         ],
         0,
     );

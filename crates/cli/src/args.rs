@@ -72,9 +72,9 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FILE")]
     pub otlp_file: Option<PathBuf>,
 
-    /// What text leaves the parser: none (names, paths, sizes, hashes) or full (prompts,
-    /// arguments, outputs, capped)
-    #[arg(long, value_enum, default_value_t = ContentArg::None, env = "SESSIONTRAIL_CONTENT")]
+    /// What text leaves the parser: none (names, paths, sizes, hashes), redacted (prompts,
+    /// arguments, outputs with every secret found replaced, capped) or full (unredacted, capped)
+    #[arg(long, value_enum, default_value_t = ContentArg::Redacted, env = "SESSIONTRAIL_CONTENT")]
     pub content: ContentArg,
 
     /// Cap on each text attribute, in bytes
@@ -105,6 +105,7 @@ pub struct ExportArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ContentArg {
     None,
+    Redacted,
     Full,
 }
 

@@ -35,11 +35,16 @@ pub fn content(
     }
     let level = match level {
         crate::args::ContentArg::None => ContentLevel::None,
+        crate::args::ContentArg::Redacted => ContentLevel::Redacted,
         crate::args::ContentArg::Full => ContentLevel::Full,
     };
+    // Secrets are looked for at every level: detection needs them even when no text is kept.
     Ok(ContentOptions {
         level,
         max_attribute_bytes,
+        redactor: Some(std::sync::Arc::new(
+            sessiontrail_policy::SecretRedactor::new(),
+        )),
     })
 }
 

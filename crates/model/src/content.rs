@@ -1,4 +1,8 @@
-//! What text a session keeps: sizes and hashes always, the text itself only when asked.
+//! What text a session keeps: sizes, hashes and the secrets found always; the text itself,
+//! redacted or not, only at the levels that keep it.
+
+use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -8,8 +12,10 @@ use sha2::{Digest, Sha256};
 #[serde(rename_all = "lowercase")]
 pub enum ContentLevel {
     /// Names, paths, sizes and hashes; no prompt, argument, command or output text.
-    #[default]
     None,
+    /// Prompts, arguments and outputs with every secret found replaced, capped.
+    #[default]
+    Redacted,
     /// Everything, capped per attribute. The user accepts the risk.
     Full,
 }
@@ -19,38 +25,91 @@ impl ContentLevel {
     pub fn as_str(self) -> &'static str {
         match self {
             ContentLevel::None => "none",
+            ContentLevel::Redacted => "redacted",
             ContentLevel::Full => "full",
         }
     }
 }
 
-/// The content level and the cap applied to every captured text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A secret found in a text: its kind and a fingerprint, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SecretFinding {
+    /// What kind of secret (`aws-access-token`, `private-key`...).
+    pub kind: String,
+    /// First 8 hex digits of the SHA-256 of the secret: two sightings can be matched.
+    pub fingerprint: String,
+}
+
+/// The result of redacting a text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Redaction {
+    /// The text with every secret replaced, or `None` when nothing was found.
+    pub text: Option<String>,
+    /// The secrets found, in order.
+    pub findings: Vec<SecretFinding>,
+}
+
+/// Finds and replaces secrets. The policy crate implements it; the model only carries it so
+/// that every text is redacted where it is captured, before anything else sees it.
+pub trait Redactor: Send + Sync + fmt::Debug {
+    /// Redacts `text`.
+    fn redact(&self, text: &str) -> Redaction;
+}
+
+/// The content level, the cap applied to every captured text, and the redactor.
+#[derive(Debug, Clone)]
 pub struct ContentOptions {
     /// What is kept.
     pub level: ContentLevel,
     /// Cap in bytes for each captured text (DESIGN 3: 4 KiB by default).
     pub max_attribute_bytes: usize,
+    /// Finds secrets in every captured text (at every level: detection needs them).
+    pub redactor: Option<Arc<dyn Redactor>>,
 }
 
 impl Default for ContentOptions {
     fn default() -> Self {
         ContentOptions {
-            level: ContentLevel::None,
+            level: ContentLevel::default(),
             max_attribute_bytes: 4096,
+            redactor: None,
         }
     }
 }
 
-impl ContentOptions {
-    /// Whether text is kept at all.
-    pub fn full(&self) -> bool {
-        self.level == ContentLevel::Full
+impl PartialEq for ContentOptions {
+    fn eq(&self, other: &Self) -> bool {
+        self.level == other.level
+            && self.max_attribute_bytes == other.max_attribute_bytes
+            && self.redactor.is_some() == other.redactor.is_some()
     }
 }
 
-/// A piece of text seen in a session: always its size and SHA-256, its (capped) content only
-/// at [`ContentLevel::Full`].
+impl ContentOptions {
+    /// Whether text is kept unredacted.
+    pub fn full(&self) -> bool {
+        self.level == ContentLevel::Full
+    }
+
+    /// Whether text is kept at all.
+    pub fn keeps_text(&self) -> bool {
+        self.level != ContentLevel::None
+    }
+
+    /// Redacts `s` unless the level is `full` (or there is no redactor).
+    pub fn scrub<'a>(&self, s: &'a str) -> std::borrow::Cow<'a, str> {
+        match (&self.redactor, self.full()) {
+            (Some(r), false) => r
+                .redact(s)
+                .text
+                .map_or(std::borrow::Cow::Borrowed(s), std::borrow::Cow::Owned),
+            _ => std::borrow::Cow::Borrowed(s),
+        }
+    }
+}
+
+/// A piece of text seen in a session: always its size, SHA-256 and the secrets found in it;
+/// its capped content when the level keeps text (redacted unless the level is `full`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Text {
     /// Size of the whole text in bytes (UTF-8).
@@ -59,16 +118,16 @@ pub struct Text {
     pub sha256: [u8; 32],
     /// The text, capped, when the content level allows it.
     pub content: Option<String>,
+    /// Secrets found in the text.
+    pub secrets: Vec<SecretFinding>,
 }
 
 impl Text {
     /// Captures `s` under `opts`.
     pub fn capture(s: &str, opts: &ContentOptions) -> Text {
-        Text {
-            size: s.len() as u64,
-            sha256: Sha256::digest(s.as_bytes()).into(),
-            content: opts.full().then(|| cap(s, opts.max_attribute_bytes)),
-        }
+        let mut b = TextBuilder::new(opts);
+        b.push(s);
+        b.finish()
     }
 
     /// Captures the concatenation of `parts` without building it when it is not kept.
@@ -89,6 +148,10 @@ impl Text {
     }
 }
 
+/// Bytes kept beyond the cap before redaction, so that a secret cut by the cap is still
+/// recognised and replaced rather than left half visible.
+const REDACTION_MARGIN: usize = 4096;
+
 /// Builds a [`Text`] from pieces that arrive one at a time.
 #[derive(Debug, Clone)]
 pub struct TextBuilder {
@@ -96,6 +159,9 @@ pub struct TextBuilder {
     size: u64,
     kept: Option<String>,
     max: usize,
+    level: ContentLevel,
+    redactor: Option<Arc<dyn Redactor>>,
+    secrets: Vec<SecretFinding>,
 }
 
 impl TextBuilder {
@@ -104,8 +170,11 @@ impl TextBuilder {
         TextBuilder {
             hasher: Sha256::new(),
             size: 0,
-            kept: opts.full().then(String::new),
+            kept: opts.keeps_text().then(String::new),
             max: opts.max_attribute_bytes,
+            level: opts.level,
+            redactor: opts.redactor.clone(),
+            secrets: Vec::new(),
         }
     }
 
@@ -113,8 +182,15 @@ impl TextBuilder {
     pub fn push(&mut self, part: &str) {
         self.hasher.update(part.as_bytes());
         self.size += part.len() as u64;
+        if let Some(r) = &self.redactor {
+            self.secrets.extend(r.redact(part).findings);
+        }
+        let window = match self.level {
+            ContentLevel::Redacted => self.max + REDACTION_MARGIN,
+            _ => self.max,
+        };
         if let Some(k) = self.kept.as_mut() {
-            let room = self.max.saturating_sub(k.len());
+            let room = window.saturating_sub(k.len());
             k.push_str(&part[..floor_char_boundary(part, room)]);
         }
     }
@@ -127,18 +203,32 @@ impl TextBuilder {
     /// The text.
     pub fn finish(self) -> Text {
         let size = self.size;
+        let window = match self.level {
+            ContentLevel::Redacted => self.max + REDACTION_MARGIN,
+            _ => self.max,
+        };
         let content = self.kept.map(|k| {
-            let cut = size - k.len() as u64;
-            if cut > 0 {
-                format!("{k}...[truncated {cut} bytes]")
-            } else {
-                k
+            // Redact the whole window first, then cap: the cap never splits a secret open.
+            let k = match (&self.redactor, self.level) {
+                (Some(r), ContentLevel::Redacted) => r.redact(&k).text.unwrap_or(k),
+                _ => k,
+            };
+            let lost = size > window as u64;
+            if !lost && k.len() <= self.max {
+                return k;
             }
+            let keep = floor_char_boundary(&k, self.max);
+            format!(
+                "{}...[truncated {} bytes]",
+                &k[..keep],
+                size.saturating_sub(keep as u64)
+            )
         });
         Text {
             size,
             sha256: self.hasher.finalize().into(),
             content,
+            secrets: self.secrets,
         }
     }
 }
@@ -168,44 +258,98 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn full(max: usize) -> ContentOptions {
+    fn opts(level: ContentLevel, max: usize) -> ContentOptions {
         ContentOptions {
-            level: ContentLevel::Full,
+            level,
             max_attribute_bytes: max,
+            redactor: Some(Arc::new(Upper)),
+        }
+    }
+
+    /// Treats every run of `SECRET` as a secret.
+    #[derive(Debug)]
+    struct Upper;
+
+    impl Redactor for Upper {
+        fn redact(&self, text: &str) -> Redaction {
+            let n = text.matches("SECRET").count();
+            Redaction {
+                text: (n > 0).then(|| text.replace("SECRET", "[X]")),
+                findings: (0..n)
+                    .map(|_| SecretFinding {
+                        kind: "test".into(),
+                        fingerprint: "00000000".into(),
+                    })
+                    .collect(),
+            }
         }
     }
 
     #[test]
-    fn none_keeps_only_size_and_hash() {
-        let t = Text::capture("hello", &ContentOptions::default());
-        assert_eq!(t.size, 5);
+    fn none_keeps_size_hash_and_findings_only() {
+        let t = Text::capture("hello SECRET", &opts(ContentLevel::None, 100));
+        assert_eq!(t.size, 12);
+        assert_eq!(t.content, None);
+        assert_eq!(t.secrets.len(), 1);
+        let t = Text::capture(
+            "hello",
+            &ContentOptions {
+                level: ContentLevel::None,
+                ..Default::default()
+            },
+        );
         assert_eq!(
             t.sha256_hex(),
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
         );
-        assert_eq!(t.content, None);
+    }
+
+    #[test]
+    fn redacted_replaces_and_full_does_not() {
+        assert_eq!(
+            Text::capture("a SECRET b", &opts(ContentLevel::Redacted, 100))
+                .content
+                .as_deref(),
+            Some("a [X] b")
+        );
+        assert_eq!(
+            Text::capture("a SECRET b", &opts(ContentLevel::Full, 100))
+                .content
+                .as_deref(),
+            Some("a SECRET b")
+        );
+    }
+
+    #[test]
+    fn a_secret_cut_by_the_cap_is_still_redacted() {
+        let t = Text::capture("abcdSECRETxyz", &opts(ContentLevel::Redacted, 6));
+        assert_eq!(t.content.as_deref(), Some("abcd[X...[truncated 7 bytes]"));
+        assert!(!t.content.unwrap().contains("SE"));
     }
 
     #[test]
     fn full_caps_on_char_boundary_and_says_so() {
-        let t = Text::capture("héllo wörld", &full(2));
+        let t = Text::capture("héllo wörld", &opts(ContentLevel::Full, 2));
         assert_eq!(t.content.as_deref(), Some("h...[truncated 12 bytes]"));
         assert_eq!(
-            Text::capture("ok", &full(10)).content.as_deref(),
+            Text::capture("ok", &opts(ContentLevel::Full, 10))
+                .content
+                .as_deref(),
             Some("ok")
         );
     }
 
     #[test]
     fn parts_hash_like_the_whole() {
-        let whole = Text::capture("abcdef", &full(100));
-        let parts = Text::capture_parts(["abc", "def"], &full(100));
+        let o = opts(ContentLevel::Full, 100);
+        let whole = Text::capture("abcdef", &o);
+        let parts = Text::capture_parts(["abc", "def"], &o);
         assert_eq!(whole, parts);
-        let capped = Text::capture_parts(["abc", "def", "ghi"], &full(4));
+        let capped = Text::capture_parts(["abc", "def", "ghi"], &opts(ContentLevel::Full, 4));
         assert_eq!(
             capped.content.as_deref(),
             Some("abcd...[truncated 5 bytes]")
         );
-        assert_eq!(capped.sha256, Text::capture("abcdefghi", &full(4)).sha256);
+        assert_eq!(capped.sha256, Text::capture("abcdefghi", &o).sha256);
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use sessiontrail_model::{ContentLevel, ContentOptions, Text};
-//! let opts = ContentOptions { level: ContentLevel::None, max_attribute_bytes: 4096 };
+//! let opts = ContentOptions { level: ContentLevel::None, ..Default::default() };
 //! let t = Text::capture("secret prompt", &opts);
 //! assert_eq!(t.size, 13);
 //! assert!(t.content.is_none());
@@ -24,6 +24,8 @@ mod content;
 mod session;
 mod time;
 
-pub use content::{ContentLevel, ContentOptions, Text, TextBuilder, cap};
+pub use content::{
+    ContentLevel, ContentOptions, Redaction, Redactor, SecretFinding, Text, TextBuilder, cap,
+};
 pub use session::*;
 pub use time::Timestamp;

@@ -388,6 +388,57 @@ pub struct ToolCall {
     pub description: Option<Text>,
     /// Exit code of a shell command, when the agent reported one.
     pub exit_code: Option<i64>,
+    /// Sensitive-access rules the call matched.
+    pub sensitive: Vec<SensitiveMatch>,
+}
+
+/// How serious a sensitive access is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth knowing.
+    Low,
+    /// Worth a look.
+    Medium,
+    /// Credentials were likely exposed.
+    High,
+    /// Keys to everything (private keys, keychains).
+    Critical,
+}
+
+impl Severity {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses [`Severity::as_str`].
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// A sensitive-access rule a tool call matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensitiveMatch {
+    /// Rule id.
+    pub rule: String,
+    /// Rule severity.
+    pub severity: Severity,
+    /// Rule category (`credentials`, `ssh`, `cloud`, `env`...).
+    pub category: String,
+    /// What matched: a path, a program, a host, a tool, a secret kind (redacted like the rest).
+    pub target: String,
 }
 
 /// Something that happened in a session that is not a call.

@@ -28,7 +28,7 @@ use sessiontrail_model::{ContentOptions, Session};
 pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
 /// How sessions are read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ParseOptions {
     /// What text is kept.
     pub content: ContentOptions,
@@ -45,9 +45,14 @@ impl Default for ParseOptions {
     }
 }
 
-/// Reads one session's files with the adapter of its agent.
+/// Reads one session's files with the adapter of its agent, then applies the policy to what
+/// the adapter built, whatever the agent: no string leaves unredacted below `full`.
 pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Session>, Report) {
-    match files.agent {
+    let (mut session, report) = match files.agent {
         sessiontrail_model::AgentKind::ClaudeCode => claude_code::parse_session(files, opts),
+    };
+    if let Some(s) = session.as_mut() {
+        sessiontrail_policy::scrub_session(s, &opts.content);
     }
+    (session, report)
 }

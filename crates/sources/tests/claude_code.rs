@@ -70,6 +70,9 @@ fn parse(
         content: ContentOptions {
             level,
             max_attribute_bytes: 64,
+            redactor: Some(std::sync::Arc::new(
+                sessiontrail_policy::SecretRedactor::new(),
+            )),
         },
         max_line_bytes: 1 << 20,
     };

@@ -376,7 +376,7 @@ impl<'s> Builder<'s> {
             t.start,
             end,
         );
-        let full = self.content().full();
+        let text = self.content().keeps_text();
         let max = self.content().max_attribute_bytes;
         let at = &mut sp.attributes;
         at.push(kv_str(a::GEN_AI_OPERATION_NAME, "execute_tool"));
@@ -420,7 +420,7 @@ impl<'s> Builder<'s> {
             ToolKind::Builtin => {}
         }
         for acc in &t.access {
-            access_attrs(at, acc, full, max);
+            access_attrs(at, acc, text, max);
         }
         if let Some(code) = t.exit_code {
             at.push(kv_int(a::PROCESS_EXIT_CODE, code));
@@ -548,13 +548,14 @@ fn text_attrs(at: &mut Vec<KeyValue>, t: &Text, content_key: &str, size_key: &st
 }
 
 /// What a tool touched. Paths and names go out at every level; command lines, URLs and
-/// queries are argument text and go out only at `full`.
-fn access_attrs(at: &mut Vec<KeyValue>, acc: &Access, full: bool, max: usize) {
+/// queries are argument text and go out only at levels that keep text (redacted upstream
+/// unless the level is `full`).
+fn access_attrs(at: &mut Vec<KeyValue>, acc: &Access, text: bool, max: usize) {
     match acc {
         Access::FileRead(p) | Access::FileWrite(p) => at.push(kv_str(a::FILE_PATH, &cap(p, max))),
         Access::Search(p) => at.push(kv_str(a::FILE_DIRECTORY, &cap(p, max))),
         Access::Command(c) => {
-            if full {
+            if text {
                 at.push(kv_str(a::PROCESS_COMMAND_LINE, &cap(c, max)));
             }
             if let Some(exe) = executable(c) {
@@ -562,7 +563,7 @@ fn access_attrs(at: &mut Vec<KeyValue>, acc: &Access, full: bool, max: usize) {
             }
         }
         Access::Url(u) => {
-            if full {
+            if text {
                 at.push(kv_str(a::URL_FULL, &cap(u, max)));
             }
             if let Some((scheme, host)) = url_host(u) {
@@ -571,7 +572,7 @@ fn access_attrs(at: &mut Vec<KeyValue>, acc: &Access, full: bool, max: usize) {
             }
         }
         Access::WebSearch(q) => {
-            if full {
+            if text {
                 at.push(kv_str(a::WEB_SEARCH_QUERY, &cap(q, max)));
             }
         }

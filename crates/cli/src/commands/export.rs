@@ -36,7 +36,7 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
         );
     }
     let trace_opts = TraceOptions {
-        content,
+        content: content.clone(),
         host_name: Some(gethostname::gethostname().to_string_lossy().into_owned())
             .filter(|h| !h.is_empty()),
         user_name: std::env::var("USER")
@@ -52,7 +52,7 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
         );
     }
     let parse_opts = ParseOptions {
-        content,
+        content: content.clone(),
         max_line_bytes: a.max_line_bytes.max(1024),
     };
     let roots = roots(&a.paths)?;

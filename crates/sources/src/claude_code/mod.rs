@@ -80,7 +80,7 @@ pub(crate) fn recognise(bytes: &[u8]) -> Option<Peek> {
 /// Reads every file of one session and builds it. Bad lines and unreadable files are in the
 /// report; everything good is in the session.
 pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Session>, Report) {
-    let mut b = Builder::new(&files.session_id, opts.content);
+    let mut b = Builder::new(&files.session_id, opts.content.clone());
     for path in &files.files {
         read_file(&mut b, path, opts);
     }

@@ -552,6 +552,7 @@ impl Builder {
             result: None,
             outcome: ToolOutcome::NoResult,
             exit_code: None,
+            sensitive: Vec::new(),
         });
         self.session.calls[call].tool_calls += 1;
         self.tools.insert(id.to_owned(), i);

@@ -1,0 +1,44 @@
+//! The content gate for the strings a session carries besides its captured texts: paths,
+//! command lines, URLs, the working directory... Below `full`, each goes through the
+//! redactor before anything else sees it.
+
+use sessiontrail_model::{Access, ContentOptions, Session};
+
+/// Redacts every raw string of `s` unless the level is `full`.
+pub fn scrub_session(s: &mut Session, content: &ContentOptions) {
+    if content.full() || content.redactor.is_none() {
+        return;
+    }
+    let fix = |v: &mut String| {
+        if let std::borrow::Cow::Owned(r) = content.scrub(v) {
+            *v = r;
+        }
+    };
+    for v in [
+        &mut s.cwd,
+        &mut s.git_branch,
+        &mut s.entrypoint,
+        &mut s.permission_mode,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        fix(v);
+    }
+    s.sources.iter_mut().for_each(fix);
+    for t in &mut s.tools {
+        for a in &mut t.access {
+            match a {
+                Access::FileRead(v)
+                | Access::FileWrite(v)
+                | Access::Search(v)
+                | Access::Command(v)
+                | Access::Url(v)
+                | Access::WebSearch(v) => fix(v),
+            }
+        }
+        for m in &mut t.sensitive {
+            fix(&mut m.target);
+        }
+    }
+}
