@@ -28,6 +28,51 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// Print the span tree of a stored session
     Show(ShowArgs),
+    /// Answer questions from the store: which tool calls touched sensitive resources
+    Query(QueryArgs),
+    /// Sensitive-access rules: list those in force, check a policy file
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Tool calls that matched sensitive-access rules
+    #[arg(long, required = true)]
+    pub sensitive: bool,
+
+    /// Only since then: a duration back from now (30m, 24h, 7d) or a date (2026-02-01,
+    /// 2026-02-01T12:00:00Z)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// One JSON object per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print the rules in force (the built-in pack with the policy file over it)
+    List {
+        /// Policy file [default: $XDG_CONFIG_HOME/sessiontrail/policy.toml when it exists]
+        #[arg(long, value_name = "FILE", env = "SESSIONTRAIL_POLICY")]
+        policy: Option<PathBuf>,
+        /// One JSON object per rule, one per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a policy file; problems are listed with their line
+    Check {
+        /// The file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +121,11 @@ pub struct ExportArgs {
     /// arguments, outputs with every secret found replaced, capped) or full (unredacted, capped)
     #[arg(long, value_enum, default_value_t = ContentArg::Redacted, env = "SESSIONTRAIL_CONTENT")]
     pub content: ContentArg,
+
+    /// Sensitive-access rules over the built-in pack [default:
+    /// $XDG_CONFIG_HOME/sessiontrail/policy.toml when it exists]
+    #[arg(long, value_name = "FILE", env = "SESSIONTRAIL_POLICY")]
+    pub policy: Option<PathBuf>,
 
     /// Cap on each text attribute, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 4096)]

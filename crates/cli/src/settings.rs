@@ -48,6 +48,34 @@ pub fn content(
     })
 }
 
+/// The policy file in force: the flag, else `$XDG_CONFIG_HOME/sessiontrail/policy.toml` (or
+/// `~/.config/...`) when it exists.
+pub fn policy_path(flag: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = flag {
+        return Some(p.to_owned());
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home().map(|h| h.join(".config")))?;
+    Some(config.join("sessiontrail").join("policy.toml")).filter(|p| p.is_file())
+}
+
+/// The rules in force; every problem of the policy file is reported with its line.
+pub fn rules(flag: Option<&Path>) -> anyhow::Result<sessiontrail_policy::RuleSet> {
+    match policy_path(flag) {
+        None => Ok(sessiontrail_policy::RuleSet::builtin()),
+        Some(p) => sessiontrail_policy::RuleSet::load(&p).map_err(|errs| {
+            let list: Vec<String> = errs.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "invalid policy file ({} problems):\n{}",
+                errs.len(),
+                list.join("\n")
+            )
+        }),
+    }
+}
+
 /// `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`), added to every trace's resource.
 pub fn resource_attributes() -> anyhow::Result<Vec<(String, String)>> {
     match std::env::var("OTEL_RESOURCE_ATTRIBUTES") {

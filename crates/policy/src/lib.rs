@@ -10,7 +10,10 @@
 #![warn(missing_docs)]
 
 mod redact;
+mod rules;
 mod scrub;
+pub mod shell;
 
 pub use redact::{SecretRedactor, entropy, fingerprint};
-pub use scrub::scrub_session;
+pub use rules::{AccessKind, BUILTIN, Rule, RuleError, RuleSet};
+pub use scrub::{apply, scrub_session};

@@ -4,6 +4,21 @@
 
 use sessiontrail_model::{Access, ContentOptions, Session};
 
+/// Applies the policy to a session an adapter built: evaluates the rules on each tool call
+/// (on the raw strings), then redacts every raw string unless the level is `full`.
+pub fn apply(
+    s: &mut Session,
+    rules: &crate::RuleSet,
+    content: &ContentOptions,
+    home: Option<&str>,
+) {
+    let cwd = s.cwd.clone();
+    for t in &mut s.tools {
+        t.sensitive = rules.evaluate(t, cwd.as_deref(), home);
+    }
+    scrub_session(s, content);
+}
+
 /// Redacts every raw string of `s` unless the level is `full`.
 pub fn scrub_session(s: &mut Session, content: &ContentOptions) {
     if content.full() || content.redactor.is_none() {

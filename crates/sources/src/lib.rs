@@ -22,7 +22,10 @@ mod report;
 pub use discover::{Discovery, SessionFiles, claude_projects_dir, discover};
 pub use report::{Issue, IssueKind, Report};
 
+use std::sync::Arc;
+
 use sessiontrail_model::{ContentOptions, Session};
+use sessiontrail_policy::RuleSet;
 
 /// Default cap on one line: longer lines are reported and skipped without being buffered.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -34,6 +37,10 @@ pub struct ParseOptions {
     pub content: ContentOptions,
     /// Longest line accepted, in bytes.
     pub max_line_bytes: usize,
+    /// Sensitive-access rules evaluated on every tool call.
+    pub rules: Arc<RuleSet>,
+    /// The home folder `~` stands for in paths.
+    pub home: Option<String>,
 }
 
 impl Default for ParseOptions {
@@ -41,6 +48,8 @@ impl Default for ParseOptions {
         ParseOptions {
             content: ContentOptions::default(),
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            rules: Arc::new(RuleSet::builtin()),
+            home: None,
         }
     }
 }
@@ -52,7 +61,7 @@ pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Sessi
         sessiontrail_model::AgentKind::ClaudeCode => claude_code::parse_session(files, opts),
     };
     if let Some(s) = session.as_mut() {
-        sessiontrail_policy::scrub_session(s, &opts.content);
+        sessiontrail_policy::apply(s, &opts.rules, &opts.content, opts.home.as_deref());
     }
     (session, report)
 }

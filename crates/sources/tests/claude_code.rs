@@ -75,6 +75,7 @@ fn parse(
             )),
         },
         max_line_bytes: 1 << 20,
+        ..Default::default()
     };
     let (s, r) = parse_session(&d.sessions[0], &opts);
     (s.expect("a session"), r)

@@ -122,6 +122,35 @@ pub struct NewSession {
     pub origin: &'static str,
     /// The spans.
     pub spans: Vec<SpanRow>,
+    /// Tool calls of this session that matched sensitive-access rules (replaces the
+    /// session's previous list).
+    pub sensitive: Vec<SensitiveRow>,
+}
+
+/// A tool call that matched sensitive-access rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensitiveRow {
+    /// Its span.
+    pub span_id: [u8; 8],
+    /// When it started, Unix nanoseconds.
+    pub time_ns: i64,
+    /// The tool.
+    pub tool: String,
+    /// Rule ids.
+    pub rules: Vec<String>,
+    /// Highest severity.
+    pub severity: String,
+    /// What matched, per rule.
+    pub targets: Vec<String>,
+}
+
+/// A sensitive access as listed, with its session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensitiveAccess {
+    /// The session.
+    pub session: SessionRow,
+    /// The access.
+    pub access: SensitiveRow,
 }
 
 /// What a write changed.
@@ -249,6 +278,40 @@ impl Store {
                 end_ns: r.get(4)?,
                 error: r.get(5)?,
                 body: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sensitive accesses since `since_ns` (Unix nanoseconds), latest first.
+    pub fn sensitive(&self, since_ns: i64) -> Result<Vec<SensitiveAccess>, StoreError> {
+        let cols: String = SESSION_COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {cols}, h.span_id, h.time_ns, h.tool, h.rules, h.severity, h.targets FROM sensitive h JOIN sessions s ON s.trace_id = h.trace_id
+             WHERE h.time_ns >= ?1 ORDER BY h.time_ns DESC, h.span_id"
+        ))?;
+        let rows = st.query_map([since_ns], |r| {
+            let split = |s: String| {
+                if s.is_empty() {
+                    Vec::new()
+                } else {
+                    s.split('\n').map(str::to_owned).collect()
+                }
+            };
+            Ok(SensitiveAccess {
+                session: session_row(r)?,
+                access: SensitiveRow {
+                    span_id: fixed(r.get::<_, Vec<u8>>(13)?),
+                    time_ns: r.get(14)?,
+                    tool: r.get(15)?,
+                    rules: split(r.get(16)?),
+                    severity: r.get(17)?,
+                    targets: split(r.get(18)?),
+                },
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -465,6 +528,20 @@ fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStat
         } else {
             stats.unchanged += 1;
         }
+    }
+    tx.prepare_cached("DELETE FROM sensitive WHERE trace_id = ?1")?
+        .execute([t])?;
+    let mut hit = tx.prepare_cached("INSERT INTO sensitive (trace_id, span_id, time_ns, tool, rules, severity, targets) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    for h in &s.sensitive {
+        hit.execute(params![
+            t,
+            &h.span_id[..],
+            h.time_ns,
+            h.tool,
+            h.rules.join("\n"),
+            h.severity,
+            h.targets.join("\n")
+        ])?;
     }
     let mut delete = tx.prepare_cached("DELETE FROM spans WHERE trace_id = ?1 AND span_id = ?2")?;
     for gone in existing.difference(&produced) {

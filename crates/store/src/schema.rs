@@ -7,7 +7,8 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE sessions (
     trace_id      BLOB PRIMARY KEY,
     agent         TEXT NOT NULL,
@@ -51,7 +52,21 @@ CREATE TABLE deliveries (
     delivered_ns INTEGER NOT NULL,
     PRIMARY KEY (sink, trace_id, span_id)
 ) WITHOUT ROWID;
-"];
+",
+    r"
+CREATE TABLE sensitive (
+    trace_id BLOB NOT NULL,
+    span_id  BLOB NOT NULL,
+    time_ns  INTEGER NOT NULL,
+    tool     TEXT NOT NULL,
+    rules    TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    targets  TEXT NOT NULL,
+    PRIMARY KEY (trace_id, span_id)
+) WITHOUT ROWID;
+CREATE INDEX sensitive_by_time ON sensitive (time_ns);
+",
+];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

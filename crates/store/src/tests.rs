@@ -21,6 +21,7 @@ fn session(id: &str, spans: &[(&str, u8)]) -> NewSession {
         },
         resource: vec![1, 2, 3],
         origin: "transcript",
+        sensitive: Vec::new(),
         spans: spans
             .iter()
             .map(|(name, v)| SpanRow {
@@ -146,4 +147,34 @@ fn reopening_keeps_data_and_refuses_newer_schemas() {
         Store::open(&path),
         Err(StoreError::TooNew { found: 99, .. })
     ));
+}
+
+#[test]
+fn sensitive_accesses_are_replaced_per_session_and_listed_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("st.db")).unwrap();
+    let mut s = session("abc", &[("a", 1)]);
+    let hit = |t: i64, rule: &str| SensitiveRow {
+        span_id: [t as u8; 8],
+        time_ns: t,
+        tool: "Bash".into(),
+        rules: vec![rule.into()],
+        severity: "high".into(),
+        targets: vec!["/home/a/.env".into()],
+    };
+    s.sensitive = vec![hit(10, "env-file"), hit(20, "aws-credentials")];
+    st.put_sessions(std::slice::from_ref(&s)).unwrap();
+    st.put_sessions(std::slice::from_ref(&s)).unwrap();
+    let all = st.sensitive(0).unwrap();
+    assert_eq!(
+        all.len(),
+        2,
+        "rewriting a session does not duplicate its accesses"
+    );
+    assert_eq!(all[0].access.rules, vec!["aws-credentials".to_owned()]);
+    assert_eq!(all[0].session.session_id, "abc");
+    assert_eq!(st.sensitive(15).unwrap().len(), 1);
+    s.sensitive.clear();
+    st.put_sessions(&[s]).unwrap();
+    assert!(st.sensitive(0).unwrap().is_empty());
 }

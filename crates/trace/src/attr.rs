@@ -85,7 +85,17 @@ pub const SUBAGENT_REPORTED_TOKENS: &str = "sessiontrail.subagent.reported.total
 pub const SUBAGENT_REPORTED_TOOL_CALLS: &str = "sessiontrail.subagent.reported.tool_calls";
 pub const SUBAGENT_REPORTED_DURATION_MS: &str = "sessiontrail.subagent.reported.duration_ms";
 
+pub const SENSITIVE: &str = "sessiontrail.sensitive";
+pub const SENSITIVE_RULES: &str = "sessiontrail.sensitive.rules";
+pub const SENSITIVE_SEVERITY: &str = "sessiontrail.sensitive.severity";
+pub const SENSITIVE_CATEGORIES: &str = "sessiontrail.sensitive.categories";
+pub const SENSITIVE_COUNT: &str = "sessiontrail.sensitive.count";
+
 // Event names and their attributes.
+pub const EVENT_SENSITIVE_ACCESS: &str = "sessiontrail.sensitive_access";
+pub const SENSITIVE_RULE: &str = "sessiontrail.sensitive.rule";
+pub const SENSITIVE_CATEGORY: &str = "sessiontrail.sensitive.category";
+pub const SENSITIVE_TARGET: &str = "sessiontrail.sensitive.target";
 pub const EVENT_COMPACTION: &str = "sessiontrail.compaction";
 pub const EVENT_COMPACTION_SUMMARY: &str = "sessiontrail.compaction.summary";
 pub const EVENT_HOOK: &str = "sessiontrail.hook";

@@ -44,6 +44,25 @@ pub struct SessionTrace {
     pub spans: Vec<Span>,
     /// Figures for listings.
     pub summary: SessionSummary,
+    /// Tool calls that matched sensitive-access rules.
+    pub sensitive: Vec<SensitiveHit>,
+}
+
+/// A tool call that matched sensitive-access rules, for the store's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensitiveHit {
+    /// Its span.
+    pub span_id: [u8; 8],
+    /// When it started.
+    pub time: Timestamp,
+    /// The tool.
+    pub tool: String,
+    /// Rule ids.
+    pub rules: Vec<String>,
+    /// Highest severity.
+    pub severity: String,
+    /// What matched, per rule (redacted like the rest).
+    pub targets: Vec<String>,
 }
 
 /// What a listing of sessions shows.
@@ -161,7 +180,28 @@ impl<'s> Builder<'s> {
                     .is_some_and(|st| st.code == StatusCode::Error as i32)
             })
             .count() as u64;
+        let sensitive = s
+            .tools
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.sensitive.is_empty())
+            .map(|(i, t)| SensitiveHit {
+                span_id: self.tools[i],
+                time: t.start,
+                tool: t.name.clone(),
+                rules: t.sensitive.iter().map(|m| m.rule.clone()).collect(),
+                severity: t
+                    .sensitive
+                    .iter()
+                    .map(|m| m.severity)
+                    .max()
+                    .map_or("low", |v| v.as_str())
+                    .to_owned(),
+                targets: t.sensitive.iter().map(|m| m.target.clone()).collect(),
+            })
+            .collect();
         SessionTrace {
+            sensitive,
             trace_id: self.trace_id,
             resource: self.resource(),
             summary: SessionSummary {
@@ -262,6 +302,23 @@ impl<'s> Builder<'s> {
         at.push(kv_int(a::TOOL_CALL_COUNT, s.tools.len() as i64));
         at.push(kv_int(a::ERROR_COUNT, s.failed_tool_calls() as i64));
         at.push(kv_int(a::SUBAGENT_COUNT, (s.runs.len() - 1) as i64));
+        let flagged: Vec<&ToolCall> = s.tools.iter().filter(|t| !t.sensitive.is_empty()).collect();
+        at.push(kv_int(a::SENSITIVE_COUNT, flagged.len() as i64));
+        if let Some(severity) = flagged
+            .iter()
+            .flat_map(|t| t.sensitive.iter().map(|m| m.severity))
+            .max()
+        {
+            let mut rules: Vec<String> = flagged
+                .iter()
+                .flat_map(|t| t.sensitive.iter().map(|m| m.rule.clone()))
+                .collect();
+            rules.sort();
+            rules.dedup();
+            at.push(kv_bool(a::SENSITIVE, true));
+            at.push(kv_strs(a::SENSITIVE_RULES, &rules));
+            at.push(kv_str(a::SENSITIVE_SEVERITY, severity.as_str()));
+        }
         sp
     }
 
@@ -424,6 +481,29 @@ impl<'s> Builder<'s> {
         }
         if let Some(code) = t.exit_code {
             at.push(kv_int(a::PROCESS_EXIT_CODE, code));
+        }
+        if let Some(severity) = t.sensitive.iter().map(|m| m.severity).max() {
+            let rules: Vec<String> = t.sensitive.iter().map(|m| m.rule.clone()).collect();
+            let mut categories: Vec<String> =
+                t.sensitive.iter().map(|m| m.category.clone()).collect();
+            categories.dedup();
+            at.push(kv_bool(a::SENSITIVE, true));
+            at.push(kv_strs(a::SENSITIVE_RULES, &rules));
+            at.push(kv_str(a::SENSITIVE_SEVERITY, severity.as_str()));
+            at.push(kv_strs(a::SENSITIVE_CATEGORIES, &categories));
+            for m in &t.sensitive {
+                sp.events.push(SpanEvent {
+                    time_unix_nano: t.start.unix_nanos(),
+                    name: a::EVENT_SENSITIVE_ACCESS.into(),
+                    attributes: vec![
+                        kv_str(a::SENSITIVE_RULE, &m.rule),
+                        kv_str(a::SENSITIVE_SEVERITY, m.severity.as_str()),
+                        kv_str(a::SENSITIVE_CATEGORY, &m.category),
+                        kv_str(a::SENSITIVE_TARGET, &cap(&m.target, max)),
+                    ],
+                    dropped_attributes_count: 0,
+                });
+            }
         }
         let (error_type, message) = match t.outcome {
             ToolOutcome::Ok | ToolOutcome::Rejected => (None, ""),

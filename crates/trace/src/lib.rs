@@ -28,7 +28,9 @@ mod build;
 mod ids;
 pub mod tree;
 
-pub use build::{MAX_EVENTS_PER_SPAN, SessionSummary, SessionTrace, TraceOptions, build};
+pub use build::{
+    MAX_EVENTS_PER_SPAN, SensitiveHit, SessionSummary, SessionTrace, TraceOptions, build,
+};
 pub use ids::{hex, span_id, trace_id};
 pub use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 pub use opentelemetry_proto::tonic::resource::v1::Resource;

@@ -15,7 +15,7 @@ use sessiontrail_export::{
     Compression, Delivery, OtlpConfig, OtlpJsonFile, OtlpSender, Overrides, Protocol,
 };
 use sessiontrail_sources::{Issue, ParseOptions, Report, SessionFiles};
-use sessiontrail_store::{NewSession, PutStats, SessionRow, SpanRow, Store};
+use sessiontrail_store::{NewSession, PutStats, SensitiveRow, SessionRow, SpanRow, Store};
 use sessiontrail_trace::{SessionTrace, TraceOptions};
 
 use crate::args::ExportArgs;
@@ -54,6 +54,8 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
     let parse_opts = ParseOptions {
         content: content.clone(),
         max_line_bytes: a.max_line_bytes.max(1024),
+        rules: std::sync::Arc::new(settings::rules(a.policy.as_deref())?),
+        home: settings::home().map(|h| h.display().to_string()),
     };
     let roots = roots(&a.paths)?;
     let mut store = Store::open(store_path)?;
@@ -293,6 +295,18 @@ fn encode(t: SessionTrace) -> NewSession {
         },
         resource: t.resource.encode_to_vec(),
         origin: "transcript",
+        sensitive: t
+            .sensitive
+            .iter()
+            .map(|h| SensitiveRow {
+                span_id: h.span_id,
+                time_ns: h.time.0,
+                tool: h.tool.clone(),
+                rules: h.rules.clone(),
+                severity: h.severity.clone(),
+                targets: h.targets.clone(),
+            })
+            .collect(),
         spans: t
             .spans
             .iter()

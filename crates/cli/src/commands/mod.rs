@@ -1,6 +1,8 @@
 //! One module per subcommand; each returns the exit code.
 
 mod export;
+mod policy;
+mod query;
 mod sessions;
 mod show;
 
@@ -17,6 +19,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Export(a) => export::run(a, &store, out),
         Command::Sessions(a) => sessions::run(&a, &open_existing(&store)?, out),
         Command::Show(a) => show::run(&a, &open_existing(&store)?, out),
+        Command::Query(a) => query::run(&a, &open_existing(&store)?, out),
+        Command::Policy(a) => policy::run(a, out),
     }
 }
 

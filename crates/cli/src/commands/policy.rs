@@ -1,0 +1,84 @@
+//! `sessiontrail policy list|check`.
+
+use std::io::Write;
+
+use serde::Serialize;
+use sessiontrail_policy::RuleSet;
+
+use crate::args::{PolicyArgs, PolicyCommand};
+use crate::{exit, settings};
+
+#[derive(Serialize)]
+struct RuleLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    severity: &'static str,
+    category: &'a str,
+    enabled: bool,
+    origin: &'a str,
+    description: &'a str,
+    matchers: &'a std::collections::BTreeMap<&'static str, Vec<String>>,
+}
+
+pub fn run(a: PolicyArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
+    match a.command {
+        PolicyCommand::List { policy, json } => {
+            let rules = settings::rules(policy.as_deref())?;
+            for r in rules.rules() {
+                if json {
+                    let line = RuleLine {
+                        kind: "rule",
+                        id: &r.id,
+                        severity: r.severity.as_str(),
+                        category: &r.category,
+                        enabled: r.enabled,
+                        origin: &r.origin,
+                        description: &r.description,
+                        matchers: &r.matchers,
+                    };
+                    serde_json::to_writer(&mut *out, &line)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{:<30} {:<8} {:<16} {:<8} {}{}",
+                        r.id,
+                        r.severity.as_str(),
+                        r.category,
+                        if r.enabled { "enabled" } else { "disabled" },
+                        r.description,
+                        if r.origin == "built-in" {
+                            String::new()
+                        } else {
+                            format!("  [{}]", r.origin)
+                        }
+                    )?;
+                }
+            }
+            Ok(exit::OK)
+        }
+        PolicyCommand::Check { file } => match RuleSet::load(&file) {
+            Ok(rules) => {
+                let own = rules
+                    .rules()
+                    .iter()
+                    .filter(|r| r.origin != "built-in")
+                    .count();
+                writeln!(
+                    out,
+                    "{}: valid; {} rules in force, {own} added or changed by this file",
+                    file.display(),
+                    rules.rules().iter().filter(|r| r.enabled).count()
+                )?;
+                Ok(exit::OK)
+            }
+            Err(errors) => {
+                for e in &errors {
+                    writeln!(out, "{e}")?;
+                }
+                Ok(exit::SKIPPED_INPUT)
+            }
+        },
+    }
+}
