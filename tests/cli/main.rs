@@ -5,4 +5,5 @@ mod fake;
 mod fixtures;
 mod otlp;
 mod phoenix;
+mod secrets;
 mod util;

@@ -521,13 +521,24 @@ fn host(u: &str) -> Option<String> {
     (!h.is_empty()).then(|| h.to_ascii_lowercase())
 }
 
-/// An absolute, normalized path: `~` is the home folder, relative paths are under `cwd`.
+/// The form every home folder takes for matching: `~/` rules are written for `/home/*/`.
+const HOME: &str = "/home/~";
+
+/// An absolute, normalized path: relative paths are under `cwd`, and `~` and the home folder
+/// become [`HOME`], so `~/` rules hold wherever the exporter's home is.
 fn resolve(p: &str, cwd: Option<&str>, home: Option<&str>) -> String {
     let p = p.trim_matches(|c| c == '"' || c == '\'').replace('\\', "/");
+    let home = home
+        .map(|h| h.trim_end_matches('/'))
+        .filter(|h| !h.is_empty());
+    let p = match home {
+        Some(h) if p.starts_with(&format!("{h}/")) || p == h => format!("~{}", &p[h.len()..]),
+        _ => p,
+    };
     let joined = if let Some(rest) = p.strip_prefix("~/") {
-        format!("{}/{rest}", home.unwrap_or("/root"))
+        format!("{HOME}/{rest}")
     } else if p == "~" {
-        home.unwrap_or("/root").to_owned()
+        HOME.to_owned()
     } else if p.starts_with('/') || p.as_bytes().get(1) == Some(&b':') {
         p
     } else {
