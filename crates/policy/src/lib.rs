@@ -17,3 +17,11 @@ pub mod shell;
 pub use redact::{SecretRedactor, entropy, fingerprint};
 pub use rules::{AccessKind, BUILTIN, Rule, RuleError, RuleSet};
 pub use scrub::{apply, scrub_session};
+
+/// sessiontrail's own counter of sensitive accesses, in Prometheus form. `sessiontrail watch`
+/// serves it; the alert rules in `dashboards/prometheus/` use it.
+pub const SENSITIVE_ACCESS_METRIC: &str = "sessiontrail_sensitive_access_total";
+
+/// The labels of [`SENSITIVE_ACCESS_METRIC`]: the rule id, its severity, the agent
+/// (`claude-code`...) and the repository (`vcs.repository.name`, empty when unknown).
+pub const SENSITIVE_ACCESS_LABELS: [&str; 4] = ["rule", "severity", "agent", "repo"];

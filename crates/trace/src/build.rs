@@ -487,8 +487,16 @@ impl<'s> Builder<'s> {
             let mut categories: Vec<String> =
                 t.sensitive.iter().map(|m| m.category.clone()).collect();
             categories.dedup();
+            // One rule as a plain string too: metric pipelines (the collector's spanmetrics)
+            // label by scalar attributes.
+            let primary = t
+                .sensitive
+                .iter()
+                .find(|m| m.severity == severity)
+                .map_or("", |m| m.rule.as_str());
             at.push(kv_bool(a::SENSITIVE, true));
             at.push(kv_strs(a::SENSITIVE_RULES, &rules));
+            at.push(kv_str(a::SENSITIVE_RULE, primary));
             at.push(kv_str(a::SENSITIVE_SEVERITY, severity.as_str()));
             at.push(kv_strs(a::SENSITIVE_CATEGORIES, &categories));
             for m in &t.sensitive {
