@@ -118,7 +118,8 @@ pub struct ExportArgs {
     pub otlp_file: Option<PathBuf>,
 
     /// What text leaves the parser: none (names, paths, sizes, hashes), redacted (prompts,
-    /// arguments, outputs with every secret found replaced, capped) or full (unredacted, capped)
+    /// tool arguments and commands with every secret found replaced, capped; outputs as at
+    /// none) or full (everything, outputs included, unredacted, capped)
     #[arg(long, value_enum, default_value_t = ContentArg::Redacted, env = "SESSIONTRAIL_CONTENT")]
     pub content: ContentArg,
 

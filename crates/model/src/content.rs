@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 pub enum ContentLevel {
     /// Names, paths, sizes and hashes; no prompt, argument, command or output text.
     None,
-    /// Prompts, arguments and outputs with every secret found replaced, capped.
+    /// Prompts and tool arguments with every secret found replaced, capped; outputs as at
+    /// `none`.
     #[default]
     Redacted,
     /// Everything, capped per attribute. The user accepts the risk.
@@ -40,20 +41,43 @@ pub struct SecretFinding {
     pub fingerprint: String,
 }
 
-/// The result of redacting a text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Redaction {
-    /// The text with every secret replaced, or `None` when nothing was found.
-    pub text: Option<String>,
-    /// The secrets found, in order.
-    pub findings: Vec<SecretFinding>,
+/// A secret found in a text, and where: `text[start..end]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSpan {
+    /// Byte offset of its first byte.
+    pub start: usize,
+    /// Byte offset just past it.
+    pub end: usize,
+    /// What it is.
+    pub finding: SecretFinding,
 }
 
-/// Finds and replaces secrets. The policy crate implements it; the model only carries it so
-/// that every text is redacted where it is captured, before anything else sees it.
+/// Finds secrets. The policy crate implements it; the model only carries it so that every
+/// text is redacted where it is captured, before anything else sees it.
 pub trait Redactor: Send + Sync + fmt::Debug {
-    /// Redacts `text`.
-    fn redact(&self, text: &str) -> Redaction;
+    /// The secrets in `text`, sorted and not overlapping.
+    fn scan(&self, text: &str) -> Vec<SecretSpan>;
+}
+
+/// What replaces a secret: its kind and fingerprint, never its value.
+pub fn redaction_marker(f: &SecretFinding) -> String {
+    format!("[REDACTED:{}:{}]", f.kind, f.fingerprint)
+}
+
+/// `text` with each of `spans` replaced by its marker.
+pub fn redact_with<'a>(text: &'a str, spans: &[SecretSpan]) -> std::borrow::Cow<'a, str> {
+    if spans.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for s in spans {
+        out.push_str(&text[at..s.start]);
+        out.push_str(&redaction_marker(&s.finding));
+        at = s.end;
+    }
+    out.push_str(&text[at..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// The content level, the cap applied to every captured text, and the redactor.
@@ -91,6 +115,20 @@ impl ContentOptions {
         self.level == ContentLevel::Full
     }
 
+    /// The options for outputs (what tools and the model returned): their text is kept only
+    /// at `full`; below, their size, hash and the secrets in them are.
+    pub fn for_outputs(&self) -> ContentOptions {
+        let level = if self.full() {
+            ContentLevel::Full
+        } else {
+            ContentLevel::None
+        };
+        ContentOptions {
+            level,
+            ..self.clone()
+        }
+    }
+
     /// Whether text is kept at all.
     pub fn keeps_text(&self) -> bool {
         self.level != ContentLevel::None
@@ -99,10 +137,7 @@ impl ContentOptions {
     /// Redacts `s` unless the level is `full` (or there is no redactor).
     pub fn scrub<'a>(&self, s: &'a str) -> std::borrow::Cow<'a, str> {
         match (&self.redactor, self.full()) {
-            (Some(r), false) => r
-                .redact(s)
-                .text
-                .map_or(std::borrow::Cow::Borrowed(s), std::borrow::Cow::Owned),
+            (Some(r), false) => redact_with(s, &r.scan(s)),
             _ => std::borrow::Cow::Borrowed(s),
         }
     }
@@ -148,16 +183,16 @@ impl Text {
     }
 }
 
-/// Bytes kept beyond the cap before redaction, so that a secret cut by the cap is still
-/// recognised and replaced rather than left half visible.
-const REDACTION_MARGIN: usize = 4096;
-
-/// Builds a [`Text`] from pieces that arrive one at a time.
+/// Builds a [`Text`] from pieces that arrive one at a time. Each piece is scanned once:
+/// the secrets found are recorded, and at `redacted` those inside the kept part are replaced
+/// whole, even when one straddles the cap.
 #[derive(Debug, Clone)]
 pub struct TextBuilder {
     hasher: Sha256,
     size: u64,
     kept: Option<String>,
+    /// Bytes of the original text the kept part stands for.
+    kept_raw: u64,
     max: usize,
     level: ContentLevel,
     redactor: Option<Arc<dyn Redactor>>,
@@ -171,6 +206,7 @@ impl TextBuilder {
             hasher: Sha256::new(),
             size: 0,
             kept: opts.keeps_text().then(String::new),
+            kept_raw: 0,
             max: opts.max_attribute_bytes,
             level: opts.level,
             redactor: opts.redactor.clone(),
@@ -182,17 +218,37 @@ impl TextBuilder {
     pub fn push(&mut self, part: &str) {
         self.hasher.update(part.as_bytes());
         self.size += part.len() as u64;
-        if let Some(r) = &self.redactor {
-            self.secrets.extend(r.redact(part).findings);
-        }
-        let window = match self.level {
-            ContentLevel::Redacted => self.max + REDACTION_MARGIN,
-            _ => self.max,
-        };
+        let spans = self
+            .redactor
+            .as_ref()
+            .map(|r| r.scan(part))
+            .unwrap_or_default();
         if let Some(k) = self.kept.as_mut() {
-            let room = window.saturating_sub(k.len());
-            k.push_str(&part[..floor_char_boundary(part, room)]);
+            let mut at = 0;
+            if self.level == ContentLevel::Redacted {
+                for s in &spans {
+                    if k.len() >= self.max {
+                        break;
+                    }
+                    let room = self.max - k.len();
+                    let plain = &part[at..s.start];
+                    if plain.len() > room {
+                        break;
+                    }
+                    k.push_str(plain);
+                    k.push_str(&redaction_marker(&s.finding));
+                    at = s.end;
+                }
+            }
+            if k.len() < self.max {
+                let rest = &part[at..];
+                let take = floor_char_boundary(rest, self.max - k.len());
+                k.push_str(&rest[..take]);
+                at += take;
+            }
+            self.kept_raw += at as u64;
         }
+        self.secrets.extend(spans.into_iter().map(|s| s.finding));
     }
 
     /// Whether nothing was pushed.
@@ -203,26 +259,13 @@ impl TextBuilder {
     /// The text.
     pub fn finish(self) -> Text {
         let size = self.size;
-        let window = match self.level {
-            ContentLevel::Redacted => self.max + REDACTION_MARGIN,
-            _ => self.max,
-        };
         let content = self.kept.map(|k| {
-            // Redact the whole window first, then cap: the cap never splits a secret open.
-            let k = match (&self.redactor, self.level) {
-                (Some(r), ContentLevel::Redacted) => r.redact(&k).text.unwrap_or(k),
-                _ => k,
-            };
-            let lost = size > window as u64;
-            if !lost && k.len() <= self.max {
-                return k;
+            let cut = size.saturating_sub(self.kept_raw);
+            if cut > 0 {
+                format!("{k}...[truncated {cut} bytes]")
+            } else {
+                k
             }
-            let keep = floor_char_boundary(&k, self.max);
-            format!(
-                "{}...[truncated {} bytes]",
-                &k[..keep],
-                size.saturating_sub(keep as u64)
-            )
         });
         Text {
             size,
@@ -271,17 +314,17 @@ mod tests {
     struct Upper;
 
     impl Redactor for Upper {
-        fn redact(&self, text: &str) -> Redaction {
-            let n = text.matches("SECRET").count();
-            Redaction {
-                text: (n > 0).then(|| text.replace("SECRET", "[X]")),
-                findings: (0..n)
-                    .map(|_| SecretFinding {
-                        kind: "test".into(),
-                        fingerprint: "00000000".into(),
-                    })
-                    .collect(),
-            }
+        fn scan(&self, text: &str) -> Vec<SecretSpan> {
+            text.match_indices("SECRET")
+                .map(|(i, m)| SecretSpan {
+                    start: i,
+                    end: i + m.len(),
+                    finding: SecretFinding {
+                        kind: "t".into(),
+                        fingerprint: "0".into(),
+                    },
+                })
+                .collect()
         }
     }
 
@@ -310,7 +353,7 @@ mod tests {
             Text::capture("a SECRET b", &opts(ContentLevel::Redacted, 100))
                 .content
                 .as_deref(),
-            Some("a [X] b")
+            Some("a [REDACTED:t:0] b")
         );
         assert_eq!(
             Text::capture("a SECRET b", &opts(ContentLevel::Full, 100))
@@ -323,8 +366,11 @@ mod tests {
     #[test]
     fn a_secret_cut_by_the_cap_is_still_redacted() {
         let t = Text::capture("abcdSECRETxyz", &opts(ContentLevel::Redacted, 6));
-        assert_eq!(t.content.as_deref(), Some("abcd[X...[truncated 7 bytes]"));
-        assert!(!t.content.unwrap().contains("SE"));
+        assert_eq!(
+            t.content.as_deref(),
+            Some("abcd[REDACTED:t:0]...[truncated 3 bytes]")
+        );
+        assert!(!t.content.unwrap().contains("SECRET"));
     }
 
     #[test]

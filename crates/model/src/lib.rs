@@ -25,7 +25,8 @@ mod session;
 mod time;
 
 pub use content::{
-    ContentLevel, ContentOptions, Redaction, Redactor, SecretFinding, Text, TextBuilder, cap,
+    ContentLevel, ContentOptions, Redactor, SecretFinding, SecretSpan, Text, TextBuilder, cap,
+    redact_with, redaction_marker,
 };
 pub use session::*;
 pub use time::Timestamp;

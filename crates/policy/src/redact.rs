@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
-use sessiontrail_model::{Redaction, SecretFinding};
+use sessiontrail_model::{SecretFinding, SecretSpan};
 use sha2::{Digest, Sha256};
 
 /// One secret format.
@@ -390,20 +390,37 @@ impl SecretRedactor {
             active[self.keyword_format[m.pattern().as_usize()]] = true;
         }
         let mut found: Vec<(usize, usize, &'static str)> = Vec::new();
+        // Earlier (more specific) formats win overlaps.
+        let add = |start: usize,
+                   end: usize,
+                   f: &'static Format,
+                   found: &mut Vec<(usize, usize, &'static str)>| {
+            if start < end
+                && passes(f.check, &text[start..end])
+                && !found.iter().any(|&(s, e, _)| start < e && s < end)
+            {
+                found.push((start, end, f.kind));
+            }
+        };
         for (i, (re, f)) in self.formats.iter().enumerate() {
             if !active[i] {
                 continue;
             }
-            for caps in re.captures_iter(text) {
-                let Some(m) = caps.get(f.group) else { continue };
-                if m.is_empty() || !passes(f.check, m.as_str()) {
-                    continue;
+            if let Check::Entropy(_) = f.check {
+                // A byte loop finds the candidate runs far faster than a counted regex.
+                for (start, end) in token_runs(text.as_bytes(), 32) {
+                    add(start, end, f, &mut found);
                 }
-                // Earlier (more specific) formats win overlaps.
-                if found.iter().any(|&(s, e, _)| m.start() < e && s < m.end()) {
-                    continue;
+            } else if f.group == 0 {
+                for m in re.find_iter(text) {
+                    add(m.start(), m.end(), f, &mut found);
                 }
-                found.push((m.start(), m.end(), f.kind));
+            } else {
+                for caps in re.captures_iter(text) {
+                    if let Some(m) = caps.get(f.group) {
+                        add(m.start(), m.end(), f, &mut found);
+                    }
+                }
             }
         }
         found.sort_unstable();
@@ -435,16 +452,44 @@ impl SecretRedactor {
 }
 
 impl sessiontrail_model::Redactor for SecretRedactor {
-    fn redact(&self, text: &str) -> Redaction {
-        let (t, findings) = self.redact_str(text);
-        Redaction {
-            text: match t {
-                Cow::Owned(s) => Some(s),
-                Cow::Borrowed(_) => None,
-            },
-            findings,
+    fn scan(&self, text: &str) -> Vec<SecretSpan> {
+        self.find(text)
+            .into_iter()
+            .map(|(start, end, kind)| SecretSpan {
+                start,
+                end,
+                finding: SecretFinding {
+                    kind: kind.to_owned(),
+                    fingerprint: fingerprint(&text[start..end]),
+                },
+            })
+            .collect()
+    }
+}
+
+/// Runs of at least `min` key-like bytes (`[A-Za-z0-9+/_-]`, then up to two `=`).
+fn token_runs(b: &[u8], min: usize) -> Vec<(usize, usize)> {
+    let key = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-');
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !key(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && key(b[i]) {
+            i += 1;
+        }
+        if i - start >= min {
+            let mut end = i;
+            while end < b.len() && end - i < 2 && b[end] == b'=' {
+                end += 1;
+            }
+            out.push((start, end));
         }
     }
+    out
 }
 
 /// First 8 hex digits of the SHA-256 of a secret.

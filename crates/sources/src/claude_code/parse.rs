@@ -47,6 +47,9 @@ struct Outcome {
 /// Builds one session from its records.
 pub(crate) struct Builder {
     opts: ContentOptions,
+    /// For what tools and the model returned: text is kept only at `full` (DESIGN.md 3 and 5:
+    /// outputs are not attached by default).
+    out_opts: ContentOptions,
     session: Session,
     report: Report,
     run_index: HashMap<String, usize>,
@@ -68,6 +71,7 @@ pub(crate) struct Builder {
 impl Builder {
     pub(crate) fn new(session_id: &str, opts: ContentOptions) -> Builder {
         Builder {
+            out_opts: opts.for_outputs(),
             opts,
             session: Session::new(AgentKind::ClaudeCode, session_id),
             report: Report::default(),
@@ -313,7 +317,7 @@ impl Builder {
             }
         };
         if rec.is_compact_summary == Some(true) {
-            let summary = Text::capture_parts(blocks.texts(), &self.opts);
+            let summary = Text::capture_parts(blocks.texts(), &self.out_opts);
             let owner = self.owner(run, None);
             self.event(
                 time,
@@ -343,7 +347,7 @@ impl Builder {
             } else if rec.is_meta == Some(true) {
                 self.report.unmapped("user/meta");
             } else if first.starts_with("<local-command-") {
-                let text = Text::capture_parts(blocks.texts(), &self.opts);
+                let text = Text::capture_parts(blocks.texts(), &self.out_opts);
                 let owner = self.owner(run, None);
                 self.event(
                     time,
@@ -425,7 +429,7 @@ impl Builder {
         };
         let model = msg.model.as_deref().unwrap_or("unknown");
         if model == "<synthetic>" {
-            let text = Text::capture_parts(blocks.texts(), &self.opts);
+            let text = Text::capture_parts(blocks.texts(), &self.out_opts);
             let api_error = rec.is_api_error_message == Some(true);
             let owner = self.owner(run, None);
             self.event(
@@ -493,7 +497,7 @@ impl Builder {
                     thinking_bytes: 0,
                     tool_calls: 0,
                 });
-                self.call_text.push(TextBuilder::new(&self.opts));
+                self.call_text.push(TextBuilder::new(&self.out_opts));
                 self.calls.insert(key, i);
                 i
             }
@@ -613,7 +617,7 @@ impl Builder {
         let o = Outcome {
             time,
             outcome,
-            result: Text::capture_parts(texts, &self.opts),
+            result: Text::capture_parts(texts, &self.out_opts),
             exit_code,
             agent,
             report,
@@ -680,7 +684,7 @@ impl Builder {
                     .content
                     .and_then(|c| serde_json::from_str::<Cow<'_, str>>(c.get()).ok())
                     .unwrap_or_default();
-                let text = Text::capture(&text, &self.opts);
+                let text = Text::capture(&text, &self.out_opts);
                 self.event(
                     time,
                     owner,
