@@ -364,7 +364,7 @@ impl SecretRedactor {
             .collect();
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostFirst)
             .build(&keywords)
             .expect("keywords build (tested)");
         SecretRedactor {
@@ -386,7 +386,8 @@ impl SecretRedactor {
         for i in &self.always {
             active[*i] = true;
         }
-        for m in self.keywords.find_overlapping_iter(text) {
+        // Non-overlapping: no keyword of one format hides inside another's.
+        for m in self.keywords.find_iter(text) {
             active[self.keyword_format[m.pattern().as_usize()]] = true;
         }
         let mut found: Vec<(usize, usize, &'static str)> = Vec::new();

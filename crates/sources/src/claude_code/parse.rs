@@ -50,6 +50,9 @@ pub(crate) struct Builder {
     /// For what tools and the model returned: text is kept only at `full` (DESIGN.md 3 and 5:
     /// outputs are not attached by default).
     out_opts: ContentOptions,
+    /// For what the model and the agent said (replies, summaries, command output): kept only
+    /// at `full`, and not scanned, since no rule reads them.
+    said_opts: ContentOptions,
     session: Session,
     report: Report,
     run_index: HashMap<String, usize>,
@@ -72,6 +75,10 @@ impl Builder {
     pub(crate) fn new(session_id: &str, opts: ContentOptions) -> Builder {
         Builder {
             out_opts: opts.for_outputs(),
+            said_opts: ContentOptions {
+                redactor: None,
+                ..opts.for_outputs()
+            },
             opts,
             session: Session::new(AgentKind::ClaudeCode, session_id),
             report: Report::default(),
@@ -317,7 +324,7 @@ impl Builder {
             }
         };
         if rec.is_compact_summary == Some(true) {
-            let summary = Text::capture_parts(blocks.texts(), &self.out_opts);
+            let summary = Text::capture_parts(blocks.texts(), &self.said_opts);
             let owner = self.owner(run, None);
             self.event(
                 time,
@@ -347,7 +354,7 @@ impl Builder {
             } else if rec.is_meta == Some(true) {
                 self.report.unmapped("user/meta");
             } else if first.starts_with("<local-command-") {
-                let text = Text::capture_parts(blocks.texts(), &self.out_opts);
+                let text = Text::capture_parts(blocks.texts(), &self.said_opts);
                 let owner = self.owner(run, None);
                 self.event(
                     time,
@@ -429,7 +436,7 @@ impl Builder {
         };
         let model = msg.model.as_deref().unwrap_or("unknown");
         if model == "<synthetic>" {
-            let text = Text::capture_parts(blocks.texts(), &self.out_opts);
+            let text = Text::capture_parts(blocks.texts(), &self.said_opts);
             let api_error = rec.is_api_error_message == Some(true);
             let owner = self.owner(run, None);
             self.event(
@@ -497,7 +504,7 @@ impl Builder {
                     thinking_bytes: 0,
                     tool_calls: 0,
                 });
-                self.call_text.push(TextBuilder::new(&self.out_opts));
+                self.call_text.push(TextBuilder::new(&self.said_opts));
                 self.calls.insert(key, i);
                 i
             }
@@ -684,7 +691,7 @@ impl Builder {
                     .content
                     .and_then(|c| serde_json::from_str::<Cow<'_, str>>(c.get()).ok())
                     .unwrap_or_default();
-                let text = Text::capture(&text, &self.out_opts);
+                let text = Text::capture(&text, &self.said_opts);
                 self.event(
                     time,
                     owner,
