@@ -71,6 +71,23 @@ pub struct Session {
     pub events: Vec<Event>,
     /// Files the session was read from.
     pub sources: Vec<String>,
+    /// What the agent could reach, beyond what it used.
+    pub ambient: Ambient,
+}
+
+/// What an agent could reach at session start (DESIGN.md 5): names only, never values.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ambient {
+    /// Tool permission rules that allow without asking.
+    pub allowed_tools: Vec<String>,
+    /// Tool permission rules that deny.
+    pub denied_tools: Vec<String>,
+    /// Configured MCP servers.
+    pub mcp_servers: Vec<String>,
+    /// Names of secret-looking environment variables the agent could read.
+    pub secret_env_names: Vec<String>,
+    /// Where these were read from (settings files; `hook` for a live session's environment).
+    pub sources: Vec<String>,
 }
 
 impl Session {
@@ -93,6 +110,7 @@ impl Session {
             tools: Vec::new(),
             events: Vec::new(),
             sources: Vec::new(),
+            ambient: Ambient::default(),
         }
     }
 

@@ -18,6 +18,31 @@ pub use redact::{SecretRedactor, entropy, fingerprint};
 pub use rules::{AccessKind, BUILTIN, Rule, RuleError, RuleSet};
 pub use scrub::{apply, scrub_session};
 
+/// Whether an environment variable's name says it holds a secret (its value is never
+/// looked at): what `Ambient::secret_env_names` lists.
+pub fn is_secret_env_name(name: &str) -> bool {
+    const PARTS: [&str; 12] = [
+        "SECRET",
+        "TOKEN",
+        "PASSWORD",
+        "PASSWD",
+        "API_KEY",
+        "APIKEY",
+        "ACCESS_KEY",
+        "PRIVATE_KEY",
+        "CREDENTIAL",
+        "AUTH_KEY",
+        "SESSION_KEY",
+        "CLIENT_KEY",
+    ];
+    let upper = name.to_ascii_uppercase();
+    PARTS.iter().any(|p| upper.contains(p))
+        || matches!(
+            upper.as_str(),
+            "AWS_SESSION_TOKEN" | "DATABASE_URL" | "PGPASSWORD" | "NPM_TOKEN" | "GH_TOKEN"
+        )
+}
+
 /// sessiontrail's own counter of sensitive accesses, in Prometheus form. `sessiontrail watch`
 /// serves it; the alert rules in `dashboards/prometheus/` use it.
 pub const SENSITIVE_ACCESS_METRIC: &str = "sessiontrail_sensitive_access_total";

@@ -41,6 +41,16 @@ pub fn scrub_session(s: &mut Session, content: &ContentOptions) {
         fix(v);
     }
     s.sources.iter_mut().for_each(fix);
+    let a = &mut s.ambient;
+    for v in a
+        .allowed_tools
+        .iter_mut()
+        .chain(a.denied_tools.iter_mut())
+        .chain(a.mcp_servers.iter_mut())
+        .chain(a.sources.iter_mut())
+    {
+        fix(v);
+    }
     for t in &mut s.tools {
         for a in &mut t.access {
             match a {
@@ -54,6 +64,33 @@ pub fn scrub_session(s: &mut Session, content: &ContentOptions) {
         }
         for m in &mut t.sensitive {
             fix(&mut m.target);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secret_env_names_by_name_only() {
+        for yes in [
+            "GITHUB_TOKEN",
+            "aws_secret_access_key",
+            "DB_PASSWORD",
+            "OPENAI_API_KEY",
+            "DATABASE_URL",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+        ] {
+            assert!(crate::is_secret_env_name(yes), "{yes}");
+        }
+        for no in [
+            "PATH",
+            "HOME",
+            "TERM",
+            "EDITOR",
+            "RUST_LOG",
+            "KEYBOARD_LAYOUT",
+        ] {
+            assert!(!crate::is_secret_env_name(no), "{no}");
         }
     }
 }

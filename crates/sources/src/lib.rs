@@ -41,6 +41,8 @@ pub struct ParseOptions {
     pub rules: Arc<RuleSet>,
     /// The home folder `~` stands for in paths.
     pub home: Option<String>,
+    /// Claude Code's configuration folder (`$CLAUDE_CONFIG_DIR`, else `~/.claude`).
+    pub claude_config_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ParseOptions {
@@ -50,6 +52,7 @@ impl Default for ParseOptions {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             rules: Arc::new(RuleSet::builtin()),
             home: None,
+            claude_config_dir: None,
         }
     }
 }

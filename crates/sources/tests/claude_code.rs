@@ -468,3 +468,43 @@ fn content_full_caps_each_text() {
         Some(format!("{}...[truncated 936 bytes]", "y".repeat(64)).as_str())
     );
 }
+
+#[test]
+fn ambient_authority_comes_from_the_settings_that_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("claude");
+    let project = dir.path().join("proj");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::create_dir_all(config.join("projects/p")).unwrap();
+    std::fs::write(config.join("settings.json"), r#"{"permissions":{"allow":["Bash(git status)","Read"],"deny":["Bash(curl:*)"]},"mcpServers":{"linear":{}}}"#).unwrap();
+    std::fs::write(
+        project.join(".claude/settings.local.json"),
+        r#"{"permissions":{"allow":["Edit"]}}"#,
+    )
+    .unwrap();
+    std::fs::write(project.join(".mcp.json"), r#"{"mcpServers":{"vault":{"command":"vault-mcp","env":{"VAULT_TOKEN":"s.should-not-leak"}}}}"#).unwrap();
+    let cwd = project.display().to_string();
+    let line = |uuid: &str| {
+        format!(
+            r#"{{"type":"user","uuid":"{uuid}","sessionId":"{SID}","timestamp":"2026-02-12T16:00:00.000Z","cwd":"{cwd}","message":{{"role":"user","content":"hi"}}}}"#
+        )
+    };
+    write(&config.join("projects/p"), "s.jsonl", &[line("u1")]);
+    let d = discover(&[config.join("projects")], 1 << 20);
+    let opts = ParseOptions {
+        claude_config_dir: Some(config.clone()),
+        ..Default::default()
+    };
+    let (s, _) = parse_session(&d.sessions[0], &opts);
+    let a = s.unwrap().ambient;
+    assert_eq!(a.allowed_tools, ["Bash(git status)", "Edit", "Read"]);
+    assert_eq!(a.denied_tools, ["Bash(curl:*)"]);
+    assert_eq!(a.mcp_servers, ["linear", "vault"]);
+    assert_eq!(a.sources.len(), 3);
+    // A copy of someone else's session: only its project's files, when they exist here.
+    let elsewhere = tempfile::tempdir().unwrap();
+    write(elsewhere.path(), "s.jsonl", &[line("u1")]);
+    let d = discover(&[elsewhere.path().to_owned()], 1 << 20);
+    let (s, _) = parse_session(&d.sessions[0], &opts);
+    assert_eq!(s.unwrap().ambient.mcp_servers, ["vault"]);
+}

@@ -85,6 +85,11 @@ pub const SUBAGENT_REPORTED_TOKENS: &str = "sessiontrail.subagent.reported.total
 pub const SUBAGENT_REPORTED_TOOL_CALLS: &str = "sessiontrail.subagent.reported.tool_calls";
 pub const SUBAGENT_REPORTED_DURATION_MS: &str = "sessiontrail.subagent.reported.duration_ms";
 
+pub const AMBIENT_TOOLS_ALLOWED: &str = "sessiontrail.ambient.tools.allowed";
+pub const AMBIENT_TOOLS_DENIED: &str = "sessiontrail.ambient.tools.denied";
+pub const AMBIENT_MCP_SERVERS: &str = "sessiontrail.ambient.mcp_servers";
+pub const AMBIENT_SECRET_ENV_NAMES: &str = "sessiontrail.ambient.secret_env_names";
+pub const AMBIENT_SOURCES: &str = "sessiontrail.ambient.sources";
 pub const SENSITIVE: &str = "sessiontrail.sensitive";
 pub const SENSITIVE_RULES: &str = "sessiontrail.sensitive.rules";
 pub const SENSITIVE_SEVERITY: &str = "sessiontrail.sensitive.severity";

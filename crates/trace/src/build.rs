@@ -296,6 +296,19 @@ impl<'s> Builder<'s> {
             at.push(kv_str(a::SESSION_TITLE, t));
         }
         at.push(kv_strs(a::SOURCE_FILES, &s.sources));
+        let amb = &s.ambient;
+        for (key, list) in [
+            (a::AMBIENT_TOOLS_ALLOWED, &amb.allowed_tools),
+            (a::AMBIENT_TOOLS_DENIED, &amb.denied_tools),
+            (a::AMBIENT_MCP_SERVERS, &amb.mcp_servers),
+            (a::AMBIENT_SECRET_ENV_NAMES, &amb.secret_env_names),
+            (a::AMBIENT_SOURCES, &amb.sources),
+        ] {
+            if !list.is_empty() {
+                let capped: Vec<String> = list.iter().take(256).map(|v| cap(v, 256)).collect();
+                at.push(kv_strs(key, &capped));
+            }
+        }
         usage_attrs(at, &s.total_usage());
         at.push(kv_int(a::TURN_COUNT, s.turns.len() as i64));
         at.push(kv_int(a::MODEL_CALL_COUNT, s.calls.len() as i64));

@@ -56,6 +56,9 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
         max_line_bytes: a.max_line_bytes.max(1024),
         rules: std::sync::Arc::new(settings::rules(a.policy.as_deref())?),
         home: settings::home().map(|h| h.display().to_string()),
+        claude_config_dir: std::env::var_os("CLAUDE_CONFIG_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
     };
     let roots = roots(&a.paths)?;
     let mut store = Store::open(store_path)?;

@@ -1,6 +1,7 @@
 //! Claude Code transcripts (`~/.claude/projects/<project>/<session>.jsonl` and its subagent
 //! files). `wire` holds the on-disk shapes, `parse` maps them to the model.
 
+mod ambient;
 mod parse;
 mod wire;
 
@@ -84,7 +85,16 @@ pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Sessi
     for path in &files.files {
         read_file(&mut b, path, opts);
     }
-    b.finish()
+    let (mut session, report) = b.finish();
+    if let Some(s) = session.as_mut() {
+        let home = opts.home.as_deref().map(Path::new);
+        let config = opts
+            .claude_config_dir
+            .clone()
+            .or_else(|| home.map(|h| h.join(".claude")));
+        s.ambient = ambient::read(config.as_deref(), home, s.cwd.as_deref(), &files.files);
+    }
+    (session, report)
 }
 
 fn read_file(b: &mut Builder, path: &Path, opts: &ParseOptions) {
