@@ -442,3 +442,28 @@ fn outcomes_follow_the_results() {
             .all(|s| s.str("process.executable.name").is_some())
     );
 }
+
+/// The real sessions are ordinary development work: nothing in them is a secret or a
+/// sensitive access, so nothing may be flagged or redacted (the false-positive check of the
+/// redaction formats and the rules on 2,452 real lines).
+#[test]
+fn real_sessions_raise_no_false_alarm() {
+    let env = TestEnv::new();
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            claude_fixtures().to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        !text.contains("[REDACTED:"),
+        "a redaction in the real sessions"
+    );
+    let hits = json_lines(&env.run(&["query", "--sensitive", "--json"], 0));
+    assert!(hits.is_empty(), "{hits:?}");
+}
