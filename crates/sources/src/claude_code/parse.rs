@@ -65,6 +65,7 @@ pub(crate) struct Builder {
     /// Subagent id -> the tool call that launched it.
     links: Vec<(String, String)>,
     reports: HashMap<String, RunReport>,
+    hook_commands: HashMap<String, Text>,
     /// Tool calls the user interrupted before they returned, with when.
     interrupted: HashMap<usize, Timestamp>,
     first: Option<Timestamp>,
@@ -92,6 +93,7 @@ impl Builder {
             links: Vec::new(),
             reports: HashMap::new(),
             interrupted: HashMap::new(),
+            hook_commands: HashMap::new(),
             first: None,
             last: None,
         }
@@ -751,10 +753,7 @@ impl Builder {
                 let kind = EventKind::Hook {
                     event: data.hook_event.as_deref().map(str::to_owned),
                     name: data.hook_name.as_deref().map(str::to_owned),
-                    command: data
-                        .command
-                        .as_deref()
-                        .map(|c| Text::capture(c, &self.opts)),
+                    command: data.command.as_deref().map(|c| self.hook_command(c)),
                     exit_code: None,
                     error: false,
                 };
@@ -775,6 +774,18 @@ impl Builder {
         }
     }
 
+    /// The same few hook commands run on every tool call: capture each once.
+    fn hook_command(&mut self, command: &str) -> Text {
+        if let Some(t) = self.hook_commands.get(command) {
+            return t.clone();
+        }
+        let t = Text::capture(command, &self.opts);
+        if self.hook_commands.len() < 256 {
+            self.hook_commands.insert(command.to_owned(), t.clone());
+        }
+        t
+    }
+
     fn attachment(&mut self, rec: &Record<'_>, run: usize, time: Timestamp) {
         let att = rec
             .attachment
@@ -787,7 +798,7 @@ impl Builder {
         let event = EventKind::Hook {
             event: att.hook_event.as_deref().map(str::to_owned),
             name: att.hook_name.as_deref().map(str::to_owned),
-            command: att.command.as_deref().map(|c| Text::capture(c, &self.opts)),
+            command: att.command.as_deref().map(|c| self.hook_command(c)),
             exit_code: att.exit_code,
             error: kind.contains("error") || att.exit_code.is_some_and(|c| c != 0),
         };
