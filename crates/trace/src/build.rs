@@ -595,7 +595,9 @@ impl<'s> Builder<'s> {
                 if let Some(code) = exit_code {
                     at.push(kv_int(a::PROCESS_EXIT_CODE, *code));
                 }
-                at.push(kv_bool(a::HOOK_ERROR, *error));
+                if *error {
+                    at.push(kv_bool(a::HOOK_ERROR, true));
+                }
                 a::EVENT_HOOK
             }
             EventKind::Interrupted => a::EVENT_INTERRUPTED,

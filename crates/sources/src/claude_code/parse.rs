@@ -60,7 +60,9 @@ pub(crate) struct Builder {
     calls: HashMap<String, usize>,
     tools: HashMap<String, usize>,
     call_text: Vec<TextBuilder>,
-    seen: HashSet<String>,
+    /// Hashes of the record uuids seen (64 bits: a collision among a session's records is
+    /// beyond reach, and no string is kept per record).
+    seen: HashSet<u64>,
     pending: HashMap<String, Outcome>,
     /// Subagent id -> the tool call that launched it.
     links: Vec<(String, String)>,
@@ -132,11 +134,10 @@ impl Builder {
 
     fn record(&mut self, rec: Record<'_>, origin: Origin<'_>) {
         if let Some(uuid) = rec.uuid.as_deref() {
-            if self.seen.contains(uuid) {
+            if !self.seen.insert(hash_str(uuid)) {
                 self.report.duplicates += 1;
                 return;
             }
-            self.seen.insert(uuid.to_owned());
         }
         let kind = rec.kind.as_deref().unwrap_or("");
         let time = rec.timestamp.as_deref().and_then(Timestamp::parse_rfc3339);
@@ -1015,6 +1016,11 @@ fn trailer_agent_id(text: &str) -> Option<String> {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
     (!id.is_empty()).then_some(id)
+}
+
+fn hash_str(s: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(s)
 }
 
 /// Keeps record kinds from the file short in reports.
