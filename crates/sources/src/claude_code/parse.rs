@@ -133,11 +133,11 @@ impl Builder {
     }
 
     fn record(&mut self, rec: Record<'_>, origin: Origin<'_>) {
-        if let Some(uuid) = rec.uuid.as_deref() {
-            if !self.seen.insert(hash_str(uuid)) {
-                self.report.duplicates += 1;
-                return;
-            }
+        if let Some(uuid) = rec.uuid.as_deref()
+            && !self.seen.insert(hash_str(uuid))
+        {
+            self.report.duplicates += 1;
+            return;
         }
         let kind = rec.kind.as_deref().unwrap_or("");
         let time = rec.timestamp.as_deref().and_then(Timestamp::parse_rfc3339);
