@@ -559,6 +559,14 @@ fn the_planted_session_raises_the_expected_alerts() {
             .unwrap()
             >= 7
     );
+    // The environment dump told which secrets the agent could read: names only.
+    let names: Vec<&str> = root["attributes"]["sessiontrail.ambient.secret_env_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["GITHUB_TOKEN", "HF_TOKEN", "NPM_TOKEN"]);
     let key = spans
         .iter()
         .find(|s| s["attributes"]["gen_ai.tool.call.id"] == "t6")

@@ -92,7 +92,14 @@ pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Sessi
             .claude_config_dir
             .clone()
             .or_else(|| home.map(|h| h.join(".claude")));
+        let seen_in_dumps = std::mem::take(&mut s.ambient.secret_env_names);
         s.ambient = ambient::read(config.as_deref(), home, s.cwd.as_deref(), &files.files);
+        if !seen_in_dumps.is_empty() {
+            s.ambient.secret_env_names = seen_in_dumps;
+            s.ambient
+                .sources
+                .push("environment dumps in the transcript".into());
+        }
     }
     (session, report)
 }

@@ -68,6 +68,8 @@ pub(crate) struct Builder {
     links: Vec<(String, String)>,
     reports: HashMap<String, RunReport>,
     hook_commands: HashMap<String, Text>,
+    /// Secret-looking variable names seen in environment dumps.
+    env_names: std::collections::BTreeSet<String>,
     /// Tool calls the user interrupted before they returned, with when.
     interrupted: HashMap<usize, Timestamp>,
     first: Option<Timestamp>,
@@ -96,6 +98,7 @@ impl Builder {
             reports: HashMap::new(),
             interrupted: HashMap::new(),
             hook_commands: HashMap::new(),
+            env_names: std::collections::BTreeSet::new(),
             first: None,
             last: None,
         }
@@ -586,6 +589,9 @@ impl Builder {
             .map(|b| b.texts().collect())
             .unwrap_or_default();
         let first = texts.first().copied().unwrap_or("");
+        if let Some(&t) = self.tools.get(id) {
+            self.note_env_dump(t, &texts);
+        }
         let result_obj = tur
             .filter(|r| r.get().starts_with('{'))
             .and_then(|r| serde_json::from_str::<ToolUseResult<'_>>(r.get()).ok());
@@ -636,6 +642,48 @@ impl Builder {
             Some(&i) => self.apply(i, o),
             None => {
                 self.pending.entry(id.to_owned()).or_insert(o);
+            }
+        }
+    }
+
+    /// An environment dump shows what the agent could read: keep the names of the
+    /// secret-looking variables in it (names only; values never leave this function).
+    fn note_env_dump(&mut self, tool: usize, texts: &[&str]) {
+        let dump = self.session.tools[tool].access.iter().any(|a| match a {
+            Access::Command(c) => sessiontrail_policy::shell::simple_commands(c)
+                .iter()
+                .any(|w| {
+                    let args: Vec<&str> = w[1..]
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|a| !a.starts_with('-'))
+                        .collect();
+                    match sessiontrail_policy::shell::basename(&w[0]) {
+                        "printenv" => true,
+                        "env" | "set" => args.is_empty(),
+                        "export" | "declare" => w.len() > 1 && args.is_empty(),
+                        _ => w
+                            .iter()
+                            .any(|x| x.contains("/proc/") && x.ends_with("/environ")),
+                    }
+                }),
+            _ => false,
+        });
+        if !dump {
+            return;
+        }
+        for line in texts.iter().flat_map(|t| t.split(['\n', '\0'])) {
+            let line = line
+                .trim_start_matches("declare -x ")
+                .trim_start_matches("export ");
+            let Some((name, _)) = line.split_once('=') else {
+                continue;
+            };
+            let valid = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if valid && sessiontrail_policy::is_secret_env_name(name) {
+                self.env_names.insert(name.to_owned());
             }
         }
     }
@@ -816,6 +864,7 @@ impl Builder {
         let s = &mut self.session;
         s.start = first;
         s.end = last;
+        s.ambient.secret_env_names = std::mem::take(&mut self.env_names).into_iter().collect();
         for (i, b) in std::mem::take(&mut self.call_text).into_iter().enumerate() {
             s.calls[i].output = b.finish();
         }
