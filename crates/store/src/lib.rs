@@ -19,7 +19,6 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
 /// What went wrong with the store.
 #[derive(Debug, thiserror::Error)]
@@ -454,11 +453,10 @@ fn fixed<const N: usize>(v: Vec<u8>) -> [u8; N] {
     out
 }
 
+/// What tells two versions of a span apart. Not a security boundary (the bytes are ours),
+/// so a fast 128-bit hash rather than SHA-256: every stored byte goes through it.
 fn digest(body: &[u8]) -> [u8; 16] {
-    let d = Sha256::digest(body);
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&d[..16]);
-    out
+    xxhash_rust::xxh3::xxh3_128(body).to_le_bytes()
 }
 
 fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStats, StoreError> {
