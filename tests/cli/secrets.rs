@@ -588,3 +588,73 @@ fn the_planted_session_raises_the_expected_alerts() {
         "{since_future}"
     );
 }
+
+#[test]
+fn policy_files_are_checked_listed_and_applied() {
+    let env = TestEnv::new();
+    let bad = env.path("bad.toml");
+    std::fs::write(&bad, "[[rule]]\nid = \"x\"\nseverity = \"urgent\"\n").unwrap();
+    let o = env.run(&["policy", "check", bad.to_str().unwrap()], 1);
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with("bad.toml:2:6: rule 'x' has no matcher (paths, commands, env_vars, hosts, tools, output_secrets or input_secrets)"), "{text}");
+    assert!(
+        lines[1].contains("bad.toml:3:12: unknown severity 'urgent'"),
+        "{text}"
+    );
+    // An export with a bad policy does nothing and says why.
+    let o = env.run(
+        &[
+            "export",
+            claude_fixtures().join("git-ai").to_str().unwrap(),
+            "--policy",
+            bad.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.toml:3:12"));
+    assert!(!env.store.exists());
+
+    let good = env.path("team.toml");
+    std::fs::write(&good, "[[rule]]\nid = \"environment-dump\"\nenabled = false\n\n[[rule]]\nid = \"shop-secrets\"\nseverity = \"critical\"\ncategory = \"data\"\ndescription = \"Read the shop's secret store\"\ncommands = [\"curl *\"]\n").unwrap();
+    assert!(stdout(&env.run(&["policy", "check", good.to_str().unwrap()], 0)).contains("valid"));
+    let rules = json_lines(&env.run(
+        &[
+            "policy",
+            "list",
+            "--json",
+            "--policy",
+            good.to_str().unwrap(),
+        ],
+        0,
+    ));
+    let by_id = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!(by_id("environment-dump")["enabled"], false);
+    assert_eq!(by_id("shop-secrets")["severity"], "critical");
+    assert_eq!(by_id("shop-secrets")["matchers"]["commands"][0], "curl *");
+    assert!(rules.len() >= 21);
+
+    // Applied on export, from SESSIONTRAIL_POLICY.
+    let (text, _) = planted();
+    let dir = env.path("projects/-home-ana-shop");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{SID}.jsonl")), text).unwrap();
+    let mut c = env.cmd(&["export", dir.to_str().unwrap()]);
+    c.env("SESSIONTRAIL_POLICY", &good);
+    env.run_cmd(c, 0);
+    let hits = json_lines(&env.run(&["query", "--sensitive", "--json"], 0));
+    let rules: BTreeSet<&str> = hits
+        .iter()
+        .flat_map(|h| {
+            h["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+        })
+        .collect();
+    assert!(
+        rules.contains("shop-secrets") && !rules.contains("environment-dump"),
+        "{rules:?}"
+    );
+}

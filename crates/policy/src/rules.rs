@@ -196,6 +196,7 @@ impl RuleSet {
                 Err(mut e) => errors.append(&mut e),
             }
         }
+        errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         if errors.is_empty() {
             Ok(RuleSet { rules })
         } else {
