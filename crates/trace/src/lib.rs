@@ -2,9 +2,9 @@
 //! trace of OTLP spans with deterministic ids and historical times.
 //!
 //! Owns: span names and attributes ([`attr`], the one place names are defined), the id
-//! scheme ([`trace_id`], [`span_id`]), the mapping ([`build`]) and the content gate: text
-//! leaves as attributes only if the session kept it, and command lines, URLs and queries only
-//! at the `full` level.
+//! scheme ([`trace_id`], [`span_id`]) and the mapping ([`build`]). Text becomes an attribute
+//! only when the session kept it (the policy stage has redacted it by then); command lines,
+//! URLs and queries stay out at the `none` level, where only program names and hosts go.
 //!
 //! Must not: send anything, touch files or the clock. Spans are
 //! `opentelemetry_proto` values, so the store can keep them as bytes and the exporter can send
