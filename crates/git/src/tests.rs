@@ -1,0 +1,168 @@
+use super::*;
+
+/// A repository with one commit of `a.txt`, built with git2.
+fn repo_with_commit(dir: &Path) -> (git2::Repository, String) {
+    let repo = git2::Repository::init(dir).unwrap();
+    std::fs::write(dir.join("a.txt"), "hello\n").unwrap();
+    let sha = {
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new("a.txt")).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("Ana", "ana@example.com").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "first", &tree, &[])
+            .unwrap()
+            .to_string()
+    };
+    (repo, sha)
+}
+
+#[test]
+fn remotes_become_https_urls_without_credentials() {
+    let cases = [
+        (
+            "git@github.com:acme/shop.git",
+            "https://github.com/acme/shop",
+        ),
+        (
+            "https://x-access-token:ghp_secret@github.com/acme/shop.git",
+            "https://github.com/acme/shop",
+        ),
+        (
+            "https://oauth2:glpat-xyz@GitLab.example.com/group/sub/shop/",
+            "https://gitlab.example.com/group/sub/shop",
+        ),
+        (
+            "ssh://git@bitbucket.org:22/acme/shop.git",
+            "https://bitbucket.org/acme/shop",
+        ),
+        (
+            "https://github.com/acme/shop",
+            "https://github.com/acme/shop",
+        ),
+        ("/srv/git/shop.git", "/srv/git/shop"),
+    ];
+    for (raw, want) in cases {
+        assert_eq!(normalize_remote(raw).as_deref(), Some(want), "{raw}");
+    }
+    assert_eq!(normalize_remote("  "), None);
+}
+
+#[test]
+fn commit_output_names_the_commits() {
+    let out = "[spotter-dov 64f1b9a] feat: debug grid\n 2 files changed, 10 insertions(+)\n";
+    assert_eq!(
+        commits_in_output(out),
+        vec![ReportedCommit {
+            branch: "spotter-dov".into(),
+            short_sha: "64f1b9a".into(),
+            root: false
+        }]
+    );
+    let root = commits_in_output("[main (root-commit) 0123456] init");
+    assert!(root[0].root && root[0].branch == "main");
+    let detached = commits_in_output("[detached HEAD 89abcde] wip");
+    assert_eq!(detached[0].branch, "detached HEAD");
+    for noise in [
+        "[INFO] 1234567",
+        "[main XYZ1234] x",
+        "[main 12345] short",
+        "no brackets 1234567",
+        "[ 1234567]",
+    ] {
+        assert!(commits_in_output(noise).is_empty(), "{noise}");
+    }
+}
+
+#[test]
+fn facts_of_a_repository_its_worktree_and_no_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("shop");
+    std::fs::create_dir_all(main.join("src/deep")).unwrap();
+    let (repo, sha) = repo_with_commit(&main);
+    repo.remote("origin", "https://bot:ghp_token@github.com/acme/shop.git")
+        .unwrap();
+    let f = facts(&main.join("src/deep")).unwrap().unwrap();
+    assert_eq!(f.root.canonicalize().unwrap(), main.canonicalize().unwrap());
+    assert_eq!(
+        f.remote_url.as_deref(),
+        Some("https://github.com/acme/shop")
+    );
+    assert_eq!(f.name, "shop");
+    assert_eq!(f.head.as_deref(), Some(sha.as_str()));
+    assert!(f.branch.is_some() && !f.worktree);
+
+    let wt_path = dir.path().join("shop-wt");
+    let commit = repo
+        .find_commit(git2::Oid::from_str(&sha).unwrap())
+        .unwrap();
+    repo.branch("feature", &commit, false).unwrap();
+    let branch_ref = repo.find_reference("refs/heads/feature").unwrap();
+    repo.worktree(
+        "wt",
+        &wt_path,
+        Some(git2::WorktreeAddOptions::new().reference(Some(&branch_ref))),
+    )
+    .unwrap();
+    let w = facts(&wt_path).unwrap().unwrap();
+    assert!(w.worktree);
+    assert_eq!(w.branch.as_deref(), Some("feature"));
+    assert_eq!(w.head.as_deref(), Some(sha.as_str()));
+
+    repo.set_head_detached(git2::Oid::from_str(&sha).unwrap())
+        .unwrap();
+    assert_eq!(facts(&main).unwrap().unwrap().branch, None);
+
+    let outside = tempfile::tempdir().unwrap();
+    assert_eq!(facts(outside.path()).unwrap(), None);
+}
+
+#[test]
+fn revisions_resolve_like_git() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, first) = repo_with_commit(dir.path());
+    std::fs::write(dir.path().join("a.txt"), "two\n").unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("a.txt")).unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("Ana", "ana@example.com").unwrap();
+    let parent = repo
+        .find_commit(git2::Oid::from_str(&first).unwrap())
+        .unwrap();
+    let second = repo
+        .commit(Some("HEAD"), &sig, &sig, "second", &tree, &[&parent])
+        .unwrap()
+        .to_string();
+    repo.tag_lightweight("v1", parent.as_object(), false)
+        .unwrap();
+    assert_eq!(resolve(dir.path(), "HEAD").unwrap(), second);
+    assert_eq!(resolve(dir.path(), "HEAD~1").unwrap(), first);
+    assert_eq!(resolve(dir.path(), &first[..8]).unwrap(), first);
+    assert_eq!(resolve(dir.path(), "v1").unwrap(), first);
+    assert!(matches!(
+        resolve(dir.path(), "nope"),
+        Err(GitError::UnknownRevision { .. })
+    ));
+}
+
+#[test]
+fn notes_merge_sessions_and_never_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_repo, sha) = repo_with_commit(dir.path());
+    assert!(read_note(dir.path(), &sha).unwrap().is_empty());
+    let entry = |session: &str, tools: &[&str]| NoteEntry {
+        agent: "claude-code".into(),
+        session_id: session.into(),
+        trace_id: "00".repeat(16),
+        tool_call_ids: tools.iter().map(|t| (*t).to_owned()).collect(),
+        link_method: "agent_ran_commit".into(),
+        backend_url: None,
+    };
+    add_note(dir.path(), &sha, entry("s1", &["t1"])).unwrap();
+    add_note(dir.path(), &sha, entry("s2", &["t9"])).unwrap();
+    add_note(dir.path(), &sha, entry("s1", &["t1", "t2"])).unwrap();
+    let notes = read_note(dir.path(), &sha).unwrap();
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[0].tool_call_ids, ["t1", "t2"]);
+    assert_eq!(notes[1].session_id, "s2");
+}
