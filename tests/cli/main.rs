@@ -3,6 +3,7 @@
 mod export;
 mod fake;
 mod fixtures;
+mod git;
 mod ops;
 mod otlp;
 mod phoenix;

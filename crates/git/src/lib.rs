@@ -213,3 +213,69 @@ pub fn resolve(repo_dir: &Path, rev: &str) -> Result<String, GitError> {
 
 #[cfg(test)]
 mod tests;
+
+/// What HEAD was at given times, from the HEAD reflog: the newest entry at or before each
+/// time (before the first entry, the commit it moved from). Reconstructed, since a backfill
+/// runs after the fact; `None` where the reflog does not reach.
+pub struct HeadHistory {
+    /// (time in Unix seconds, commit) for each move of HEAD, oldest first.
+    moves: Vec<(i64, String)>,
+    /// HEAD before the first recorded move.
+    before: Option<String>,
+}
+
+impl HeadHistory {
+    /// Reads the HEAD reflog of the repository at `root`.
+    pub fn read(root: &Path) -> Result<HeadHistory, GitError> {
+        let repo = git2::Repository::open(root)?;
+        let log = repo.reflog("HEAD")?;
+        let mut moves: Vec<(i64, String)> = log
+            .iter()
+            .map(|e| (e.committer().when().seconds(), e.id_new().to_string()))
+            .collect();
+        // The reflog lists newest first.
+        moves.reverse();
+        let before = log
+            .iter()
+            .last()
+            .map(|e| e.id_old())
+            .filter(|o| !o.is_zero())
+            .map(|o| o.to_string());
+        Ok(HeadHistory { moves, before })
+    }
+
+    /// HEAD at `unix_seconds`.
+    pub fn at(&self, unix_seconds: i64) -> Option<&str> {
+        match self.moves.partition_point(|(t, _)| *t <= unix_seconds) {
+            0 => self.before.as_deref(),
+            i => Some(self.moves[i - 1].1.as_str()),
+        }
+    }
+}
+
+/// Adds what git knows to a session whose working directory is a repository here: the
+/// repository, and HEAD at the session's start and at each tool call (from the reflog,
+/// marked reconstructed). Sessions from elsewhere are left as they are.
+pub fn enrich(s: &mut sessiontrail_model::Session) {
+    let Some(cwd) = s.cwd.as_deref() else { return };
+    let Ok(Some(f)) = facts(Path::new(cwd)) else {
+        return;
+    };
+    let history = HeadHistory::read(&f.root).ok();
+    let at = |t: sessiontrail_model::Timestamp| {
+        history
+            .as_ref()
+            .and_then(|h| h.at(t.0.div_euclid(1_000_000_000)))
+            .map(str::to_owned)
+    };
+    s.vcs = Some(sessiontrail_model::Vcs {
+        url: f.remote_url,
+        name: f.name,
+        branch: f.branch,
+        head_at_start: at(s.start),
+        reconstructed: true,
+    });
+    for t in &mut s.tools {
+        t.head = at(t.start);
+    }
+}

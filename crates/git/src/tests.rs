@@ -166,3 +166,33 @@ fn notes_merge_sessions_and_never_overwrite() {
     assert_eq!(notes[0].tool_call_ids, ["t1", "t2"]);
     assert_eq!(notes[1].session_id, "s2");
 }
+
+#[test]
+fn head_history_answers_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let mut shas = Vec::new();
+    for (i, t) in [1_000, 2_000, 3_000].iter().enumerate() {
+        std::fs::write(dir.path().join("a.txt"), format!("{i}\n")).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new("a.txt")).unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::new("Ana", "ana@example.com", &git2::Time::new(*t, 0)).unwrap();
+        let parents: Vec<git2::Commit<'_>> = shas
+            .last()
+            .map(|s: &String| repo.find_commit(git2::Oid::from_str(s).unwrap()).unwrap())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        shas.push(
+            repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents)
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let h = HeadHistory::read(dir.path()).unwrap();
+    assert_eq!(h.at(500), None, "before the first commit");
+    assert_eq!(h.at(1_000), Some(shas[0].as_str()));
+    assert_eq!(h.at(2_500), Some(shas[1].as_str()));
+    assert_eq!(h.at(99_999), Some(shas[2].as_str()));
+}

@@ -73,6 +73,23 @@ pub struct Session {
     pub sources: Vec<String>,
     /// What the agent could reach, beyond what it used.
     pub ambient: Ambient,
+    /// The repository of the working directory, when it is one on this machine.
+    pub vcs: Option<Vcs>,
+}
+
+/// The repository a session worked in (DESIGN.md 4).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Vcs {
+    /// Remote URL, normalised, without credentials.
+    pub url: Option<String>,
+    /// Repository name.
+    pub name: String,
+    /// Branch checked out when the session was read.
+    pub branch: Option<String>,
+    /// HEAD when the session started.
+    pub head_at_start: Option<String>,
+    /// Whether HEADs were reconstructed from the reflog (a backfill) rather than read live.
+    pub reconstructed: bool,
 }
 
 /// What an agent could reach at session start (DESIGN.md 5): names only, never values.
@@ -111,6 +128,7 @@ impl Session {
             events: Vec::new(),
             sources: Vec::new(),
             ambient: Ambient::default(),
+            vcs: None,
         }
     }
 
@@ -408,6 +426,8 @@ pub struct ToolCall {
     pub exit_code: Option<i64>,
     /// Sensitive-access rules the call matched.
     pub sensitive: Vec<SensitiveMatch>,
+    /// HEAD of the repository when the call ran.
+    pub head: Option<String>,
 }
 
 /// How serious a sensitive access is.

@@ -49,6 +49,10 @@ pub const URL_FULL: &str = "url.full";
 pub const URL_SCHEME: &str = "url.scheme";
 pub const SERVER_ADDRESS: &str = "server.address";
 pub const VCS_REF_HEAD_NAME: &str = "vcs.ref.head.name";
+pub const VCS_REF_HEAD_REVISION: &str = "vcs.ref.head.revision";
+pub const VCS_REPOSITORY_URL_FULL: &str = "vcs.repository.url.full";
+pub const VCS_REPOSITORY_NAME: &str = "vcs.repository.name";
+pub const VCS_RECONSTRUCTED: &str = "sessiontrail.vcs.reconstructed";
 
 // sessiontrail.
 pub const CONTENT_LEVEL: &str = "sessiontrail.content.level";

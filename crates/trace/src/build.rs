@@ -290,6 +290,12 @@ impl<'s> Builder<'s> {
         at.push(kv_str(a::CONTENT_LEVEL, self.content().level.as_str()));
         opt_str(at, a::PROCESS_WORKING_DIRECTORY, s.cwd.as_deref());
         opt_str(at, a::VCS_REF_HEAD_NAME, s.git_branch.as_deref());
+        if let Some(v) = &s.vcs {
+            opt_str(at, a::VCS_REPOSITORY_URL_FULL, v.url.as_deref());
+            at.push(kv_str(a::VCS_REPOSITORY_NAME, &v.name));
+            opt_str(at, a::VCS_REF_HEAD_REVISION, v.head_at_start.as_deref());
+            at.push(kv_bool(a::VCS_RECONSTRUCTED, v.reconstructed));
+        }
         opt_str(at, a::PERMISSION_MODE, s.permission_mode.as_deref());
         opt_str(at, a::ENTRYPOINT, s.entrypoint.as_deref());
         if let Some(t) = s.title.as_ref().and_then(|t| t.content.as_deref()) {
@@ -495,6 +501,7 @@ impl<'s> Builder<'s> {
         if let Some(code) = t.exit_code {
             at.push(kv_int(a::PROCESS_EXIT_CODE, code));
         }
+        opt_str(at, a::VCS_REF_HEAD_REVISION, t.head.as_deref());
         if let Some(severity) = t.sensitive.iter().map(|m| m.severity).max() {
             let rules: Vec<String> = t.sensitive.iter().map(|m| m.rule.clone()).collect();
             let mut categories: Vec<String> =

@@ -217,7 +217,10 @@ fn parse_and_store(
                 while let Some(files) = sessions.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let (session, report) = sessiontrail_sources::parse_session(files, parse);
                     tracing::debug!(session = %files.session_id, files = files.files.len(), lines = report.lines, issues = report.issues.len(), "parsed");
-                    let trace = session.map(|s| encode(sessiontrail_trace::build(&s, trace)));
+                    let trace = session.map(|mut s| {
+                        sessiontrail_git::enrich(&mut s);
+                        encode(sessiontrail_trace::build(&s, trace))
+                    });
                     if tx
                         .send(Parsed {
                             bytes: files.bytes,

@@ -22,6 +22,7 @@ fn call(name: &str, access: Vec<Access>) -> ToolCall {
         description: None,
         exit_code: None,
         sensitive: Vec::new(),
+        head: None,
     }
 }
 

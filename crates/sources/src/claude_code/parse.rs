@@ -570,6 +570,7 @@ impl Builder {
             outcome: ToolOutcome::NoResult,
             exit_code: None,
             sensitive: Vec::new(),
+            head: None,
         });
         self.session.calls[call].tool_calls += 1;
         self.tools.insert(id.to_owned(), i);
