@@ -237,7 +237,7 @@ impl HeadHistory {
         moves.reverse();
         let before = log
             .iter()
-            .last()
+            .next_back()
             .map(|e| e.id_old())
             .filter(|o| !o.is_zero())
             .map(|o| o.to_string());
