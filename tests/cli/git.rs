@@ -126,3 +126,183 @@ fn spans_carry_the_head_they_ran_at() {
             .contains("ghp_notreal")
     );
 }
+
+/// The agent ran `git commit` (plainly, with `-C`, and with `--amend`): each reported commit
+/// found in the repository, made around the call, and still reachable becomes a
+/// `git commit <sha7>` span linked to the calls that wrote its files. A faked report, a
+/// commit from long before, and the commit an amend replaced are not linked.
+#[test]
+fn commits_the_agent_ran_become_linked_spans() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let old = git(&repo, &["rev-parse", "--short", "HEAD"], &at("08:00:00"));
+    // The agent writes a.txt and commits it at 10:00:10.
+    std::fs::write(repo.join("a.txt"), "agent\n").unwrap();
+    git(&repo, &["add", "a.txt"], &at("10:00:10"));
+    git(
+        &repo,
+        &["commit", "-q", "-m", "agent work"],
+        &at("10:00:10"),
+    );
+    let first = git(&repo, &["rev-parse", "HEAD"], &at("10:00:10"));
+    // Then amends it at 10:05:10, with -C from elsewhere.
+    std::fs::write(repo.join("b.txt"), "more\n").unwrap();
+    git(&repo, &["add", "b.txt"], &at("10:05:10"));
+    git(
+        &repo,
+        &["commit", "-q", "--amend", "-m", "agent work, amended"],
+        &at("10:05:10"),
+    );
+    let amended = git(&repo, &["rev-parse", "HEAD"], &at("10:05:10"));
+
+    let cwd = repo.display().to_string();
+    let sid = "9a7e0000-0000-4000-8000-000000000002";
+    let line = |v: serde_json::Value| {
+        let mut base =
+            json!({"sessionId": sid, "cwd": cwd, "version": "2.1.40", "gitBranch": "main"});
+        for (k, x) in v.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        base.to_string()
+    };
+    let bash = |uuid: &str, t: &str, id: &str, cmd: &str| {
+        line(
+            json!({"type": "assistant", "uuid": uuid, "timestamp": at(t), "requestId": format!("r{uuid}"), "message": {"model": "m", "id": format!("m{uuid}"), "role": "assistant", "content": [{"type": "tool_use", "id": id, "name": "Bash", "input": {"command": cmd}}]}}),
+        )
+    };
+    let result = |uuid: &str, t: &str, id: &str, out: &str| {
+        line(
+            json!({"type": "user", "uuid": uuid, "timestamp": at(t), "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": out}]}, "toolUseResult": {"stdout": out, "stderr": ""}}),
+        )
+    };
+    let lines = [
+        line(
+            json!({"type": "user", "uuid": "u1", "timestamp": at("10:00:00.000"), "message": {"role": "user", "content": "commit it"}}),
+        ),
+        line(
+            json!({"type": "assistant", "uuid": "a1", "timestamp": at("10:00:02.000"), "requestId": "r1", "message": {"model": "m", "id": "m1", "role": "assistant", "content": [{"type": "tool_use", "id": "w1", "name": "Write", "input": {"file_path": format!("{cwd}/a.txt"), "content": "agent\n"}}]}}),
+        ),
+        result("w1r", "10:00:03.000", "w1", "File created"),
+        bash(
+            "a2",
+            "10:00:09.000",
+            "c1",
+            "git add a.txt && git commit -m 'agent work'",
+        ),
+        result(
+            "c1r",
+            "10:00:11.000",
+            "c1",
+            &format!("[main {}] agent work\n 1 file changed", &first[..7]),
+        ),
+        bash(
+            "a3",
+            "10:05:09.000",
+            "c2",
+            &format!("git -C {cwd} commit --amend -m 'agent work, amended'"),
+        ),
+        result(
+            "c2r",
+            "10:05:11.000",
+            "c2",
+            &format!("[main {}] agent work, amended\n Date: ...", &amended[..7]),
+        ),
+        // Quoted or invented output: no such commit, or one from hours before.
+        bash("a4", "10:06:00.000", "c3", "git commit --allow-empty -m x"),
+        result(
+            "c3r",
+            "10:06:01.000",
+            "c3",
+            &format!("[main deadbee] nothing\n[main {old}] from the log"),
+        ),
+        bash(
+            "a5",
+            "10:07:00.000",
+            "c4",
+            "echo '[main 1234567] not a commit'",
+        ),
+        result(
+            "c4r",
+            "10:07:01.000",
+            "c4",
+            &format!("[main {}] echoed", &amended[..7]),
+        ),
+    ];
+    let t = env.path("t");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(t.join("s.jsonl"), lines.join("\n") + "\n").unwrap();
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let spans = read_otlp_json(&out);
+    assert_well_formed(&spans);
+    let commits: Vec<&JSpan> = spans
+        .iter()
+        .filter(|s| s.name.starts_with("git commit "))
+        .collect();
+    assert_eq!(
+        commits.len(),
+        1,
+        "only the amended commit: {:?}",
+        commits.iter().map(|c| &c.name).collect::<Vec<_>>()
+    );
+    let c = commits[0];
+    assert_eq!(c.name, format!("git commit {}", &amended[..7]));
+    assert_eq!(c.str("vcs.ref.head.revision"), Some(amended.as_str()));
+    assert_eq!(c.str("vcs.ref.head.name"), Some("main"));
+    assert_eq!(c.str("sessiontrail.link.method"), Some("agent_ran_commit"));
+    assert_eq!(
+        c.attrs["sessiontrail.commit.files"],
+        json!(["a.txt", "b.txt"])
+    );
+    let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(root.attrs["sessiontrail.commit.shas"], json!([amended]));
+    assert!(first != amended);
+    // Its links point at the Write that produced a.txt and the call that reported it.
+    let raw: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let span_json = raw["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"].as_str().unwrap().starts_with("git commit"))
+        .unwrap()
+        .clone();
+    let linked: Vec<String> = span_json["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["spanId"].as_str().unwrap().to_owned())
+        .collect();
+    let id_of = |tool: &str| {
+        spans
+            .iter()
+            .find(|s| s.str("gen_ai.tool.call.id") == Some(tool))
+            .unwrap()
+            .span_id
+            .clone()
+    };
+    assert!(
+        linked.contains(&id_of("w1")) && linked.contains(&id_of("c2")),
+        "{linked:?}"
+    );
+}

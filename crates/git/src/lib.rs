@@ -23,6 +23,7 @@ mod notes;
 use std::path::{Path, PathBuf};
 
 pub use notes::{NOTES_REF, NoteEntry, add_note, read_note};
+pub use sessiontrail_model::{ReportedCommit, reported_commits};
 
 /// What went wrong talking to git.
 #[derive(Debug, thiserror::Error)]
@@ -141,56 +142,6 @@ pub fn normalize_remote(raw: &str) -> Option<String> {
     Some(format!("https://{}{}", host.to_ascii_lowercase(), path))
 }
 
-/// A commit as `git commit` reported it: `[main 1a2b3c4] message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportedCommit {
-    /// Branch, or `detached HEAD`.
-    pub branch: String,
-    /// The abbreviated SHA printed.
-    pub short_sha: String,
-    /// Whether it was the repository's first commit.
-    pub root: bool,
-}
-
-/// The commits `git commit` output names (its summary lines; `-q` prints none). The SHAs
-/// must still be checked against the repository: output can be faked or quoted.
-pub fn commits_in_output(text: &str) -> Vec<ReportedCommit> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_start();
-        let Some(rest) = line.strip_prefix('[') else {
-            continue;
-        };
-        let Some((inside, _)) = rest.split_once(']') else {
-            continue;
-        };
-        let mut words: Vec<&str> = inside.split(' ').collect();
-        let Some(sha) = words.pop() else { continue };
-        if sha.len() < 7
-            || sha.len() > 40
-            || !sha
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        {
-            continue;
-        }
-        let root = words.last() == Some(&"(root-commit)");
-        if root {
-            words.pop();
-        }
-        let branch = words.join(" ");
-        if branch.is_empty() || branch.contains(char::is_control) {
-            continue;
-        }
-        out.push(ReportedCommit {
-            branch,
-            short_sha: sha.to_owned(),
-            root,
-        });
-    }
-    out
-}
-
 /// Resolves any revision git understands (SHA or prefix, `HEAD~2`, a branch, a tag) to a
 /// full commit SHA.
 pub fn resolve(repo_dir: &Path, rev: &str) -> Result<String, GitError> {
@@ -253,12 +204,16 @@ impl HeadHistory {
     }
 }
 
+/// How far a commit's time may be from the tool call that reported it (clock skew, hooks).
+const COMMIT_SLACK_SECS: i64 = 600;
+
 /// Adds what git knows to a session whose working directory is a repository here: the
-/// repository, and HEAD at the session's start and at each tool call (from the reflog,
-/// marked reconstructed). Sessions from elsewhere are left as they are.
+/// repository, HEAD at the session's start and at each tool call (from the reflog, marked
+/// reconstructed), and the commits the agent's own `git commit` calls made. Sessions from
+/// elsewhere are left as they are.
 pub fn enrich(s: &mut sessiontrail_model::Session) {
-    let Some(cwd) = s.cwd.as_deref() else { return };
-    let Ok(Some(f)) = facts(Path::new(cwd)) else {
+    let Some(cwd) = s.cwd.clone() else { return };
+    let Ok(Some(f)) = facts(Path::new(&cwd)) else {
         return;
     };
     let history = HeadHistory::read(&f.root).ok();
@@ -271,11 +226,146 @@ pub fn enrich(s: &mut sessiontrail_model::Session) {
     s.vcs = Some(sessiontrail_model::Vcs {
         url: f.remote_url,
         name: f.name,
-        branch: f.branch,
+        branch: f.branch.clone(),
         head_at_start: at(s.start),
         reconstructed: true,
     });
     for t in &mut s.tools {
         t.head = at(t.start);
     }
+    link_reported_commits(s, &cwd);
+}
+
+/// Links the commits the agent reported making, once each is found in the repository, made
+/// around the call that reported it, and still reachable (an amended-away commit is not).
+fn link_reported_commits(s: &mut sessiontrail_model::Session, cwd: &str) {
+    for i in 0..s.tools.len() {
+        let t = &s.tools[i];
+        if t.commits_reported.is_empty() {
+            continue;
+        }
+        let dir = match &t.commit_dir {
+            Some(d) if Path::new(d).is_absolute() => PathBuf::from(d),
+            Some(d) => Path::new(cwd).join(d),
+            None => PathBuf::from(cwd),
+        };
+        let Ok(repo) = git2::Repository::discover(&dir) else {
+            continue;
+        };
+        let window = (
+            t.start.0.div_euclid(1_000_000_000) - COMMIT_SLACK_SECS,
+            t.end.unwrap_or(t.start).0.div_euclid(1_000_000_000) + COMMIT_SLACK_SECS,
+        );
+        for short in t.commits_reported.clone() {
+            let Some(commit) = repo
+                .revparse_single(&short)
+                .ok()
+                .and_then(|o| o.peel_to_commit().ok())
+            else {
+                continue;
+            };
+            let time = commit.committer().when().seconds();
+            if time < window.0
+                || time > window.1
+                || !reachable(&repo, commit.id())
+                || s.commits.iter().any(|c| c.sha == commit.id().to_string())
+            {
+                continue;
+            }
+            let files = changed_files(&repo, &commit);
+            let root = repo.workdir().map(Path::to_path_buf);
+            let writers = writers_of(s, root.as_deref(), &files);
+            s.commits.push(sessiontrail_model::LinkedCommit {
+                sha: commit.id().to_string(),
+                branch: branch_of(&repo, commit.id()),
+                time: sessiontrail_model::Timestamp(time.saturating_mul(1_000_000_000)),
+                files,
+                method: "agent_ran_commit".into(),
+                reported_by: Some(i),
+                writers,
+            });
+        }
+    }
+}
+
+/// Whether a branch or HEAD reaches `id`.
+fn reachable(repo: &git2::Repository, id: git2::Oid) -> bool {
+    let mut tips: Vec<git2::Oid> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.target())
+        .into_iter()
+        .collect();
+    if let Ok(branches) = repo.branches(Some(git2::BranchType::Local)) {
+        tips.extend(branches.flatten().filter_map(|(b, _)| b.get().target()));
+    }
+    tips.iter()
+        .any(|&tip| tip == id || repo.graph_descendant_of(tip, id).unwrap_or(false))
+}
+
+/// The branch whose tip is `id` or descends from it, preferring HEAD's.
+fn branch_of(repo: &git2::Repository, id: git2::Oid) -> Option<String> {
+    let head = repo.head().ok()?;
+    if head.is_branch()
+        && head
+            .target()
+            .is_some_and(|t| t == id || repo.graph_descendant_of(t, id).unwrap_or(false))
+    {
+        return head.shorthand().ok().map(str::to_owned);
+    }
+    let branches = repo.branches(Some(git2::BranchType::Local)).ok()?;
+    branches.flatten().find_map(|(b, _)| {
+        let t = b.get().target()?;
+        (t == id || repo.graph_descendant_of(t, id).unwrap_or(false))
+            .then(|| b.name().ok().flatten().map(str::to_owned))
+            .flatten()
+    })
+}
+
+/// Paths a commit changed against its first parent, relative to the repository root.
+fn changed_files(repo: &git2::Repository, commit: &git2::Commit<'_>) -> Vec<String> {
+    let tree = commit.tree().ok();
+    let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+    let Ok(diff) = repo.diff_tree_to_tree(parent.as_ref(), tree.as_ref(), None) else {
+        return Vec::new();
+    };
+    let mut files: Vec<String> = diff
+        .deltas()
+        .filter_map(|d| {
+            d.new_file()
+                .path()
+                .or_else(|| d.old_file().path())
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Tool calls of the session that wrote one of `files`.
+fn writers_of(
+    s: &sessiontrail_model::Session,
+    root: Option<&Path>,
+    files: &[String],
+) -> Vec<usize> {
+    let Some(root) = root else { return Vec::new() };
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    s.tools
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            t.access.iter().any(|a| match a {
+                sessiontrail_model::Access::FileWrite(p) => {
+                    let p = Path::new(p);
+                    let abs = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+                    abs.strip_prefix(&root)
+                        .ok()
+                        .is_some_and(|rel| files.iter().any(|f| Path::new(f) == rel))
+                }
+                _ => false,
+            })
+        })
+        .map(|(i, _)| i)
+        .collect()
 }

@@ -49,32 +49,6 @@ fn remotes_become_https_urls_without_credentials() {
 }
 
 #[test]
-fn commit_output_names_the_commits() {
-    let out = "[spotter-dov 64f1b9a] feat: debug grid\n 2 files changed, 10 insertions(+)\n";
-    assert_eq!(
-        commits_in_output(out),
-        vec![ReportedCommit {
-            branch: "spotter-dov".into(),
-            short_sha: "64f1b9a".into(),
-            root: false
-        }]
-    );
-    let root = commits_in_output("[main (root-commit) 0123456] init");
-    assert!(root[0].root && root[0].branch == "main");
-    let detached = commits_in_output("[detached HEAD 89abcde] wip");
-    assert_eq!(detached[0].branch, "detached HEAD");
-    for noise in [
-        "[INFO] 1234567",
-        "[main XYZ1234] x",
-        "[main 12345] short",
-        "no brackets 1234567",
-        "[ 1234567]",
-    ] {
-        assert!(commits_in_output(noise).is_empty(), "{noise}");
-    }
-}
-
-#[test]
 fn facts_of_a_repository_its_worktree_and_no_repository() {
     let dir = tempfile::tempdir().unwrap();
     let main = dir.path().join("shop");

@@ -23,6 +23,7 @@
 mod content;
 mod session;
 mod time;
+mod vcs;
 
 pub use content::{
     ContentLevel, ContentOptions, Redactor, SecretFinding, SecretSpan, Text, TextBuilder, cap,
@@ -30,3 +31,4 @@ pub use content::{
 };
 pub use session::*;
 pub use time::Timestamp;
+pub use vcs::{LinkedCommit, ReportedCommit, reported_commits};

@@ -75,6 +75,8 @@ pub struct Session {
     pub ambient: Ambient,
     /// The repository of the working directory, when it is one on this machine.
     pub vcs: Option<Vcs>,
+    /// Commits linked to the session.
+    pub commits: Vec<crate::LinkedCommit>,
 }
 
 /// The repository a session worked in (DESIGN.md 4).
@@ -129,6 +131,7 @@ impl Session {
             sources: Vec::new(),
             ambient: Ambient::default(),
             vcs: None,
+            commits: Vec::new(),
         }
     }
 
@@ -428,6 +431,10 @@ pub struct ToolCall {
     pub sensitive: Vec<SensitiveMatch>,
     /// HEAD of the repository when the call ran.
     pub head: Option<String>,
+    /// Abbreviated SHAs this call's `git commit` reported, unchecked.
+    pub commits_reported: Vec<String>,
+    /// The folder `git -C` pointed that commit at, if any.
+    pub commit_dir: Option<String>,
 }
 
 /// How serious a sensitive access is.

@@ -7,11 +7,11 @@
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::span::{Event as SpanEvent, SpanKind};
+use opentelemetry_proto::tonic::trace::v1::span::{Event as SpanEvent, Link as SpanLink, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::{Span, Status, status::StatusCode};
 use sessiontrail_model::{
-    Access, ContentOptions, EventKind, ModelCall, Owner, Session, Text, Timestamp, ToolCall,
-    ToolKind, ToolOutcome, Turn, Usage, cap,
+    Access, ContentOptions, EventKind, LinkedCommit, ModelCall, Owner, Session, Text, Timestamp,
+    ToolCall, ToolKind, ToolOutcome, Turn, Usage, cap,
 };
 
 use crate::attr as a;
@@ -163,6 +163,9 @@ impl<'s> Builder<'s> {
             spans.push(self.tool_span(i, t));
         }
         self.attach_events(&mut spans);
+        for c in &s.commits {
+            spans.push(self.commit_span(c));
+        }
         // The root covers every span, whatever the records said.
         let (lo, hi) = spans.iter().fold((u64::MAX, 0), |(lo, hi), sp| {
             (
@@ -323,6 +326,10 @@ impl<'s> Builder<'s> {
         at.push(kv_int(a::SUBAGENT_COUNT, (s.runs.len() - 1) as i64));
         let flagged: Vec<&ToolCall> = s.tools.iter().filter(|t| !t.sensitive.is_empty()).collect();
         at.push(kv_int(a::SENSITIVE_COUNT, flagged.len() as i64));
+        if !s.commits.is_empty() {
+            let shas: Vec<String> = s.commits.iter().map(|c| c.sha.clone()).collect();
+            at.push(kv_strs(a::COMMIT_SHAS, &shas));
+        }
         if let Some(severity) = flagged
             .iter()
             .flat_map(|t| t.sensitive.iter().map(|m| m.severity))
@@ -546,6 +553,40 @@ impl<'s> Builder<'s> {
                 code: StatusCode::Error as i32,
             });
         }
+        sp
+    }
+
+    /// `git commit <sha7>`: a commit linked to the session, with links to the tool calls that
+    /// wrote its files.
+    fn commit_span(&self, c: &LinkedCommit) -> Span {
+        let id = span_id(&self.trace_id, &format!("commit:{}", c.sha));
+        let short = &c.sha[..c.sha.len().min(7)];
+        let mut sp = self.span(
+            id,
+            Some(self.root),
+            format!("git commit {short}"),
+            SpanKind::Internal,
+            c.time,
+            c.time,
+        );
+        let at = &mut sp.attributes;
+        at.push(kv_str(a::VCS_REF_HEAD_REVISION, &c.sha));
+        opt_str(at, a::VCS_REF_HEAD_NAME, c.branch.as_deref());
+        at.push(kv_strs(a::COMMIT_FILES, &c.files));
+        at.push(kv_str(a::LINK_METHOD, &c.method));
+        sp.links = c
+            .writers
+            .iter()
+            .chain(c.reported_by.iter())
+            .map(|&t| SpanLink {
+                trace_id: self.trace_id.to_vec(),
+                span_id: self.tools[t].to_vec(),
+                trace_state: String::new(),
+                attributes: Vec::new(),
+                dropped_attributes_count: 0,
+                flags: 0x100 | 1,
+            })
+            .collect();
         sp
     }
 

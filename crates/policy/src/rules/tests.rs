@@ -23,6 +23,8 @@ fn call(name: &str, access: Vec<Access>) -> ToolCall {
         exit_code: None,
         sensitive: Vec::new(),
         head: None,
+        commits_reported: Vec::new(),
+        commit_dir: None,
     }
 }
 

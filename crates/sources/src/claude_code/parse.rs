@@ -571,6 +571,8 @@ impl Builder {
             exit_code: None,
             sensitive: Vec::new(),
             head: None,
+            commits_reported: Vec::new(),
+            commit_dir: None,
         });
         self.session.calls[call].tool_calls += 1;
         self.tools.insert(id.to_owned(), i);
@@ -592,6 +594,7 @@ impl Builder {
         let first = texts.first().copied().unwrap_or("");
         if let Some(&t) = self.tools.get(id) {
             self.note_env_dump(t, &texts);
+            self.note_commit(t, &texts);
         }
         let result_obj = tur
             .filter(|r| r.get().starts_with('{'))
@@ -645,6 +648,47 @@ impl Builder {
                 self.pending.entry(id.to_owned()).or_insert(o);
             }
         }
+    }
+
+    /// A `git commit` the agent ran names its commit in its output: keep the abbreviated SHAs
+    /// (claims, checked against the repository later) and the `-C` folder.
+    fn note_commit(&mut self, tool: usize, texts: &[&str]) {
+        let t = &self.session.tools[tool];
+        let mut dir = None;
+        let ran_commit = t.access.iter().any(|a| match a {
+            Access::Command(c) => sessiontrail_policy::shell::simple_commands(c)
+                .iter()
+                .any(|w| {
+                    if sessiontrail_policy::shell::basename(&w[0]) != "git" {
+                        return false;
+                    }
+                    let mut i = 1;
+                    while let Some(word) = w.get(i) {
+                        match word.as_str() {
+                            "-C" => {
+                                dir = w.get(i + 1).cloned();
+                                i += 2;
+                            }
+                            "-c" | "--git-dir" | "--work-tree" | "--namespace" => i += 2,
+                            o if o.starts_with('-') => i += 1,
+                            sub => return sub == "commit",
+                        }
+                    }
+                    false
+                }),
+            _ => false,
+        });
+        if !ran_commit {
+            return;
+        }
+        let shas: Vec<String> = texts
+            .iter()
+            .flat_map(|x| sessiontrail_model::reported_commits(x))
+            .map(|c| c.short_sha)
+            .collect();
+        let t = &mut self.session.tools[tool];
+        t.commits_reported = shas;
+        t.commit_dir = dir;
     }
 
     /// An environment dump shows what the agent could read: keep the names of the
