@@ -305,4 +305,70 @@ fn commits_the_agent_ran_become_linked_spans() {
         linked.contains(&id_of("w1")) && linked.contains(&id_of("c2")),
         "{linked:?}"
     );
+
+    // Which session wrote HEAD? Asked by any revision git understands.
+    for rev in ["HEAD", &amended[..9], "main"] {
+        let o = env.run(
+            &[
+                "query",
+                "--commit",
+                rev,
+                "--repo",
+                repo.to_str().unwrap(),
+                "--json",
+            ],
+            0,
+        );
+        let lines = json_lines(&o);
+        assert_eq!(lines.len(), 1, "{rev}");
+        let l = &lines[0];
+        assert_eq!(l["session_id"], sid);
+        assert_eq!(l["commit"], amended.as_str());
+        assert_eq!(l["link_method"], "agent_ran_commit");
+        assert_eq!(l["prompts"], json!(["commit it"]));
+        let tools: Vec<&str> = l["tool_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert!(tools.contains(&"w1") && tools.contains(&"c2"), "{tools:?}");
+    }
+    let mut c = env.cmd(&[
+        "query",
+        "--commit",
+        "HEAD",
+        "--repo",
+        repo.to_str().unwrap(),
+    ]);
+    c.env(
+        "SESSIONTRAIL_TRACE_URL",
+        "http://jaeger:16686/trace/{trace_id}",
+    );
+    let text = stdout(&env.run_cmd(c, 0));
+    assert!(
+        text.contains(&format!("session {sid}")) && text.contains("http://jaeger:16686/trace/"),
+        "{text}"
+    );
+    let none = stdout(&env.run(
+        &["query", "--commit", &old, "--repo", repo.to_str().unwrap()],
+        0,
+    ));
+    assert!(none.contains("no session is linked"), "{none}");
+    let o = env.run(
+        &[
+            "query",
+            "--commit",
+            "nope",
+            "--repo",
+            repo.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'nope' does not name a commit"));
+    // And the other way round.
+    let commits = json_lines(&env.run(&["query", "--session", &sid[..8], "--json"], 0));
+    assert_eq!(commits.len(), 1);
+    assert_eq!(commits[0]["commit"], amended.as_str());
+    assert_eq!(commits[0]["files"], json!(["a.txt", "b.txt"]));
 }

@@ -35,10 +35,29 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("question").required(true).args(["sensitive", "commit", "session"])))]
 pub struct QueryArgs {
     /// Tool calls that matched sensitive-access rules
-    #[arg(long, required = true)]
+    #[arg(long)]
     pub sensitive: bool,
+
+    /// The sessions, and the tool calls, that produced a commit: any revision git
+    /// understands (SHA or prefix, HEAD~2, a branch, a tag)
+    #[arg(long, value_name = "REV")]
+    pub commit: Option<String>,
+
+    /// The commits a session produced (session id or trace id, or a prefix)
+    #[arg(long, value_name = "SESSION")]
+    pub session: Option<String>,
+
+    /// The repository --commit is resolved in [default: the current folder]
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+
+    /// How to link to a trace: a URL with {trace_id} in it (e.g.
+    /// http://jaeger:16686/trace/{trace_id})
+    #[arg(long, value_name = "URL", env = "SESSIONTRAIL_TRACE_URL")]
+    pub trace_url: Option<String>,
 
     /// Only since then: a duration back from now (30m, 24h, 7d) or a date (2026-02-01,
     /// 2026-02-01T12:00:00Z)

@@ -124,6 +124,36 @@ pub struct NewSession {
     /// Tool calls of this session that matched sensitive-access rules (replaces the
     /// session's previous list).
     pub sensitive: Vec<SensitiveRow>,
+    /// Commits linked to this session (replaces the session's previous list).
+    pub commits: Vec<CommitRow>,
+}
+
+/// A commit linked to a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitRow {
+    /// Full SHA.
+    pub sha: String,
+    /// The `git commit` span.
+    pub span_id: [u8; 8],
+    /// How it was linked.
+    pub method: String,
+    /// Committer time, Unix nanoseconds.
+    pub time_ns: i64,
+    /// Branch, when known.
+    pub branch: Option<String>,
+    /// Files it changed.
+    pub files: Vec<String>,
+    /// Span ids of the tool calls that wrote its files or reported it.
+    pub tools: Vec<[u8; 8]>,
+}
+
+/// A commit with the session it is linked to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitLink {
+    /// The session.
+    pub session: SessionRow,
+    /// The link.
+    pub commit: CommitRow,
 }
 
 /// A tool call that matched sensitive-access rules.
@@ -316,6 +346,20 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Sessions linked to the commit `sha` (full), latest first.
+    pub fn commit_links(&self, sha: &str) -> Result<Vec<CommitLink>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("SELECT {} FROM commits c JOIN sessions s ON s.trace_id = c.trace_id WHERE c.sha = ?1 ORDER BY s.start_ns DESC", link_columns()))?;
+        let rows = st.query_map([sha], commit_link)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Commits linked to a trace, latest first.
+    pub fn commits_of(&self, trace_id: &[u8; 16]) -> Result<Vec<CommitLink>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("SELECT {} FROM commits c JOIN sessions s ON s.trace_id = c.trace_id WHERE c.trace_id = ?1 ORDER BY c.time_ns DESC", link_columns()))?;
+        let rows = st.query_map([&trace_id[..]], commit_link)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The encoded resource of a trace's spans.
     pub fn resource(&self, trace_id: &[u8; 16]) -> Result<Option<Vec<u8>>, StoreError> {
         let mut st = self
@@ -426,6 +470,38 @@ impl Store {
 }
 
 const SESSION_COLUMNS: &str = "trace_id, agent, session_id, project, start_ns, end_ns, turns, model_calls, tool_calls, errors, spans, input_tokens, output_tokens";
+
+fn link_columns() -> String {
+    let session: Vec<String> = SESSION_COLUMNS
+        .split(", ")
+        .map(|c| format!("s.{c}"))
+        .collect();
+    format!(
+        "{}, c.sha, c.span_id, c.method, c.time_ns, c.branch, c.files, c.tools",
+        session.join(", ")
+    )
+}
+
+fn commit_link(r: &rusqlite::Row<'_>) -> rusqlite::Result<CommitLink> {
+    let files: String = r.get(18)?;
+    let tools: Vec<u8> = r.get(19)?;
+    Ok(CommitLink {
+        session: session_row(r)?,
+        commit: CommitRow {
+            sha: r.get(13)?,
+            span_id: fixed(r.get::<_, Vec<u8>>(14)?),
+            method: r.get(15)?,
+            time_ns: r.get(16)?,
+            branch: r.get(17)?,
+            files: if files.is_empty() {
+                Vec::new()
+            } else {
+                files.split('\n').map(str::to_owned).collect()
+            },
+            tools: tools.chunks_exact(8).map(|c| fixed(c.to_vec())).collect(),
+        },
+    })
+}
 
 fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
@@ -539,6 +615,24 @@ fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStat
             h.rules.join("\n"),
             h.severity,
             h.targets.join("\n")
+        ])?;
+    }
+    tx.prepare_cached("DELETE FROM commits WHERE trace_id = ?1")?
+        .execute([t])?;
+    let mut link = tx.prepare_cached(
+        "INSERT OR REPLACE INTO commits (sha, trace_id, span_id, method, time_ns, branch, files, tools) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for c in &s.commits {
+        let tools: Vec<u8> = c.tools.iter().flatten().copied().collect();
+        link.execute(params![
+            c.sha,
+            t,
+            &c.span_id[..],
+            c.method,
+            c.time_ns,
+            c.branch,
+            c.files.join("\n"),
+            tools
         ])?;
     }
     let mut delete = tx.prepare_cached("DELETE FROM spans WHERE trace_id = ?1 AND span_id = ?2")?;

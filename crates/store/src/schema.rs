@@ -66,6 +66,20 @@ CREATE TABLE sensitive (
 ) WITHOUT ROWID;
 CREATE INDEX sensitive_by_time ON sensitive (time_ns);
 ",
+    r"
+CREATE TABLE commits (
+    sha      TEXT NOT NULL,
+    trace_id BLOB NOT NULL,
+    span_id  BLOB NOT NULL,
+    method   TEXT NOT NULL,
+    time_ns  INTEGER NOT NULL,
+    branch   TEXT,
+    files    TEXT NOT NULL,
+    tools    TEXT NOT NULL,
+    PRIMARY KEY (sha, trace_id)
+) WITHOUT ROWID;
+CREATE INDEX commits_by_trace ON commits (trace_id);
+",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

@@ -22,6 +22,7 @@ fn session(id: &str, spans: &[(&str, u8)]) -> NewSession {
         resource: vec![1, 2, 3],
         origin: "transcript",
         sensitive: Vec::new(),
+        commits: Vec::new(),
         spans: spans
             .iter()
             .map(|(name, v)| SpanRow {
@@ -177,4 +178,31 @@ fn sensitive_accesses_are_replaced_per_session_and_listed_by_time() {
     s.sensitive.clear();
     st.put_sessions(&[s]).unwrap();
     assert!(st.sensitive(0).unwrap().is_empty());
+}
+
+#[test]
+fn commit_links_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("st.db")).unwrap();
+    let link = |sha: &str| CommitRow {
+        sha: sha.into(),
+        span_id: [7; 8],
+        method: "agent_ran_commit".into(),
+        time_ns: 5,
+        branch: Some("main".into()),
+        files: vec!["a.txt".into(), "b.txt".into()],
+        tools: vec![[1; 8], [2; 8]],
+    };
+    let mut a = session("abc", &[]);
+    a.commits = vec![link("1111")];
+    let mut b = session("xyz", &[]);
+    b.commits = vec![link("1111"), link("2222")];
+    st.put_sessions(&[a.clone(), b.clone()]).unwrap();
+    st.put_sessions(&[b.clone()]).unwrap();
+    let on = st.commit_links("1111").unwrap();
+    assert_eq!(on.len(), 2, "two sessions on one commit");
+    assert_eq!(on[0].commit.files, ["a.txt", "b.txt"]);
+    assert_eq!(on[0].commit.tools, [[1; 8], [2; 8]]);
+    assert_eq!(st.commits_of(&b.row.trace_id).unwrap().len(), 2);
+    assert!(st.commit_links("3333").unwrap().is_empty());
 }

@@ -46,6 +46,19 @@ pub struct SessionTrace {
     pub summary: SessionSummary,
     /// Tool calls that matched sensitive-access rules.
     pub sensitive: Vec<SensitiveHit>,
+    /// Commits linked to the session, with their spans.
+    pub commits: Vec<CommitSpan>,
+}
+
+/// A linked commit and the spans that stand for it, for the store's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitSpan {
+    /// The commit.
+    pub commit: LinkedCommit,
+    /// Its `git commit` span.
+    pub span_id: [u8; 8],
+    /// The tool spans it links to.
+    pub tools: Vec<[u8; 8]>,
 }
 
 /// A tool call that matched sensitive-access rules, for the store's index.
@@ -203,7 +216,22 @@ impl<'s> Builder<'s> {
                 targets: t.sensitive.iter().map(|m| m.target.clone()).collect(),
             })
             .collect();
+        let commits = s
+            .commits
+            .iter()
+            .map(|c| CommitSpan {
+                commit: c.clone(),
+                span_id: span_id(&self.trace_id, &format!("commit:{}", c.sha)),
+                tools: c
+                    .writers
+                    .iter()
+                    .chain(c.reported_by.iter())
+                    .map(|&t| self.tools[t])
+                    .collect(),
+            })
+            .collect();
         SessionTrace {
+            commits,
             sensitive,
             trace_id: self.trace_id,
             resource: self.resource(),

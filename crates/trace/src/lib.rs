@@ -29,7 +29,8 @@ mod ids;
 pub mod tree;
 
 pub use build::{
-    MAX_EVENTS_PER_SPAN, SensitiveHit, SessionSummary, SessionTrace, TraceOptions, build,
+    CommitSpan, MAX_EVENTS_PER_SPAN, SensitiveHit, SessionSummary, SessionTrace, TraceOptions,
+    build,
 };
 pub use ids::{hex, span_id, trace_id};
 pub use opentelemetry_proto::tonic::common::v1::InstrumentationScope;

@@ -15,7 +15,9 @@ use sessiontrail_export::{
     Compression, Delivery, OtlpConfig, OtlpJsonFile, OtlpSender, Overrides, Protocol,
 };
 use sessiontrail_sources::{Issue, ParseOptions, Report, SessionFiles};
-use sessiontrail_store::{NewSession, PutStats, SensitiveRow, SessionRow, SpanRow, Store};
+use sessiontrail_store::{
+    CommitRow, NewSession, PutStats, SensitiveRow, SessionRow, SpanRow, Store,
+};
 use sessiontrail_trace::{SessionTrace, TraceOptions};
 
 use crate::args::ExportArgs;
@@ -301,6 +303,19 @@ fn encode(t: SessionTrace) -> NewSession {
         },
         resource: t.resource.encode_to_vec(),
         origin: "transcript",
+        commits: t
+            .commits
+            .iter()
+            .map(|c| CommitRow {
+                sha: c.commit.sha.clone(),
+                span_id: c.span_id,
+                method: c.commit.method.clone(),
+                time_ns: c.commit.time.0,
+                branch: c.commit.branch.clone(),
+                files: c.commit.files.clone(),
+                tools: c.tools.clone(),
+            })
+            .collect(),
         sensitive: t
             .sensitive
             .iter()

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the exit code.
 
+mod commits;
 mod export;
 mod policy;
 mod query;

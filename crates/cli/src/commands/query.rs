@@ -26,6 +26,12 @@ struct Line<'a> {
 }
 
 pub fn run(a: &QueryArgs, store: &Store, out: &mut dyn Write) -> anyhow::Result<u8> {
+    if let Some(rev) = &a.commit {
+        return super::commits::by_commit(a, rev, store, out);
+    }
+    if let Some(session) = &a.session {
+        return super::commits::by_session(a, session, store, out);
+    }
     let since = match &a.since {
         Some(s) => parse_since(s, chrono::Utc::now()).with_context(|| {
             format!("--since '{s}': expected a duration (30m, 24h, 7d) or a date (2026-02-01)")

@@ -1,0 +1,278 @@
+//! `sessiontrail query --commit REV` and `--session ID`: commits and sessions, both ways.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Context;
+use prost::Message;
+use serde::Serialize;
+use sessiontrail_store::{CommitLink, Store};
+use sessiontrail_trace::Span;
+use sessiontrail_trace::attr as a;
+use sessiontrail_trace::tree::{attr_int, attr_str};
+
+use crate::args::QueryArgs;
+use crate::{exit, format};
+
+#[derive(Serialize)]
+struct ToolLine {
+    id: String,
+    name: String,
+    target: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SessionOfCommit {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    commit: String,
+    branch: Option<String>,
+    link_method: String,
+    agent: String,
+    session_id: String,
+    trace_id: String,
+    trace_url: Option<String>,
+    project: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    prompts: Vec<String>,
+    tool_calls: Vec<ToolLine>,
+    source: &'static str,
+}
+
+pub fn by_commit(
+    q: &QueryArgs,
+    rev: &str,
+    store: &Store,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let dir = match &q.repo {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().context("cannot read the current folder")?,
+    };
+    let sha = sessiontrail_git::resolve(&dir, rev)?;
+    let mut lines = Vec::new();
+    for link in store.commit_links(&sha)? {
+        lines.push(describe(&link, store, q.trace_url.as_deref())?);
+    }
+    // Sessions known only from the repository's notes (exported elsewhere).
+    for note in sessiontrail_git::read_note(&dir, &sha).unwrap_or_default() {
+        if lines
+            .iter()
+            .any(|l: &SessionOfCommit| l.session_id == note.session_id && l.agent == note.agent)
+        {
+            continue;
+        }
+        lines.push(SessionOfCommit {
+            kind: "commit_session",
+            commit: sha.clone(),
+            branch: None,
+            link_method: note.link_method,
+            agent: note.agent,
+            session_id: note.session_id,
+            trace_url: note.backend_url.or_else(|| {
+                q.trace_url
+                    .as_ref()
+                    .map(|u| u.replace("{trace_id}", &note.trace_id))
+            }),
+            trace_id: note.trace_id,
+            project: None,
+            start: None,
+            end: None,
+            prompts: Vec::new(),
+            tool_calls: note
+                .tool_call_ids
+                .into_iter()
+                .map(|id| ToolLine {
+                    id,
+                    name: String::new(),
+                    target: None,
+                })
+                .collect(),
+            source: "git note",
+        });
+    }
+    if q.json {
+        for l in &lines {
+            serde_json::to_writer(&mut *out, l)?;
+            writeln!(out)?;
+        }
+        return Ok(exit::OK);
+    }
+    if lines.is_empty() {
+        writeln!(out, "commit {sha}: no session is linked to it")?;
+        return Ok(exit::OK);
+    }
+    writeln!(out, "commit {sha}: {} session(s)", lines.len())?;
+    for l in &lines {
+        writeln!(
+            out,
+            "  {} session {} ({}){}  [{}]",
+            l.agent,
+            l.session_id,
+            l.project.as_deref().unwrap_or("-"),
+            l.start
+                .as_deref()
+                .map(|s| format!(" from {s}"))
+                .unwrap_or_default(),
+            l.link_method
+        )?;
+        writeln!(
+            out,
+            "    trace {}",
+            l.trace_url.as_deref().unwrap_or(&l.trace_id)
+        )?;
+        for p in &l.prompts {
+            writeln!(out, "    prompt: {p}")?;
+        }
+        for t in &l.tool_calls {
+            writeln!(
+                out,
+                "    tool call {} {}{}",
+                t.id,
+                t.name,
+                t.target
+                    .as_deref()
+                    .map(|x| format!(" {x}"))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// A linked session with the prompts that led to the change and the tool calls involved,
+/// read from its stored spans (at the content level they were exported with).
+fn describe(
+    link: &CommitLink,
+    store: &Store,
+    trace_url: Option<&str>,
+) -> anyhow::Result<SessionOfCommit> {
+    let s = &link.session;
+    let spans: Vec<Span> = store
+        .spans(&s.trace_id)?
+        .iter()
+        .filter_map(|r| Span::decode(&r.body[..]).ok())
+        .collect();
+    let by_id: BTreeMap<&[u8], &Span> =
+        spans.iter().map(|sp| (sp.span_id.as_slice(), sp)).collect();
+    let mut tools = Vec::new();
+    let mut turns: Vec<&Span> = Vec::new();
+    for id in &link.commit.tools {
+        let Some(sp) = by_id.get(&id[..]) else {
+            continue;
+        };
+        let target = [
+            a::FILE_PATH,
+            a::PROCESS_COMMAND_LINE,
+            a::PROCESS_EXECUTABLE_NAME,
+        ]
+        .iter()
+        .find_map(|k| attr_str(sp, k))
+        .map(str::to_owned);
+        tools.push(ToolLine {
+            id: attr_str(sp, a::GEN_AI_TOOL_CALL_ID)
+                .unwrap_or_default()
+                .to_owned(),
+            name: attr_str(sp, a::GEN_AI_TOOL_NAME)
+                .unwrap_or_default()
+                .to_owned(),
+            target,
+        });
+        // The turn the call belongs to.
+        let mut p = by_id.get(sp.parent_span_id.as_slice()).copied();
+        while let Some(up) = p {
+            if attr_int(up, a::TURN_INDEX).is_some() {
+                if !turns.iter().any(|t| t.span_id == up.span_id) {
+                    turns.push(up);
+                }
+                break;
+            }
+            p = by_id.get(up.parent_span_id.as_slice()).copied();
+        }
+    }
+    turns.sort_by_key(|t| t.start_time_unix_nano);
+    let prompts = turns
+        .iter()
+        .map(|t| match attr_str(t, a::TURN_PROMPT) {
+            Some(p) => p.to_owned(),
+            None => format!(
+                "({} prompt of {}, not kept at this content level)",
+                attr_str(t, a::TURN_PROMPT_KIND).unwrap_or("a"),
+                format::bytes(attr_int(t, a::TURN_PROMPT_SIZE).unwrap_or(0) as u64)
+            ),
+        })
+        .collect();
+    let trace_id = sessiontrail_trace::hex(&s.trace_id);
+    Ok(SessionOfCommit {
+        kind: "commit_session",
+        commit: link.commit.sha.clone(),
+        branch: link.commit.branch.clone(),
+        link_method: link.commit.method.clone(),
+        agent: s.agent.clone(),
+        session_id: s.session_id.clone(),
+        trace_url: trace_url.map(|u| u.replace("{trace_id}", &trace_id)),
+        trace_id,
+        project: s.project.clone(),
+        start: Some(format::rfc3339_ns(s.start_ns)),
+        end: Some(format::rfc3339_ns(s.end_ns)),
+        prompts,
+        tool_calls: tools,
+        source: "store",
+    })
+}
+
+#[derive(Serialize)]
+struct CommitOfSession<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    session_id: &'a str,
+    commit: &'a str,
+    branch: Option<&'a str>,
+    time: String,
+    link_method: &'a str,
+    files: &'a [String],
+}
+
+pub fn by_session(
+    q: &QueryArgs,
+    session: &str,
+    store: &Store,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let row = store.find_session(session)?;
+    let links = store.commits_of(&row.trace_id)?;
+    if q.json {
+        for l in &links {
+            let line = CommitOfSession {
+                kind: "session_commit",
+                session_id: &row.session_id,
+                commit: &l.commit.sha,
+                branch: l.commit.branch.as_deref(),
+                time: format::rfc3339_ns(l.commit.time_ns),
+                link_method: &l.commit.method,
+                files: &l.commit.files,
+            };
+            serde_json::to_writer(&mut *out, &line)?;
+            writeln!(out)?;
+        }
+        return Ok(exit::OK);
+    }
+    if links.is_empty() {
+        writeln!(out, "session {}: no commit is linked to it", row.session_id)?;
+        return Ok(exit::OK);
+    }
+    for l in &links {
+        writeln!(
+            out,
+            "{}  {}  {}  [{}]  {} file(s): {}",
+            &l.commit.sha[..l.commit.sha.len().min(12)],
+            format::time_ns(l.commit.time_ns),
+            l.commit.branch.as_deref().unwrap_or("-"),
+            l.commit.method,
+            l.commit.files.len(),
+            l.commit.files.join(", ")
+        )?;
+    }
+    Ok(exit::OK)
+}
