@@ -366,6 +366,47 @@ fn commits_the_agent_ran_become_linked_spans() {
         2,
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("'nope' does not name a commit"));
+    // The git side: a note on the commit names the session and the calls.
+    let note = git(
+        &repo,
+        &[
+            "notes",
+            "--ref",
+            "refs/notes/sessiontrail",
+            "show",
+            &amended,
+        ],
+        &at("11:00:00"),
+    );
+    let note: serde_json::Value = serde_json::from_str(&note).unwrap();
+    assert_eq!(note[0]["session_id"], sid);
+    assert_eq!(note[0]["agent"], "claude-code");
+    assert_eq!(note[0]["link_method"], "agent_ran_commit");
+    assert_eq!(note[0]["trace_id"], root.trace_id.as_str());
+    // Another store learns it from the note alone.
+    let other = TestEnv::new();
+    other.run(
+        &[
+            "export",
+            claude_fixtures().join("git-ai").to_str().unwrap(),
+            "--no-notes",
+        ],
+        0,
+    );
+    let from_note = json_lines(&other.run(
+        &[
+            "query",
+            "--commit",
+            "HEAD",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--json",
+        ],
+        0,
+    ));
+    assert_eq!(from_note.len(), 1);
+    assert_eq!(from_note[0]["source"], "git note");
+    assert_eq!(from_note[0]["session_id"], sid);
     // And the other way round.
     let commits = json_lines(&env.run(&["query", "--session", &sid[..8], "--json"], 0));
     assert_eq!(commits.len(), 1);

@@ -123,6 +123,10 @@ pub struct ExportArgs {
     #[arg(long, value_name = "ALGO", value_parser = ["gzip", "none"])]
     pub compression: Option<String>,
 
+    /// Do not write git notes (refs/notes/sessiontrail) on the commits linked to sessions
+    #[arg(long)]
+    pub no_notes: bool,
+
     /// Attempts per OTLP request before delivery stops (retries back off exponentially,
     /// with jitter, for at most a minute)
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]

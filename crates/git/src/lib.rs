@@ -204,6 +204,31 @@ impl HeadHistory {
     }
 }
 
+/// Writes the git side of a session's commit links: a note on each linked commit naming the
+/// session, its trace and the tool calls involved. Notes of other sessions are kept.
+pub fn write_notes(s: &sessiontrail_model::Session, trace_id: &str) -> Result<usize, GitError> {
+    let mut written = 0;
+    for c in s.commits.iter().filter(|c| !c.repo.is_empty()) {
+        let tool_call_ids = c
+            .writers
+            .iter()
+            .chain(c.reported_by.iter())
+            .map(|&t| s.tools[t].id.clone())
+            .collect();
+        let entry = NoteEntry {
+            agent: s.agent.name().to_owned(),
+            session_id: s.id.clone(),
+            trace_id: trace_id.to_owned(),
+            tool_call_ids,
+            link_method: c.method.clone(),
+            backend_url: None,
+        };
+        add_note(Path::new(&c.repo), &c.sha, entry)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
 /// How far a commit's time may be from the tool call that reported it (clock skew, hooks).
 const COMMIT_SLACK_SECS: i64 = 600;
 
@@ -283,6 +308,10 @@ fn link_reported_commits(s: &mut sessiontrail_model::Session, cwd: &str) {
                 method: "agent_ran_commit".into(),
                 reported_by: Some(i),
                 writers,
+                repo: root
+                    .as_deref()
+                    .map(|r| r.display().to_string())
+                    .unwrap_or_default(),
             });
         }
     }

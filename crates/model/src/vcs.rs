@@ -67,6 +67,8 @@ pub struct LinkedCommit {
     pub reported_by: Option<usize>,
     /// Tool calls of the session that wrote one of its files.
     pub writers: Vec<usize>,
+    /// The repository's working tree.
+    pub repo: String,
 }
 
 #[cfg(test)]

@@ -87,11 +87,15 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .clamp(1, 64);
+    let pipeline = Pipeline {
+        parse: &parse_opts,
+        trace: &trace_opts,
+        jobs,
+        notes: !a.no_notes,
+    };
     let mut traces = parse_and_store(
         &discovery.sessions,
-        &parse_opts,
-        &trace_opts,
-        jobs,
+        &pipeline,
         &mut store,
         &bar,
         &mut summary,
@@ -199,16 +203,31 @@ struct Parsed {
 
 /// Parses sessions on `jobs` threads; the calling thread writes them to the store as they
 /// come, so memory holds only a few sessions at a time. Returns the trace ids written.
+/// How each session goes from files to a stored trace.
+struct Pipeline<'a> {
+    parse: &'a ParseOptions,
+    trace: &'a TraceOptions,
+    jobs: usize,
+    /// Whether linked commits get git notes.
+    notes: bool,
+}
+
 fn parse_and_store(
     sessions: &[SessionFiles],
-    parse: &ParseOptions,
-    trace: &TraceOptions,
-    jobs: usize,
+    pipeline: &Pipeline<'_>,
     store: &mut Store,
     bar: &ProgressBar,
     summary: &mut Summary,
 ) -> anyhow::Result<Vec<[u8; 16]>> {
+    let Pipeline {
+        parse,
+        trace,
+        jobs,
+        notes,
+    } = *pipeline;
     let next = AtomicUsize::new(0);
+    let notes_lock = std::sync::Mutex::new(());
+    let notes_lock = &notes_lock;
     let (tx, rx) = mpsc::sync_channel::<Parsed>(jobs * 2);
     let mut written = Vec::with_capacity(sessions.len());
     std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -221,7 +240,15 @@ fn parse_and_store(
                     tracing::debug!(session = %files.session_id, files = files.files.len(), lines = report.lines, issues = report.issues.len(), "parsed");
                     let trace = session.map(|mut s| {
                         sessiontrail_git::enrich(&mut s);
-                        encode(sessiontrail_trace::build(&s, trace))
+                        let t = sessiontrail_trace::build(&s, trace);
+                        if notes && !s.commits.is_empty() {
+                            // One writer at a time per process: notes are refs.
+                            let _guard = notes_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                            if let Err(e) = sessiontrail_git::write_notes(&s, &sessiontrail_trace::hex(&t.trace_id)) {
+                                tracing::warn!(session = %s.id, "cannot write the git notes of its commits: {e}");
+                            }
+                        }
+                        encode(t)
                     });
                     if tx
                         .send(Parsed {
