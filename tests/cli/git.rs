@@ -413,3 +413,122 @@ fn commits_the_agent_ran_become_linked_spans() {
     assert_eq!(commits[0]["commit"], amended.as_str());
     assert_eq!(commits[0]["files"], json!(["a.txt", "b.txt"]));
 }
+
+/// A human commits what the agents wrote: commits made during a session or within an hour
+/// after it that change files it wrote are linked by overlap, when the committed content is
+/// what the agent wrote (where a Write carried it). Unrelated, rewritten and late commits
+/// are not. Two sessions can share one commit.
+#[test]
+fn a_human_committing_the_agents_work_is_linked_by_overlap() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    let commit = |file: &str, content: &str, t: &str| {
+        std::fs::write(repo.join(file), content).unwrap();
+        git(&repo, &["add", file], &at(t));
+        git(
+            &repo,
+            &["commit", "-q", "-m", &format!("{file} at {t}")],
+            &at(t),
+        );
+        git(&repo, &["rev-parse", "HEAD"], &at(t))
+    };
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    commit("old.txt", "old\n", "08:00:00");
+    let cwd = repo.display().to_string();
+    let session = |sid: &str, tools: &[(&str, &str, serde_json::Value)]| {
+        let line = |v: serde_json::Value| {
+            let mut base = json!({"sessionId": sid, "cwd": cwd, "version": "2.1.40"});
+            for (k, x) in v.as_object().unwrap() {
+                base[k] = x.clone();
+            }
+            base.to_string()
+        };
+        let mut lines = vec![line(
+            json!({"type": "user", "uuid": format!("{sid}-u"), "timestamp": at("10:00:00.000"), "message": {"role": "user", "content": "write it"}}),
+        )];
+        for (i, (id, name, input)) in tools.iter().enumerate() {
+            lines.push(line(json!({"type": "assistant", "uuid": format!("{sid}-a{i}"), "timestamp": at(&format!("10:0{}:00.000", i + 1)), "requestId": format!("{sid}-r{i}"), "message": {"model": "m", "id": format!("{sid}-m{i}"), "role": "assistant", "content": [{"type": "tool_use", "id": id, "name": name, "input": input}]}})));
+            lines.push(line(json!({"type": "user", "uuid": format!("{sid}-t{i}"), "timestamp": at(&format!("10:0{}:01.000", i + 1)), "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": "ok"}]}})));
+        }
+        lines.push(line(json!({"type": "user", "uuid": format!("{sid}-end"), "timestamp": at("10:10:00.000"), "message": {"role": "user", "content": "thanks"}})));
+        lines.join("\n") + "\n"
+    };
+    let s1 = "0ve71a90-0000-4000-8000-000000000001";
+    let s2 = "0ve71a90-0000-4000-8000-000000000002";
+    let t = env.path("t");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(
+        t.join("one.jsonl"),
+        session(s1, &[("w1", "Write", json!({"file_path": format!("{cwd}/a.txt"), "content": "agent\n"})), ("e1", "Edit", json!({"file_path": format!("{cwd}/b.txt"), "old_string": "x", "new_string": "y"}))]),
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("two.jsonl"),
+        session(
+            s2,
+            &[(
+                "w2",
+                "Write",
+                json!({"file_path": format!("{cwd}/a.txt"), "content": "agent\n"}),
+            )],
+        ),
+    )
+    .unwrap();
+    // What the human committed afterwards.
+    let shared = commit("a.txt", "agent\n", "10:30:00");
+    let unrelated = commit("c.txt", "c\n", "10:40:00");
+    let rewritten = commit("a.txt", "human rewrite\n", "10:45:00");
+    let edited = commit("b.txt", "y\n", "10:50:00");
+    let late = commit("b.txt", "later\n", "12:00:00");
+
+    env.run(&["export", t.to_str().unwrap(), "--no-notes"], 0);
+    let sessions_of = |sha: &str| -> Vec<String> {
+        json_lines(&env.run(
+            &[
+                "query",
+                "--commit",
+                sha,
+                "--repo",
+                repo.to_str().unwrap(),
+                "--json",
+            ],
+            0,
+        ))
+        .iter()
+        .map(|l| l["session_id"].as_str().unwrap().to_owned())
+        .collect()
+    };
+    let mut both = sessions_of(&shared);
+    both.sort();
+    assert_eq!(both, [s1, s2], "two sessions on one commit");
+    assert_eq!(sessions_of(&edited), [s1]);
+    for (what, sha) in [
+        ("unrelated", &unrelated),
+        ("rewritten", &rewritten),
+        ("late", &late),
+    ] {
+        assert!(sessions_of(sha).is_empty(), "{what} commit linked");
+    }
+    let l = &json_lines(&env.run(
+        &[
+            "query",
+            "--commit",
+            &shared,
+            "--repo",
+            repo.to_str().unwrap(),
+            "--json",
+        ],
+        0,
+    ))[0];
+    assert_eq!(l["link_method"], "file_overlap");
+    // No remote: the repository is named after its folder.
+    let spans = json_lines(&env.run(&["show", s1, "--json"], 0));
+    assert_eq!(spans[0]["attributes"]["vcs.repository.name"], "shop");
+    assert!(
+        spans[0]["attributes"]
+            .get("vcs.repository.url.full")
+            .is_none()
+    );
+}

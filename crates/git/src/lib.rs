@@ -259,6 +259,120 @@ pub fn enrich(s: &mut sessiontrail_model::Session) {
         t.head = at(t.start);
     }
     link_reported_commits(s, &cwd);
+    link_overlapping_commits(s, &f.root);
+}
+
+/// How long after its last record a session's work may still be committed by someone else.
+const OVERLAP_AFTER_SECS: i64 = 3600;
+
+/// Links commits made during the session (or within an hour after it) that change files the
+/// session wrote, when the committed content matches what the agent wrote where that can be
+/// checked (a Write carries the whole content; an edit cannot be checked and is taken).
+fn link_overlapping_commits(s: &mut sessiontrail_model::Session, root: &Path) {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return;
+    };
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let written: Vec<(usize, String)> = s
+        .tools
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            t.access.iter().filter_map(move |a| match a {
+                sessiontrail_model::Access::FileWrite(p) => Some((i, p.clone())),
+                _ => None,
+            })
+        })
+        .filter_map(|(i, p)| {
+            let p = Path::new(&p);
+            let abs = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            abs.strip_prefix(&root)
+                .ok()
+                .map(|rel| (i, rel.to_string_lossy().into_owned()))
+        })
+        .collect();
+    if written.is_empty() {
+        return;
+    }
+    let (from, to) = (
+        s.start.0.div_euclid(1_000_000_000),
+        s.end.0.div_euclid(1_000_000_000) + OVERLAP_AFTER_SECS,
+    );
+    let Ok(mut walk) = repo.revwalk() else { return };
+    let _ = walk.set_sorting(git2::Sort::TIME);
+    let _ = walk.push_head();
+    let _ = walk.push_glob("refs/heads/*");
+    for id in walk.flatten() {
+        let Ok(commit) = repo.find_commit(id) else {
+            continue;
+        };
+        let time = commit.committer().when().seconds();
+        if time < from {
+            break;
+        }
+        if time > to || s.commits.iter().any(|c| c.sha == id.to_string()) {
+            continue;
+        }
+        let files = changed_files(&repo, &commit);
+        let writers: Vec<usize> = written
+            .iter()
+            .filter(|(_, f)| files.contains(f))
+            .map(|(i, _)| *i)
+            .collect();
+        if writers.is_empty() || !content_matches(&repo, &commit, s, &written, &writers) {
+            continue;
+        }
+        let mut writers = writers;
+        writers.dedup();
+        s.commits.push(sessiontrail_model::LinkedCommit {
+            sha: id.to_string(),
+            branch: branch_of(&repo, id),
+            time: sessiontrail_model::Timestamp(time.saturating_mul(1_000_000_000)),
+            files,
+            method: "file_overlap".into(),
+            reported_by: None,
+            writers,
+            repo: root.display().to_string(),
+        });
+    }
+}
+
+/// Whether, for each overlapping file whose last write carried its whole content, the commit
+/// holds that content; files only edited cannot be checked and count as matching.
+fn content_matches(
+    repo: &git2::Repository,
+    commit: &git2::Commit<'_>,
+    s: &sessiontrail_model::Session,
+    written: &[(usize, String)],
+    writers: &[usize],
+) -> bool {
+    let sha256 = |b: &[u8]| -> [u8; 32] {
+        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(b)).into()
+    };
+    let Ok(tree) = commit.tree() else {
+        return false;
+    };
+    let mut checked_any = false;
+    let mut matched_any = false;
+    for (i, file) in written.iter().filter(|(i, _)| writers.contains(i)) {
+        let Some(want) = s.tools[*i].written_sha256 else {
+            continue;
+        };
+        // Only the session's last write of a file can match the committed content.
+        if written.iter().any(|(j, f)| f == file && j > i) {
+            continue;
+        }
+        checked_any = true;
+        let blob = tree
+            .get_path(Path::new(file))
+            .ok()
+            .and_then(|e| e.to_object(repo).ok())
+            .and_then(|o| o.into_blob().ok());
+        if blob.is_some_and(|b| sha256(b.content()) == want) {
+            matched_any = true;
+        }
+    }
+    !checked_any || matched_any
 }
 
 /// Links the commits the agent reported making, once each is found in the repository, made

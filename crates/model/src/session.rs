@@ -435,6 +435,8 @@ pub struct ToolCall {
     pub commits_reported: Vec<String>,
     /// The folder `git -C` pointed that commit at, if any.
     pub commit_dir: Option<String>,
+    /// SHA-256 of the whole content a file-writing call wrote, when the call carried it.
+    pub written_sha256: Option<[u8; 32]>,
 }
 
 /// How serious a sensitive access is.

@@ -25,6 +25,7 @@ fn call(name: &str, access: Vec<Access>) -> ToolCall {
         head: None,
         commits_reported: Vec::new(),
         commit_dir: None,
+        written_sha256: None,
     }
 }
 

@@ -554,6 +554,21 @@ impl Builder {
             id: id.to_owned(),
             name: name.to_owned(),
             access: access(name, &input),
+            written_sha256: input
+                .content
+                .as_deref()
+                .filter(|_| name == "Write")
+                .map(|c| {
+                    Text::capture(
+                        c,
+                        &ContentOptions {
+                            level: sessiontrail_model::ContentLevel::None,
+                            max_attribute_bytes: 0,
+                            redactor: None,
+                        },
+                    )
+                    .sha256
+                }),
             description: input
                 .description
                 .as_deref()
@@ -1054,6 +1069,9 @@ struct ToolInput<'a> {
     subagent_type: Option<Cow<'a, str>>,
     #[serde(borrow)]
     description: Option<Cow<'a, str>>,
+    /// What a Write wrote: its hash lets a commit be checked against it.
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
 }
 
 fn tool_kind(name: &str, input: &ToolInput<'_>) -> ToolKind {
