@@ -532,3 +532,133 @@ fn a_human_committing_the_agents_work_is_linked_by_overlap() {
             .is_none()
     );
 }
+
+/// `git install` adds a post-commit hook that chains the hook already there: a commit made
+/// within half an hour of a stored session's end is linked to it by the hook (span, store
+/// row, note); a commit long after is not; `git uninstall` puts the old hook back.
+#[test]
+fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let hooks = repo.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let marker = env.path("existing-hook-ran");
+    std::fs::write(
+        hooks.join("post-commit"),
+        format!("#!/bin/sh\necho ran >> '{}'\n", marker.display()),
+    )
+    .unwrap();
+    let mut p = std::fs::metadata(hooks.join("post-commit"))
+        .unwrap()
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o755);
+    std::fs::set_permissions(hooks.join("post-commit"), p).unwrap();
+
+    let cwd = repo.display().to_string();
+    let sid = "400c0000-0000-4000-8000-000000000001";
+    let line = |v: serde_json::Value| {
+        let mut base = json!({"sessionId": sid, "cwd": cwd, "version": "2.1.40"});
+        for (k, x) in v.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        base.to_string()
+    };
+    let lines = [
+        line(
+            json!({"type": "user", "uuid": "u1", "timestamp": at("10:00:00.000"), "message": {"role": "user", "content": "plan it"}}),
+        ),
+        line(
+            json!({"type": "assistant", "uuid": "a1", "timestamp": at("10:10:00.000"), "requestId": "r1", "message": {"model": "m", "id": "m1", "role": "assistant", "content": [{"type": "text", "text": "done"}]}}),
+        ),
+    ];
+    let t = env.path("t");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(t.join("s.jsonl"), lines.join("\n") + "\n").unwrap();
+    env.run(&["export", t.to_str().unwrap()], 0);
+
+    let installed = stdout(&env.run(&["git", "install", "--repo", repo.to_str().unwrap()], 0));
+    assert!(
+        installed.contains("runs the existing hook first"),
+        "{installed}"
+    );
+    let again = stdout(&env.run(&["git", "install", "--repo", repo.to_str().unwrap()], 0));
+    assert!(again.contains("already installed"), "{again}");
+
+    let commit = |file: &str, t: &str| {
+        std::fs::write(repo.join(file), format!("{t}\n")).unwrap();
+        git(&repo, &["add", file], &at(t));
+        let o = Command::new("git")
+            .args(["commit", "-q", "-m", file])
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_NAME", "Ana")
+            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+            .env("GIT_COMMITTER_NAME", "Ana")
+            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+            .env("GIT_AUTHOR_DATE", at(t))
+            .env("GIT_COMMITTER_DATE", at(t))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", env.path("home"))
+            .env("SESSIONTRAIL_STORE", &env.store)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        git(&repo, &["rev-parse", "HEAD"], &at(t))
+    };
+    let during = commit("plan.md", "10:20:00");
+    let later = commit("later.md", "12:00:00");
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap().lines().count(),
+        2,
+        "the existing hook runs on every commit"
+    );
+
+    let query = |sha: &str| {
+        json_lines(&env.run(
+            &[
+                "query",
+                "--commit",
+                sha,
+                "--repo",
+                repo.to_str().unwrap(),
+                "--json",
+            ],
+            0,
+        ))
+    };
+    let linked = query(&during);
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    assert_eq!(linked[0]["session_id"], sid);
+    assert_eq!(linked[0]["link_method"], "hook");
+    assert!(
+        query(&later).is_empty(),
+        "a commit 110 minutes after the session is linked"
+    );
+    let note = git(
+        &repo,
+        &["notes", "--ref", "sessiontrail", "show", &during],
+        &at("12:00:00"),
+    );
+    assert!(note.contains(sid) && note.contains("hook"), "{note}");
+    // The trace now holds the commit span.
+    let spans = json_lines(&env.run(&["show", sid, "--json"], 0));
+    let short = &during[..7];
+    assert!(
+        spans
+            .iter()
+            .any(|s| s["name"] == format!("git commit {short}")),
+        "{spans:?}"
+    );
+
+    env.run(&["git", "uninstall", "--repo", repo.to_str().unwrap()], 0);
+    let hook = std::fs::read_to_string(hooks.join("post-commit")).unwrap();
+    assert!(
+        hook.contains("existing-hook-ran") && !hook.contains("sessiontrail"),
+        "{hook}"
+    );
+}

@@ -32,6 +32,37 @@ pub enum Command {
     Query(QueryArgs),
     /// Sensitive-access rules: list those in force, check a policy file
     Policy(PolicyArgs),
+    /// The git side: install or remove the post-commit hook that links commits to sessions
+    Git(GitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    #[command(subcommand)]
+    pub command: GitCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Add a post-commit hook (chaining any hook already there), notes.rewriteRef so notes
+    /// follow amend and rebase, and refspecs that fetch and push refs/notes/sessiontrail
+    Install {
+        /// The repository [default: the current folder]
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Remove exactly what install added
+    Uninstall {
+        /// The repository [default: the current folder]
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Run by the hook: link HEAD to the sessions of this repository active when it was made
+    PostCommit {
+        /// The repository [default: the current folder]
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

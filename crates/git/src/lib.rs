@@ -18,10 +18,12 @@
 
 #![warn(missing_docs)]
 
+mod hooks;
 mod notes;
 
 use std::path::{Path, PathBuf};
 
+pub use hooks::{Installed, install, uninstall};
 pub use notes::{NOTES_REF, NoteEntry, add_note, read_note};
 pub use sessiontrail_model::{ReportedCommit, reported_commits};
 
@@ -49,6 +51,15 @@ pub enum GitError {
     /// libgit2 failed.
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
+    /// A file could not be read or written.
+    #[error("cannot write {what}")]
+    Io {
+        /// The file.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What a working directory tells about its repository.
@@ -511,4 +522,36 @@ fn writers_of(
         })
         .map(|(i, _)| i)
         .collect()
+}
+
+/// A commit as a link needs it: time, files changed, branch; `None` when `rev` is no commit.
+pub fn commit_details(dir: &Path, rev: &str) -> Result<sessiontrail_model::LinkedCommit, GitError> {
+    let repo =
+        git2::Repository::discover(dir).map_err(|_| GitError::NotARepository(dir.to_owned()))?;
+    let commit = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|_| GitError::UnknownRevision {
+            rev: rev.to_owned(),
+            repo: dir.to_owned(),
+        })?;
+    Ok(sessiontrail_model::LinkedCommit {
+        sha: commit.id().to_string(),
+        branch: branch_of(&repo, commit.id()),
+        time: sessiontrail_model::Timestamp(
+            commit
+                .committer()
+                .when()
+                .seconds()
+                .saturating_mul(1_000_000_000),
+        ),
+        files: changed_files(&repo, &commit),
+        method: "hook".into(),
+        reported_by: None,
+        writers: Vec::new(),
+        repo: repo
+            .workdir()
+            .map(|w| w.display().to_string())
+            .unwrap_or_default(),
+    })
 }

@@ -170,3 +170,90 @@ fn head_history_answers_by_time() {
     assert_eq!(h.at(2_500), Some(shas[1].as_str()));
     assert_eq!(h.at(99_999), Some(shas[2].as_str()));
 }
+
+#[cfg(unix)]
+#[test]
+fn install_chains_the_existing_hook_and_uninstall_removes_exactly_what_it_added() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, _) = repo_with_commit(dir.path());
+    repo.remote("origin", "https://github.com/acme/shop.git")
+        .unwrap();
+    let hooks = dir.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let theirs = "#!/bin/sh\necho theirs >> \"$(git rev-parse --git-dir)/ran\"\n";
+    std::fs::write(hooks.join("post-commit"), theirs).unwrap();
+    std::fs::set_permissions(
+        hooks.join("post-commit"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let entries = |dir: &Path| -> Vec<String> {
+        let out = std::process::Command::new("git")
+            .args(["config", "--local", "--list"])
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let config_before = entries(dir.path());
+    // A stand-in for the sessiontrail binary that records its call.
+    let exe = dir.path().join("fake-sessiontrail");
+    std::fs::write(
+        &exe,
+        "#!/bin/sh\necho \"ours $*\" >> \"$(git rev-parse --git-dir)/ran\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let done = install(dir.path(), &exe).unwrap();
+    assert!(!done.already && done.chained.is_some());
+    assert!(
+        install(dir.path(), &exe).unwrap().already,
+        "installing twice changes nothing"
+    );
+    let cfg = repo.config().unwrap().snapshot().unwrap();
+    assert_eq!(cfg.get_string("notes.rewriteRef").unwrap(), NOTES_REF);
+    let config_text = std::fs::read_to_string(dir.path().join(".git/config")).unwrap();
+    assert!(config_text.contains("fetch = +refs/notes/sessiontrail:refs/notes/sessiontrail"));
+    assert!(
+        config_text.contains("push = refs/notes/sessiontrail")
+            && config_text.contains("push = HEAD")
+    );
+
+    // A real commit runs both hooks, theirs first.
+    std::fs::write(dir.path().join("b.txt"), "b\n").unwrap();
+    let st = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=A",
+            "-c",
+            "user.email=a@x",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ])
+        .current_dir(dir.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let ran = std::fs::read_to_string(dir.path().join(".git/ran")).unwrap();
+    assert_eq!(ran, "theirs\nours git post-commit\n");
+
+    assert!(uninstall(dir.path()).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("post-commit")).unwrap(),
+        theirs
+    );
+    assert!(!hooks.join("post-commit.sessiontrail-chained").exists());
+    // The same settings as before (libgit2 may leave an empty section header behind).
+    assert_eq!(entries(dir.path()), config_before);
+}

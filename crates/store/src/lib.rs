@@ -346,6 +346,31 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Links a commit to a stored session after the fact (the post-commit hook), with the
+    /// commit's span (origin `git`, left alone when the transcript is exported again). The
+    /// span is queued for every sink the session already went to.
+    pub fn add_commit_link(
+        &mut self,
+        trace_id: &[u8; 16],
+        commit: &CommitRow,
+        span: &SpanRow,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let t = &trace_id[..];
+        let d = digest(&span.body);
+        tx.prepare_cached(
+            "INSERT INTO spans (trace_id, span_id, parent_span_id, name, start_ns, end_ns, error, origin, digest, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'git', ?8, ?9)
+             ON CONFLICT (trace_id, span_id) DO UPDATE SET body = excluded.body, digest = excluded.digest",
+        )?
+        .execute(params![t, &span.span_id[..], span.parent_span_id.as_ref().map(|p| &p[..]), span.name, span.start_ns, span.end_ns, span.error, &d[..], span.body])?;
+        let tools: Vec<u8> = commit.tools.iter().flatten().copied().collect();
+        tx.prepare_cached("INSERT OR REPLACE INTO commits (sha, trace_id, span_id, method, time_ns, branch, files, tools) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
+            .execute(params![commit.sha, t, &commit.span_id[..], commit.method, commit.time_ns, commit.branch, commit.files.join("\n"), tools])?;
+        tx.prepare_cached("INSERT OR IGNORE INTO outbox (sink, trace_id) SELECT DISTINCT sink, ?1 FROM deliveries WHERE trace_id = ?1")?.execute([t])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Sessions linked to the commit `sha` (full), latest first.
     pub fn commit_links(&self, sha: &str) -> Result<Vec<CommitLink>, StoreError> {
         let mut st = self.conn.prepare_cached(&format!("SELECT {} FROM commits c JOIN sessions s ON s.trace_id = c.trace_id WHERE c.sha = ?1 ORDER BY s.start_ns DESC", link_columns()))?;
@@ -617,7 +642,8 @@ fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStat
             h.targets.join("\n")
         ])?;
     }
-    tx.prepare_cached("DELETE FROM commits WHERE trace_id = ?1")?
+    // Links the hook made are not the transcript's to remove.
+    tx.prepare_cached("DELETE FROM commits WHERE trace_id = ?1 AND method != 'hook'")?
         .execute([t])?;
     let mut link = tx.prepare_cached(
         "INSERT OR REPLACE INTO commits (sha, trace_id, span_id, method, time_ns, branch, files, tools) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

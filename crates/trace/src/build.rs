@@ -103,6 +103,19 @@ pub struct SessionSummary {
     pub usage: Usage,
 }
 
+/// The `git commit` span of a commit linked to a session after its trace was built (by the
+/// post-commit hook): same id and shape as the ones [`build`] makes, linked to `tools`.
+pub fn commit_span(
+    agent: sessiontrail_model::AgentKind,
+    session_id: &str,
+    c: &LinkedCommit,
+    tools: &[[u8; 8]],
+) -> Span {
+    let s = Session::new(agent, session_id);
+    let opts = TraceOptions::default();
+    Builder::new(&s, &opts).commit_span(c, tools)
+}
+
 /// Maps a session to its trace.
 pub fn build(session: &Session, opts: &TraceOptions) -> SessionTrace {
     Builder::new(session, opts).build()
@@ -177,7 +190,13 @@ impl<'s> Builder<'s> {
         }
         self.attach_events(&mut spans);
         for c in &s.commits {
-            spans.push(self.commit_span(c));
+            let tools: Vec<[u8; 8]> = c
+                .writers
+                .iter()
+                .chain(c.reported_by.iter())
+                .map(|&t| self.tools[t])
+                .collect();
+            spans.push(self.commit_span(c, &tools));
         }
         // The root covers every span, whatever the records said.
         let (lo, hi) = spans.iter().fold((u64::MAX, 0), |(lo, hi), sp| {
@@ -586,7 +605,7 @@ impl<'s> Builder<'s> {
 
     /// `git commit <sha7>`: a commit linked to the session, with links to the tool calls that
     /// wrote its files.
-    fn commit_span(&self, c: &LinkedCommit) -> Span {
+    fn commit_span(&self, c: &LinkedCommit, tools: &[[u8; 8]]) -> Span {
         let id = span_id(&self.trace_id, &format!("commit:{}", c.sha));
         let short = &c.sha[..c.sha.len().min(7)];
         let mut sp = self.span(
@@ -602,13 +621,11 @@ impl<'s> Builder<'s> {
         opt_str(at, a::VCS_REF_HEAD_NAME, c.branch.as_deref());
         at.push(kv_strs(a::COMMIT_FILES, &c.files));
         at.push(kv_str(a::LINK_METHOD, &c.method));
-        sp.links = c
-            .writers
+        sp.links = tools
             .iter()
-            .chain(c.reported_by.iter())
-            .map(|&t| SpanLink {
+            .map(|t| SpanLink {
                 trace_id: self.trace_id.to_vec(),
-                span_id: self.tools[t].to_vec(),
+                span_id: t.to_vec(),
                 trace_state: String::new(),
                 attributes: Vec::new(),
                 dropped_attributes_count: 0,

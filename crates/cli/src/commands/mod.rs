@@ -2,6 +2,7 @@
 
 mod commits;
 mod export;
+mod git;
 mod policy;
 mod query;
 mod sessions;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Show(a) => show::run(&a, &open_existing(&store)?, out),
         Command::Query(a) => query::run(&a, &open_existing(&store)?, out),
         Command::Policy(a) => policy::run(a, out),
+        Command::Git(a) => git::run(a, &store, out),
     }
 }
 
