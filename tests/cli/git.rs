@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::util::*;
 
-fn git(dir: &Path, args: &[&str], date: &str) -> String {
+pub fn git(dir: &Path, args: &[&str], date: &str) -> String {
     let o = Command::new("git")
         .args(args)
         .current_dir(dir)

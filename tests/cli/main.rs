@@ -4,6 +4,7 @@ mod export;
 mod fake;
 mod fixtures;
 mod git;
+mod lookup;
 mod ops;
 mod otlp;
 mod phoenix;

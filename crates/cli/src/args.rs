@@ -90,6 +90,20 @@ pub struct QueryArgs {
     #[arg(long, value_name = "URL", env = "SESSIONTRAIL_TRACE_URL")]
     pub trace_url: Option<String>,
 
+    /// Also ask a trace backend for --commit: jaeger=URL (its HTTP API, e.g.
+    /// http://jaeger:16686), tempo=URL (http://tempo:3200) or phoenix=URL (http://phoenix:6006)
+    #[arg(long, value_name = "KIND=URL", env = "SESSIONTRAIL_BACKEND")]
+    pub backend: Option<String>,
+
+    /// The Phoenix project the traces were sent to
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SESSIONTRAIL_BACKEND_PROJECT",
+        default_value = "default"
+    )]
+    pub backend_project: String,
+
     /// Only since then: a duration back from now (30m, 24h, 7d) or a date (2026-02-01,
     /// 2026-02-01T12:00:00Z)
     #[arg(long, value_name = "WHEN")]

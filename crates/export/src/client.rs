@@ -363,7 +363,7 @@ fn ack(r: ExportTraceServiceResponse) -> Ack {
     }
 }
 
-fn http_error(e: &reqwest::Error, timeout: Duration) -> String {
+pub(crate) fn http_error(e: &reqwest::Error, timeout: Duration) -> String {
     if e.is_timeout() {
         return format!("no answer within {:.1}s", timeout.as_secs_f64());
     }

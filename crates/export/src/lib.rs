@@ -16,6 +16,7 @@ mod client;
 pub mod config;
 mod driver;
 mod file;
+pub mod lookup;
 mod request;
 pub mod retry;
 

@@ -10,6 +10,9 @@ pub enum AgentKind {
 }
 
 impl AgentKind {
+    /// Every agent sessiontrail reads.
+    pub const ALL: &'static [AgentKind] = &[AgentKind::ClaudeCode];
+
     /// The agent's name as it calls itself; also `service.name` and part of the trace id.
     pub fn name(self) -> &'static str {
         match self {

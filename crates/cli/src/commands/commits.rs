@@ -6,6 +6,8 @@ use std::io::Write;
 use anyhow::Context;
 use prost::Message;
 use serde::Serialize;
+use sessiontrail_export::lookup::{self, Backend};
+use sessiontrail_model::AgentKind;
 use sessiontrail_store::{CommitLink, Store};
 use sessiontrail_trace::Span;
 use sessiontrail_trace::attr as a;
@@ -43,7 +45,7 @@ struct SessionOfCommit {
 pub fn by_commit(
     q: &QueryArgs,
     rev: &str,
-    store: &Store,
+    store: Option<&Store>,
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let dir = match &q.repo {
@@ -52,8 +54,10 @@ pub fn by_commit(
     };
     let sha = sessiontrail_git::resolve(&dir, rev)?;
     let mut lines = Vec::new();
-    for link in store.commit_links(&sha)? {
-        lines.push(describe(&link, store, q.trace_url.as_deref())?);
+    if let Some(store) = store {
+        for link in store.commit_links(&sha)? {
+            lines.push(describe(&link, store, q.trace_url.as_deref())?);
+        }
     }
     // Sessions known only from the repository's notes (exported elsewhere).
     for note in sessiontrail_git::read_note(&dir, &sha).unwrap_or_default() {
@@ -92,22 +96,70 @@ pub fn by_commit(
             source: "git note",
         });
     }
+    let mut status = exit::OK;
+    if let Some(spec) = &q.backend {
+        let mut b = Backend::parse(spec).map_err(|e| anyhow::anyhow!("--backend {e}"))?;
+        b.services = AgentKind::ALL.iter().map(|a| a.name().to_owned()).collect();
+        b.project = q.backend_project.clone();
+        // Spans keep their historical times, but a backend may index them by arrival
+        // (Tempo): search from a week before the commit until now.
+        let committed = sessiontrail_git::commit_details(&dir, &sha)?.time.0 / 1_000_000_000;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(committed, |d| d.as_secs() as i64);
+        match lookup::find_by_revision(&b, &sha, committed - 7 * 86_400, now.max(committed) + 3600)
+        {
+            Ok(found) => {
+                for f in found {
+                    if let Some(l) = lines.iter_mut().find(|l| l.trace_id == f.trace_id) {
+                        l.trace_url = l.trace_url.take().or(Some(f.url));
+                        continue;
+                    }
+                    lines.push(SessionOfCommit {
+                        kind: "commit_session",
+                        commit: sha.clone(),
+                        branch: None,
+                        // Spans that ran at the commit without producing it say so.
+                        link_method: f.link_method.unwrap_or_else(|| "ran_at_revision".into()),
+                        agent: f.agent.unwrap_or_default(),
+                        session_id: f.session_id.unwrap_or_default(),
+                        trace_url: Some(
+                            q.trace_url
+                                .as_ref()
+                                .map_or(f.url, |u| u.replace("{trace_id}", &f.trace_id)),
+                        ),
+                        trace_id: f.trace_id,
+                        project: None,
+                        start: f.start_ns.map(format::rfc3339_ns),
+                        end: None,
+                        prompts: Vec::new(),
+                        tool_calls: Vec::new(),
+                        source: b.kind.name(),
+                    });
+                }
+            }
+            Err(e) => {
+                eprintln!("sessiontrail: {e}; answering from the store and the git notes only");
+                status = exit::SKIPPED_INPUT;
+            }
+        }
+    }
     if q.json {
         for l in &lines {
             serde_json::to_writer(&mut *out, l)?;
             writeln!(out)?;
         }
-        return Ok(exit::OK);
+        return Ok(status);
     }
     if lines.is_empty() {
         writeln!(out, "commit {sha}: no session is linked to it")?;
-        return Ok(exit::OK);
+        return Ok(status);
     }
     writeln!(out, "commit {sha}: {} session(s)", lines.len())?;
     for l in &lines {
         writeln!(
             out,
-            "  {} session {} ({}){}  [{}]",
+            "  {} session {} ({}){}  [{}, from {}]",
             l.agent,
             l.session_id,
             l.project.as_deref().unwrap_or("-"),
@@ -115,7 +167,8 @@ pub fn by_commit(
                 .as_deref()
                 .map(|s| format!(" from {s}"))
                 .unwrap_or_default(),
-            l.link_method
+            l.link_method,
+            l.source
         )?;
         writeln!(
             out,
@@ -138,7 +191,7 @@ pub fn by_commit(
             )?;
         }
     }
-    Ok(exit::OK)
+    Ok(status)
 }
 
 /// A linked session with the prompts that led to the change and the tool calls involved,

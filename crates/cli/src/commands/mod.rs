@@ -21,6 +21,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Export(a) => export::run(a, &store, out),
         Command::Sessions(a) => sessions::run(&a, &open_existing(&store)?, out),
         Command::Show(a) => show::run(&a, &open_existing(&store)?, out),
+        // A commit is answered from the notes and a backend even where no store exists.
+        Command::Query(a) if a.commit.is_some() && !store.exists() => {
+            commits::by_commit(&a, a.commit.as_deref().unwrap_or_default(), None, out)
+        }
         Command::Query(a) => query::run(&a, &open_existing(&store)?, out),
         Command::Policy(a) => policy::run(a, out),
         Command::Git(a) => git::run(a, &store, out),

@@ -27,7 +27,7 @@ struct Line<'a> {
 
 pub fn run(a: &QueryArgs, store: &Store, out: &mut dyn Write) -> anyhow::Result<u8> {
     if let Some(rev) = &a.commit {
-        return super::commits::by_commit(a, rev, store, out);
+        return super::commits::by_commit(a, rev, Some(store), out);
     }
     if let Some(session) = &a.session {
         return super::commits::by_session(a, session, store, out);
