@@ -271,3 +271,64 @@ fn every_span_reaches_phoenix_over_grpc_and_over_http() {
         check(&TestEnv::new(), &p.http, endpoint, protocol);
     }
 }
+
+/// Phoenix answers `query --commit` through its REST API: a machine with neither the store
+/// nor the notes finds the session that wrote the commit, by `vcs.ref.head.revision`.
+#[test]
+fn phoenix_answers_which_session_wrote_a_commit() {
+    let Some(p) = phoenix() else { return };
+    let env = TestEnv::new();
+    let stamp = chrono::Utc::now().timestamp_millis();
+    let sid = format!("1a000000-0000-4000-8000-{:012}", stamp % 1_000_000_000_000);
+    let (repo, t, sha) = crate::lookup::agent_commit(&env, &sid);
+    let project = format!("sessiontrail-commit-{}-{stamp}", std::process::id());
+    let mut c = env.cmd(&[
+        "export",
+        t.to_str().unwrap(),
+        "--endpoint",
+        &p.http,
+        "--no-notes",
+    ]);
+    c.env(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        format!("openinference.project.name={project}"),
+    );
+    env.run_cmd(c, 0);
+    let elsewhere = TestEnv::new();
+    let ask = || {
+        json_lines(&elsewhere.run(
+            &[
+                "query",
+                "--commit",
+                &sha,
+                "--repo",
+                repo.to_str().unwrap(),
+                "--backend",
+                &format!("phoenix={}", p.http),
+                "--backend-project",
+                &project,
+                "--json",
+            ],
+            0,
+        ))
+    };
+    // Phoenix ingests asynchronously: ask again, bounded, until the commit span is in.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let lines = loop {
+        let lines = ask();
+        if lines.iter().any(|l| l["link_method"] == "agent_ran_commit") || Instant::now() > deadline
+        {
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["session_id"], sid.as_str());
+    assert_eq!(lines[0]["link_method"], "agent_ran_commit");
+    assert_eq!(lines[0]["source"], "phoenix");
+    let trace = lines[0]["trace_id"].as_str().unwrap();
+    assert!(lines[0]["trace_url"].as_str().unwrap().contains(trace));
+    // The same trace as the local export's.
+    let mine = json_lines(&env.run(&["show", &sid, "--json"], 0));
+    assert_eq!(mine[0]["trace_id"], trace);
+}
