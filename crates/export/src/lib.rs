@@ -1,9 +1,10 @@
-//! OTLP delivery (DESIGN.md 6): from the store's outbox to a backend over gRPC or HTTP, and
+//! OTLP delivery (DESIGN.md 6) and backend lookups (DESIGN.md 4): from the store's outbox to a backend over gRPC or HTTP, and
 //! to OTLP/JSON files.
 //!
 //! Owns: destination settings ([`config`]: flags, then `OTEL_EXPORTER_OTLP_*`), the
 //! transports and their retry ([`OtlpSender`]), requests of bounded size ([`Batcher`]),
-//! the OTLP/JSON file format ([`OtlpJsonFile`]), and the delivery loop ([`deliver_outbox`]).
+//! the OTLP/JSON file format ([`OtlpJsonFile`]), the delivery loop ([`deliver_outbox`]), and
+//! finding a commit's traces through the backends' query APIs ([`lookup`]).
 //!
 //! Must not: parse agent files or build spans. It sends stored spans byte-identical to what
 //! the trace stage made, and marks them delivered only when the backend acknowledged them.
