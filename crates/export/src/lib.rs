@@ -1,5 +1,5 @@
-//! OTLP delivery (DESIGN.md 6) and backend lookups (DESIGN.md 4): from the store's outbox to a backend over gRPC or HTTP, and
-//! to OTLP/JSON files.
+//! OTLP delivery (DESIGN.md 6) and backend lookups (DESIGN.md 4): from the store's outbox to
+//! a backend over gRPC or HTTP, and to OTLP/JSON files.
 //!
 //! Owns: destination settings ([`config`]: flags, then `OTEL_EXPORTER_OTLP_*`), the
 //! transports and their retry ([`OtlpSender`]), requests of bounded size ([`Batcher`]),
