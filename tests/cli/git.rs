@@ -655,6 +655,49 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
         "{spans:?}"
     );
 
+    // The session goes on and writes the file that was committed: a re-export keeps the
+    // hook's link (stronger than the overlap it now also shows), lists the commit at the
+    // root, and links the commit span to the call that wrote the file.
+    let more = [
+        line(
+            json!({"type": "assistant", "uuid": "a2", "timestamp": at("10:15:00.000"), "requestId": "r2", "message": {"model": "m", "id": "m2", "role": "assistant", "content": [{"type": "tool_use", "id": "w1", "name": "Edit", "input": {"file_path": format!("{cwd}/plan.md"), "old_string": "a", "new_string": "b"}}]}}),
+        ),
+        line(
+            json!({"type": "user", "uuid": "w1r", "timestamp": at("10:15:01.000"), "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "w1", "content": "ok"}]}}),
+        ),
+    ];
+    std::fs::write(
+        t.join("s.jsonl"),
+        lines
+            .iter()
+            .chain(&more)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    env.run(&["export", t.to_str().unwrap()], 0);
+    let linked = query(&during);
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    assert_eq!(linked[0]["link_method"], "hook");
+    assert_eq!(linked[0]["tool_calls"][0]["id"], "w1", "{linked:?}");
+    let spans = json_lines(&env.run(&["show", sid, "--json"], 0));
+    assert!(
+        spans[0]["attributes"]["sessiontrail.commit.shas"]
+            .to_string()
+            .contains(&during),
+        "{:?}",
+        spans[0]
+    );
+    assert_eq!(
+        spans
+            .iter()
+            .filter(|s| s["name"] == format!("git commit {short}"))
+            .count(),
+        1
+    );
+
     env.run(&["git", "uninstall", "--repo", repo.to_str().unwrap()], 0);
     let hook = std::fs::read_to_string(hooks.join("post-commit")).unwrap();
     assert!(

@@ -273,6 +273,36 @@ pub fn enrich(s: &mut sessiontrail_model::Session) {
     link_overlapping_commits(s, &f.root);
 }
 
+/// Adds the commits the post-commit hook linked to this session before (the store keeps
+/// them), so a re-export lists them at the root and keeps their spans, now linked to the calls
+/// that wrote their files. A link found now by the agent's own `git commit` stays; one found
+/// by file overlap yields to the hook's, which is stronger evidence.
+pub fn add_hook_links(
+    s: &mut sessiontrail_model::Session,
+    hooked: Vec<sessiontrail_model::LinkedCommit>,
+) {
+    if hooked.is_empty() {
+        return;
+    }
+    let root = s
+        .cwd
+        .as_deref()
+        .and_then(|c| facts(Path::new(c)).ok().flatten())
+        .map(|f| f.root);
+    for mut h in hooked {
+        match s.commits.iter_mut().find(|c| c.sha == h.sha) {
+            Some(c) if c.method == "file_overlap" => c.method = "hook".into(),
+            Some(_) => {}
+            None => {
+                h.method = "hook".into();
+                h.writers = writers_of(s, root.as_deref(), &h.files);
+                s.commits.push(h);
+            }
+        }
+    }
+    s.commits.sort_by_key(|c| c.time);
+}
+
 /// How long after its last record a session's work may still be committed by someone else.
 const OVERLAP_AFTER_SECS: i64 = 3600;
 

@@ -15,7 +15,7 @@
 
 mod schema;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -376,6 +376,17 @@ impl Store {
         let mut st = self.conn.prepare_cached(&format!("SELECT {} FROM commits c JOIN sessions s ON s.trace_id = c.trace_id WHERE c.sha = ?1 ORDER BY s.start_ns DESC", link_columns()))?;
         let rows = st.query_map([sha], commit_link)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The links the post-commit hook made, by trace: an export keeps them.
+    pub fn hook_links(&self) -> Result<HashMap<[u8; 16], Vec<CommitRow>>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("SELECT {} FROM commits c JOIN sessions s ON s.trace_id = c.trace_id WHERE c.method = 'hook'", link_columns()))?;
+        let mut out: HashMap<[u8; 16], Vec<CommitRow>> = HashMap::new();
+        for l in st.query_map([], commit_link)? {
+            let l = l?;
+            out.entry(l.session.trace_id).or_default().push(l.commit);
+        }
+        Ok(out)
     }
 
     /// Commits linked to a trace, latest first.

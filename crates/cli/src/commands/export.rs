@@ -1,6 +1,6 @@
 //! `sessiontrail export`: discover, parse in parallel, store, then ship.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,6 +14,7 @@ use serde::Serialize;
 use sessiontrail_export::{
     Compression, Delivery, OtlpConfig, OtlpJsonFile, OtlpSender, Overrides, Protocol,
 };
+use sessiontrail_model::{LinkedCommit, Timestamp};
 use sessiontrail_sources::{Issue, ParseOptions, Report, SessionFiles};
 use sessiontrail_store::{
     CommitRow, NewSession, PutStats, SensitiveRow, SessionRow, SpanRow, Store,
@@ -87,11 +88,13 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .clamp(1, 64);
+    let hooked = store.hook_links()?;
     let pipeline = Pipeline {
         parse: &parse_opts,
         trace: &trace_opts,
         jobs,
         notes: !a.no_notes,
+        hooked: &hooked,
     };
     let mut traces = parse_and_store(
         &discovery.sessions,
@@ -210,6 +213,8 @@ struct Pipeline<'a> {
     jobs: usize,
     /// Whether linked commits get git notes.
     notes: bool,
+    /// The commits the post-commit hook linked, by trace.
+    hooked: &'a HashMap<[u8; 16], Vec<CommitRow>>,
 }
 
 fn parse_and_store(
@@ -224,6 +229,7 @@ fn parse_and_store(
         trace,
         jobs,
         notes,
+        hooked,
     } = *pipeline;
     let next = AtomicUsize::new(0);
     let notes_lock = std::sync::Mutex::new(());
@@ -240,6 +246,20 @@ fn parse_and_store(
                     tracing::debug!(session = %files.session_id, files = files.files.len(), lines = report.lines, issues = report.issues.len(), "parsed");
                     let trace = session.map(|mut s| {
                         sessiontrail_git::enrich(&mut s);
+                        let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
+                        if let Some(rows) = hooked.get(&id) {
+                            let known = rows.iter().map(|c| LinkedCommit {
+                                sha: c.sha.clone(),
+                                branch: c.branch.clone(),
+                                time: Timestamp(c.time_ns),
+                                files: c.files.clone(),
+                                method: c.method.clone(),
+                                reported_by: None,
+                                writers: Vec::new(),
+                                repo: String::new(),
+                            });
+                            sessiontrail_git::add_hook_links(&mut s, known.collect());
+                        }
                         let t = sessiontrail_trace::build(&s, trace);
                         if notes && !s.commits.is_empty() {
                             // One writer at a time per process: notes are refs.

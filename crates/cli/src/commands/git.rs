@@ -91,6 +91,14 @@ fn post_commit(dir: &Path, store_path: &Path, out: &mut dyn Write) -> anyhow::Re
         })
         .collect();
     for s in active {
+        // A link the export found from the agent's own `git commit` is stronger evidence.
+        if store
+            .commits_of(&s.trace_id)?
+            .iter()
+            .any(|l| l.commit.sha == commit.sha && l.commit.method != "file_overlap")
+        {
+            continue;
+        }
         let Some(agent) = AgentKind::from_name(&s.agent) else {
             continue;
         };
