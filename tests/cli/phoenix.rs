@@ -332,3 +332,67 @@ fn phoenix_answers_which_session_wrote_a_commit() {
     let mine = json_lines(&env.run(&["show", &sid, "--json"], 0));
     assert_eq!(mine[0]["trace_id"], trace);
 }
+
+/// A commit made after the session was shipped still reaches the backend: the hook links it,
+/// and the next export sends its `git commit` span into the same trace.
+#[test]
+fn a_commit_after_the_session_was_shipped_reaches_phoenix() {
+    let Some(p) = phoenix() else { return };
+    let env = TestEnv::new();
+    let stamp = chrono::Utc::now().timestamp_millis();
+    let sid = format!("1b000000-0000-4000-8000-{:012}", stamp % 1_000_000_000_000);
+    let (repo, t, _) = crate::lookup::agent_commit(&env, &sid);
+    let project = format!("sessiontrail-late-{}-{stamp}", std::process::id());
+    let export = || {
+        let mut c = env.cmd(&[
+            "export",
+            t.to_str().unwrap(),
+            "--endpoint",
+            &p.http,
+            "--json",
+        ]);
+        c.env(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            format!("openinference.project.name={project}"),
+        );
+        env.run_cmd(c, 0)
+    };
+    export();
+    env.run(&["git", "install", "--repo", repo.to_str().unwrap()], 0);
+    std::fs::write(repo.join("late.txt"), "late\n").unwrap();
+    let date = "2026-03-01T10:20:00Z";
+    crate::git::git(&repo, &["add", "late.txt"], date);
+    let o = std::process::Command::new("git")
+        .args(["commit", "-q", "-m", "late"])
+        .current_dir(&repo)
+        .env("GIT_AUTHOR_NAME", "Ana")
+        .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+        .env("GIT_COMMITTER_NAME", "Ana")
+        .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .env("SESSIONTRAIL_STORE", &env.store)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let late = crate::git::git(&repo, &["rev-parse", "HEAD"], date);
+    let s = &json_lines(&export())[0];
+    assert!(s["otlp"]["spans"].as_u64().unwrap() >= 1, "{s}");
+    let name = format!("git commit {}", &late[..7]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let spans = project_spans(&p.http, &project);
+        if let Some(c) = spans.iter().find(|s| s["name"] == name.as_str()) {
+            assert_eq!(c["attributes"]["sessiontrail.link.method"], "hook");
+            let root = spans.iter().find(|s| s["parent_id"].is_null()).unwrap();
+            assert_eq!(c["context"]["trace_id"], root["context"]["trace_id"]);
+            assert_eq!(c["parent_id"], root["context"]["span_id"]);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no '{name}' span in Phoenix: {spans:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
