@@ -662,3 +662,262 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
         "{hook}"
     );
 }
+
+/// `git` run the way a user's shell runs it once `git install` put the hook in: HOME and the
+/// store are the test's, so the hook never reaches the real ones.
+fn git_hooked(env: &TestEnv, dir: &Path, args: &[&str], date: &str) -> String {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Ana")
+        .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+        .env("GIT_COMMITTER_NAME", "Ana")
+        .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", env.path("home"))
+        .env("SESSIONTRAIL_STORE", &env.store)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+/// A synthetic Claude Code transcript of one session: each line carries the session id, the
+/// working directory and (when given) the branch Claude Code recorded.
+struct Transcript {
+    sid: String,
+    cwd: String,
+    branch: Option<String>,
+    lines: Vec<String>,
+}
+
+impl Transcript {
+    fn new(sid: &str, cwd: &Path, branch: Option<&str>) -> Transcript {
+        Transcript {
+            sid: sid.to_owned(),
+            cwd: cwd.display().to_string(),
+            branch: branch.map(str::to_owned),
+            lines: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, v: serde_json::Value) {
+        let mut base = json!({"sessionId": self.sid, "cwd": self.cwd, "version": "2.1.40"});
+        if let Some(b) = &self.branch {
+            base["gitBranch"] = json!(b);
+        }
+        for (k, x) in v.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        self.lines.push(base.to_string());
+    }
+
+    /// A prompt at `hms` on 2026-03-01.
+    fn prompt(&mut self, uuid: &str, hms: &str, text: &str) {
+        self.push(json!({"type": "user", "uuid": uuid, "timestamp": format!("2026-03-01T{hms}.000Z"), "message": {"role": "user", "content": text}}));
+    }
+
+    /// A tool call at `hms` (on 2026-03-01) and its result (`out`) a second later.
+    fn call(&mut self, id: &str, hms: &str, name: &str, input: serde_json::Value, out: &str) {
+        let secs = |t: &str| -> u32 {
+            t.split(':')
+                .fold(0, |a, p| a * 60 + p.parse::<u32>().unwrap())
+        };
+        let at = |s: u32| {
+            format!(
+                "2026-03-01T{:02}:{:02}:{:02}.000Z",
+                s / 3600,
+                s / 60 % 60,
+                s % 60
+            )
+        };
+        let t = secs(hms);
+        self.push(json!({"type": "assistant", "uuid": format!("{id}-a"), "timestamp": at(t), "requestId": format!("{id}-r"), "message": {"model": "m", "id": format!("{id}-m"), "role": "assistant", "content": [{"type": "tool_use", "id": id, "name": name, "input": input}]}}));
+        self.push(json!({"type": "user", "uuid": format!("{id}-u"), "timestamp": at(t + 1), "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": out}]}, "toolUseResult": {"stdout": out, "stderr": ""}}));
+    }
+
+    fn write_to(&self, dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join(format!("{}.jsonl", self.sid)),
+            self.lines.join("\n") + "\n",
+        )
+        .unwrap();
+    }
+}
+
+/// `query --commit REV --repo DIR --json`, one value per linked session.
+fn sessions_of_commit(env: &TestEnv, repo: &Path, rev: &str) -> Vec<serde_json::Value> {
+    json_lines(&env.run(
+        &[
+            "query",
+            "--commit",
+            rev,
+            "--repo",
+            repo.to_str().unwrap(),
+            "--json",
+        ],
+        0,
+    ))
+}
+
+fn make_executable(p: &Path) {
+    let mut perm = std::fs::metadata(p).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(p, perm).unwrap();
+}
+
+/// The agent's commit is linked whatever the shape of the command: plain in a repository
+/// whose `commit-msg` hook rewrites the message (the summary line shows the new message), and
+/// with its output redirected to a file the agent then prints. `git commit -q` prints no
+/// summary line, so nothing names the commit: it is linked by what the agent wrote instead.
+#[test]
+fn the_agents_commit_is_linked_through_hooks_and_redirected_output() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let hook = repo.join(".git/hooks/commit-msg");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nmsg=$(cat \"$1\")\nprintf 'JIRA-7 %s\\n' \"$msg\" > \"$1\"\n",
+    )
+    .unwrap();
+    make_executable(&hook);
+    // What the agent did, replayed on the repository at the times the transcript says.
+    let commit = |file: &str, content: &str, msg: &str, t: &str| {
+        std::fs::write(repo.join(file), content).unwrap();
+        git(&repo, &["add", file], &at(t));
+        git(&repo, &["commit", "-q", "-m", msg], &at(t));
+        let sha = git(&repo, &["rev-parse", "HEAD"], &at(t));
+        let subject = git(&repo, &["log", "-1", "--format=%s"], &at(t));
+        (sha, subject)
+    };
+    let (a, a_subject) = commit("a.txt", "a\n", "add a", "10:01:10");
+    assert_eq!(a_subject, "JIRA-7 add a", "the hook rewrote the message");
+    let (b, b_subject) = commit("b.txt", "b\n", "add b", "10:02:10");
+    let (c, _) = commit("c.txt", "c\n", "add c", "10:03:10");
+
+    let sid = "c0de0000-0000-4000-8000-000000000001";
+    let mut s = Transcript::new(sid, &repo, Some("main"));
+    let cwd = repo.display().to_string();
+    let write =
+        |f: &str, content: &str| json!({"file_path": format!("{cwd}/{f}"), "content": content});
+    let bash = |cmd: &str| json!({"command": cmd});
+    s.prompt("u1", "10:00:00", "commit each file");
+    s.call(
+        "wa",
+        "10:01:00",
+        "Write",
+        write("a.txt", "a\n"),
+        "File created",
+    );
+    s.call(
+        "ca",
+        "10:01:09",
+        "Bash",
+        bash("git add a.txt && git commit -m 'add a'"),
+        &format!(
+            "[main {}] {a_subject}\n 1 file changed, 1 insertion(+)",
+            &a[..7]
+        ),
+    );
+    s.call(
+        "wb",
+        "10:02:00",
+        "Write",
+        write("b.txt", "b\n"),
+        "File created",
+    );
+    s.call(
+        "cb",
+        "10:02:09",
+        "Bash",
+        bash("git add b.txt && git commit -m 'add b' > /tmp/commit.log 2>&1; cat /tmp/commit.log"),
+        &format!(
+            "[main {}] {b_subject}\n 1 file changed, 1 insertion(+)\n create mode 100644 b.txt",
+            &b[..7]
+        ),
+    );
+    s.call(
+        "wc",
+        "10:03:00",
+        "Write",
+        write("c.txt", "c\n"),
+        "File created",
+    );
+    s.call(
+        "cc",
+        "10:03:09",
+        "Bash",
+        bash("git add c.txt && git commit -q -m 'add c'"),
+        "",
+    );
+    s.prompt("u2", "10:05:00", "thanks");
+    let t = env.path("t");
+    s.write_to(&t);
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let spans = read_otlp_json(&out);
+    assert_well_formed(&spans);
+
+    for (sha, writer, runner) in [(&a, "wa", "ca"), (&b, "wb", "cb")] {
+        let linked = sessions_of_commit(&env, &repo, sha);
+        assert_eq!(linked.len(), 1, "{sha}: {linked:?}");
+        assert_eq!(linked[0]["session_id"], sid);
+        assert_eq!(linked[0]["link_method"], "agent_ran_commit", "{sha}");
+        let tools: Vec<&str> = linked[0]["tool_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            tools.contains(&writer) && tools.contains(&runner),
+            "{sha}: {tools:?}"
+        );
+        let span = spans
+            .iter()
+            .find(|s| s.name == format!("git commit {}", &sha[..7]))
+            .unwrap_or_else(|| panic!("no span for {sha}"));
+        assert_eq!(
+            span.str("sessiontrail.link.method"),
+            Some("agent_ran_commit")
+        );
+    }
+    // `-q`: no SHA in the output; the Write whose content is in the commit links it.
+    let quiet = sessions_of_commit(&env, &repo, &c);
+    assert_eq!(quiet.len(), 1, "{quiet:?}");
+    assert_eq!(quiet[0]["session_id"], sid);
+    assert_eq!(quiet[0]["link_method"], "file_overlap");
+
+    let commits = json_lines(&env.run(&["query", "--session", sid, "--json"], 0));
+    let mut shas: Vec<&str> = commits
+        .iter()
+        .map(|c| c["commit"].as_str().unwrap())
+        .collect();
+    shas.sort();
+    let mut want = [a.as_str(), b.as_str(), c.as_str()];
+    want.sort();
+    assert_eq!(shas, want);
+}
