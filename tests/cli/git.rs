@@ -921,3 +921,194 @@ fn the_agents_commit_is_linked_through_hooks_and_redirected_output() {
     want.sort();
     assert_eq!(shas, want);
 }
+
+/// After `git install`, rewriting the agent's commit keeps it answerable: git carries the
+/// note to the amended commit and again to the rebased one (`notes.rewriteRef`), so
+/// `query --commit` on the new SHA still names the session.
+#[test]
+fn notes_follow_the_agents_commit_through_amend_and_rebase() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let old = git(&repo, &["rev-parse", "HEAD"], &at("08:00:00"));
+    std::fs::write(repo.join("a.txt"), "agent\n").unwrap();
+    git(&repo, &["add", "a.txt"], &at("10:00:10"));
+    git(
+        &repo,
+        &["commit", "-q", "-m", "agent work"],
+        &at("10:00:10"),
+    );
+    let first = git(&repo, &["rev-parse", "HEAD"], &at("10:00:10"));
+
+    let sid = "4e3a0000-0000-4000-8000-000000000001";
+    let cwd = repo.display().to_string();
+    let mut s = Transcript::new(sid, &repo, Some("main"));
+    s.prompt("u1", "10:00:00", "commit it");
+    s.call(
+        "w1",
+        "10:00:02",
+        "Write",
+        json!({"file_path": format!("{cwd}/a.txt"), "content": "agent\n"}),
+        "File created",
+    );
+    s.call(
+        "c1",
+        "10:00:09",
+        "Bash",
+        json!({"command": "git add a.txt && git commit -m 'agent work'"}),
+        &format!("[main {}] agent work\n 1 file changed", &first[..7]),
+    );
+    let t = env.path("t");
+    s.write_to(&t);
+    env.run(&["export", t.to_str().unwrap()], 0);
+    let before = sessions_of_commit(&env, &repo, &first);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["link_method"], "agent_ran_commit");
+
+    env.run(&["git", "install", "--repo", repo.to_str().unwrap()], 0);
+    let rewrite_ref = git(
+        &repo,
+        &["config", "--get-all", "notes.rewriteRef"],
+        &at("12:00:00"),
+    );
+    assert_eq!(rewrite_ref, "refs/notes/sessiontrail");
+
+    // Long after the session: reword the commit, then rebase it onto new upstream work.
+    git_hooked(
+        &env,
+        &repo,
+        &["commit", "-q", "--amend", "-m", "agent work, reworded"],
+        &at("12:00:00"),
+    );
+    let amended = git(&repo, &["rev-parse", "HEAD"], &at("12:00:00"));
+    git_hooked(
+        &env,
+        &repo,
+        &["checkout", "-q", "-b", "upstream", &old],
+        &at("12:10:00"),
+    );
+    std::fs::write(repo.join("up.txt"), "up\n").unwrap();
+    git_hooked(&env, &repo, &["add", "up.txt"], &at("12:10:00"));
+    git_hooked(
+        &env,
+        &repo,
+        &["commit", "-q", "-m", "upstream"],
+        &at("12:10:00"),
+    );
+    let upstream = git(&repo, &["rev-parse", "HEAD"], &at("12:10:00"));
+    git_hooked(&env, &repo, &["checkout", "-q", "main"], &at("12:20:00"));
+    git_hooked(&env, &repo, &["rebase", "-q", "upstream"], &at("12:20:00"));
+    let rebased = git(&repo, &["rev-parse", "HEAD"], &at("12:20:00"));
+    assert_eq!(
+        git(&repo, &["rev-parse", "HEAD~1"], &at("12:20:00")),
+        upstream
+    );
+    assert!(first != amended && amended != rebased);
+
+    for (what, sha) in [("amended", &amended), ("rebased", &rebased)] {
+        let note = git(
+            &repo,
+            &["notes", "--ref", "sessiontrail", "show", sha],
+            &at("12:30:00"),
+        );
+        let note: serde_json::Value = serde_json::from_str(&note)
+            .unwrap_or_else(|e| panic!("{what}: the note is not JSON ({e}): {note}"));
+        assert_eq!(note.as_array().unwrap().len(), 1, "{what}: {note}");
+        assert_eq!(note[0]["session_id"], sid, "{what}");
+        let linked = sessions_of_commit(&env, &repo, sha);
+        assert_eq!(linked.len(), 1, "{what}: {linked:?}");
+        assert_eq!(linked[0]["session_id"], sid, "{what}");
+        assert_eq!(linked[0]["commit"], sha.as_str(), "{what}");
+        assert_eq!(linked[0]["link_method"], "agent_ran_commit", "{what}");
+        assert_eq!(linked[0]["source"], "git note", "{what}");
+        let tools: Vec<&str> = linked[0]["tool_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            tools.contains(&"w1") && tools.contains(&"c1"),
+            "{what}: {tools:?}"
+        );
+    }
+    // The new upstream commit is nobody's.
+    assert!(sessions_of_commit(&env, &repo, &upstream).is_empty());
+}
+
+/// Amending the agent's commit while its session is still active: the hook links the new
+/// commit and git appends the carried note to the one the hook wrote; `query --commit` still
+/// reads one entry for the session from it, with or without the store.
+#[test]
+fn amending_during_the_session_keeps_one_readable_note() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    std::fs::write(repo.join("a.txt"), "agent\n").unwrap();
+    git(&repo, &["add", "a.txt"], &at("10:00:10"));
+    git(
+        &repo,
+        &["commit", "-q", "-m", "agent work"],
+        &at("10:00:10"),
+    );
+    let first = git(&repo, &["rev-parse", "HEAD"], &at("10:00:10"));
+
+    let sid = "4e3a0000-0000-4000-8000-000000000002";
+    let mut s = Transcript::new(sid, &repo, Some("main"));
+    s.prompt("u1", "10:00:00", "commit it");
+    s.call(
+        "c1",
+        "10:00:09",
+        "Bash",
+        json!({"command": "git add a.txt && git commit -m 'agent work'"}),
+        &format!("[main {}] agent work\n 1 file changed", &first[..7]),
+    );
+    let t = env.path("t");
+    s.write_to(&t);
+    env.run(&["export", t.to_str().unwrap()], 0);
+    env.run(&["git", "install", "--repo", repo.to_str().unwrap()], 0);
+
+    git_hooked(
+        &env,
+        &repo,
+        &["commit", "-q", "--amend", "-m", "agent work, reworded"],
+        &at("10:05:00"),
+    );
+    let amended = git(&repo, &["rev-parse", "HEAD"], &at("10:05:00"));
+    let note = git(
+        &repo,
+        &["notes", "--ref", "sessiontrail", "show", &amended],
+        &at("10:06:00"),
+    );
+    assert!(note.contains(sid), "{note}");
+    let linked = sessions_of_commit(&env, &repo, &amended);
+    assert_eq!(linked.len(), 1, "{linked:?}\nnote: {note}");
+    assert_eq!(linked[0]["session_id"], sid);
+    // A store that never saw the session reads the note git assembled: one entry, the
+    // strongest link, the calls involved.
+    let other = TestEnv::new();
+    other.run(
+        &[
+            "export",
+            claude_fixtures().join("git-ai").to_str().unwrap(),
+            "--no-notes",
+        ],
+        0,
+    );
+    let from_note = sessions_of_commit(&other, &repo, &amended);
+    assert_eq!(from_note.len(), 1, "{from_note:?}\nnote: {note}");
+    assert_eq!(from_note[0]["session_id"], sid);
+    assert_eq!(from_note[0]["source"], "git note");
+    assert_eq!(from_note[0]["link_method"], "agent_ran_commit");
+    assert_eq!(from_note[0]["tool_calls"][0]["id"], "c1");
+}
