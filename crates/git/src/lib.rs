@@ -246,8 +246,12 @@ const COMMIT_SLACK_SECS: i64 = 600;
 /// Adds what git knows to a session whose working directory is a repository here: the
 /// repository, HEAD at the session's start and at each tool call (from the reflog, marked
 /// reconstructed), and the commits the agent's own `git commit` calls made. Sessions from
-/// elsewhere are left as they are.
+/// elsewhere are left as they are, but for a branch recorded as `HEAD`, which is git's
+/// word for a detached HEAD (what `git rev-parse --abbrev-ref HEAD` prints), not a branch.
 pub fn enrich(s: &mut sessiontrail_model::Session) {
+    if s.git_branch.as_deref() == Some("HEAD") {
+        s.git_branch = None;
+    }
     let Some(cwd) = s.cwd.clone() else { return };
     let Ok(Some(f)) = facts(Path::new(&cwd)) else {
         return;

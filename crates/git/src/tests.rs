@@ -300,3 +300,15 @@ fn install_chains_the_existing_hook_and_uninstall_removes_exactly_what_it_added(
     // The same settings as before (libgit2 may leave an empty section header behind).
     assert_eq!(entries(dir.path()), config_before);
 }
+
+#[test]
+fn a_branch_recorded_as_head_is_a_detached_head() {
+    use sessiontrail_model::{AgentKind, Session};
+    let mut s = Session::new(AgentKind::ClaudeCode, "s1");
+    s.git_branch = Some("HEAD".into());
+    enrich(&mut s);
+    assert_eq!(s.git_branch, None);
+    s.git_branch = Some("main".into());
+    enrich(&mut s);
+    assert_eq!(s.git_branch.as_deref(), Some("main"));
+}
