@@ -1112,3 +1112,118 @@ fn amending_during_the_session_keeps_one_readable_note() {
     assert_eq!(from_note[0]["link_method"], "agent_ran_commit");
     assert_eq!(from_note[0]["tool_calls"][0]["id"], "c1");
 }
+
+/// A session on a detached HEAD (Claude Code records the branch as `HEAD`): the spans carry
+/// the revisions HEAD was at, the agent's `[detached HEAD abc1234]` commit is linked, and no
+/// branch is made up for it.
+#[test]
+fn a_session_on_a_detached_head_links_its_commit_without_a_branch() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let old = git(&repo, &["rev-parse", "HEAD"], &at("08:00:00"));
+    git(&repo, &["checkout", "-q", "--detach"], &at("09:00:00"));
+    std::fs::write(repo.join("a.txt"), "agent\n").unwrap();
+    git(&repo, &["add", "a.txt"], &at("10:01:10"));
+    git(&repo, &["commit", "-q", "-m", "wip"], &at("10:01:10"));
+    let wip = git(&repo, &["rev-parse", "HEAD"], &at("10:01:10"));
+    assert_eq!(
+        git(
+            &repo,
+            &["rev-parse", "--abbrev-ref", "HEAD"],
+            &at("10:01:10")
+        ),
+        "HEAD"
+    );
+
+    let sid = "de7a0000-0000-4000-8000-000000000001";
+    let cwd = repo.display().to_string();
+    let mut s = Transcript::new(sid, &repo, Some("HEAD"));
+    s.prompt("u1", "10:00:00", "try it out");
+    s.call(
+        "r1",
+        "10:00:30",
+        "Read",
+        json!({"file_path": format!("{cwd}/old.txt")}),
+        "old",
+    );
+    s.call(
+        "w1",
+        "10:01:00",
+        "Write",
+        json!({"file_path": format!("{cwd}/a.txt"), "content": "agent\n"}),
+        "File created",
+    );
+    s.call(
+        "c1",
+        "10:01:09",
+        "Bash",
+        json!({"command": "git add a.txt && git commit -m wip"}),
+        &format!("[detached HEAD {}] wip\n 1 file changed", &wip[..7]),
+    );
+    s.call(
+        "r2",
+        "10:02:00",
+        "Read",
+        json!({"file_path": format!("{cwd}/a.txt")}),
+        "agent",
+    );
+    let t = env.path("t");
+    s.write_to(&t);
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let spans = read_otlp_json(&out);
+    assert_well_formed(&spans);
+    let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(root.str("vcs.ref.head.revision"), Some(old.as_str()));
+    assert_eq!(root.str("vcs.repository.name"), Some("shop"));
+    let tool = |id: &str| {
+        spans
+            .iter()
+            .find(|s| s.str("gen_ai.tool.call.id") == Some(id))
+            .unwrap()
+    };
+    assert_eq!(tool("r1").str("vcs.ref.head.revision"), Some(old.as_str()));
+    assert_eq!(tool("r2").str("vcs.ref.head.revision"), Some(wip.as_str()));
+    let commit = spans
+        .iter()
+        .find(|s| s.name == format!("git commit {}", &wip[..7]))
+        .expect("the detached commit has its span");
+    assert_eq!(commit.str("vcs.ref.head.revision"), Some(wip.as_str()));
+    assert_eq!(
+        commit.str("sessiontrail.link.method"),
+        Some("agent_ran_commit")
+    );
+    // No branch on any span: not `HEAD`, not `main` (which does not hold the commit).
+    for s in &spans {
+        assert_eq!(s.str("vcs.ref.head.name"), None, "{}", s.name);
+    }
+
+    let linked = sessions_of_commit(&env, &repo, "HEAD");
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    assert_eq!(linked[0]["session_id"], sid);
+    assert_eq!(linked[0]["commit"], wip.as_str());
+    assert_eq!(linked[0]["link_method"], "agent_ran_commit");
+    assert_eq!(linked[0]["branch"], serde_json::Value::Null);
+    // The same from the stored trace.
+    let shown = json_lines(&env.run(&["show", sid, "--json"], 0));
+    let stored = shown
+        .iter()
+        .find(|s| s["name"] == format!("git commit {}", &wip[..7]))
+        .expect("stored commit span");
+    assert_eq!(stored["attributes"]["vcs.ref.head.revision"], wip.as_str());
+    assert!(stored["attributes"].get("vcs.ref.head.name").is_none());
+}
