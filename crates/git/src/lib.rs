@@ -88,11 +88,31 @@ pub fn facts(cwd: &Path) -> Result<Option<RepoFacts>, GitError> {
     };
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let remote_url = remote(&repo);
+    // A linked worktree is named after the repository it belongs to: the folder holding the
+    // shared `.git` (or the bare `name.git`), not the worktree's own folder.
+    let named_after = if repo.is_worktree() {
+        let common = repo.commondir();
+        match common.file_name() {
+            Some(n) if n == ".git" => common.parent().unwrap_or(common).to_path_buf(),
+            _ => PathBuf::from(
+                common
+                    .to_string_lossy()
+                    .trim_end_matches(['/', '\\'])
+                    .trim_end_matches(".git"),
+            ),
+        }
+    } else {
+        root.clone()
+    };
     let name = remote_url
         .as_deref()
         .and_then(|u| u.rsplit('/').next().map(str::to_owned))
         .filter(|n| !n.is_empty())
-        .or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| {
+            named_after
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_default();
     let head = repo.head().ok();
     let branch = head

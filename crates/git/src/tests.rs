@@ -82,6 +82,11 @@ fn facts_of_a_repository_its_worktree_and_no_repository() {
     assert!(w.worktree);
     assert_eq!(w.branch.as_deref(), Some("feature"));
     assert_eq!(w.head.as_deref(), Some(sha.as_str()));
+    assert_eq!(w.name, "shop");
+    // Without a remote, the worktree is still named after its repository.
+    repo.remote_delete("origin").unwrap();
+    assert_eq!(facts(&wt_path).unwrap().unwrap().name, "shop");
+    assert_eq!(facts(&main).unwrap().unwrap().name, "shop");
 
     repo.set_head_detached(git2::Oid::from_str(&sha).unwrap())
         .unwrap();
