@@ -1227,3 +1227,131 @@ fn a_session_on_a_detached_head_links_its_commit_without_a_branch() {
     assert_eq!(stored["attributes"]["vcs.ref.head.revision"], wip.as_str());
     assert!(stored["attributes"].get("vcs.ref.head.name").is_none());
 }
+
+/// A session in a linked worktree (`git worktree add ../wt -b feature`): the root span names
+/// the repository the worktree belongs to and the worktree's branch, tool spans carry the
+/// worktree's HEAD (not the main checkout's), and the agent's commit there is linked, asked
+/// from either checkout.
+#[test]
+fn a_session_in_a_worktree_carries_the_repository_and_its_own_head() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let old = git(&repo, &["rev-parse", "HEAD"], &at("08:00:00"));
+    git(
+        &repo,
+        &["worktree", "add", "-q", "../wt", "-b", "feature"],
+        &at("09:00:00"),
+    );
+    let wt = env.path("wt");
+    // The main checkout moves on meanwhile.
+    std::fs::write(repo.join("main.txt"), "main\n").unwrap();
+    git(&repo, &["add", "main.txt"], &at("10:00:20"));
+    git(&repo, &["commit", "-q", "-m", "on main"], &at("10:00:20"));
+    let on_main = git(&repo, &["rev-parse", "HEAD"], &at("10:00:20"));
+    // The agent's commit in the worktree.
+    std::fs::write(wt.join("f.txt"), "feature\n").unwrap();
+    git(&wt, &["add", "f.txt"], &at("10:01:10"));
+    git(
+        &wt,
+        &["commit", "-q", "-m", "feature work"],
+        &at("10:01:10"),
+    );
+    let feature = git(&wt, &["rev-parse", "HEAD"], &at("10:01:10"));
+
+    let sid = "3070e000-0000-4000-8000-000000000001";
+    let cwd = wt.display().to_string();
+    let mut s = Transcript::new(sid, &wt, Some("feature"));
+    s.prompt("u1", "10:00:00", "build the feature");
+    s.call(
+        "r1",
+        "10:00:30",
+        "Read",
+        json!({"file_path": format!("{cwd}/old.txt")}),
+        "old",
+    );
+    s.call(
+        "w1",
+        "10:01:00",
+        "Write",
+        json!({"file_path": format!("{cwd}/f.txt"), "content": "feature\n"}),
+        "File created",
+    );
+    s.call(
+        "c1",
+        "10:01:09",
+        "Bash",
+        json!({"command": "git add f.txt && git commit -m 'feature work'"}),
+        &format!("[feature {}] feature work\n 1 file changed", &feature[..7]),
+    );
+    s.call(
+        "r2",
+        "10:02:00",
+        "Read",
+        json!({"file_path": format!("{cwd}/f.txt")}),
+        "feature",
+    );
+    let t = env.path("t");
+    s.write_to(&t);
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let spans = read_otlp_json(&out);
+    assert_well_formed(&spans);
+    let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(root.str("vcs.repository.name"), Some("shop"));
+    assert_eq!(root.str("vcs.ref.head.name"), Some("feature"));
+    assert_eq!(root.str("vcs.ref.head.revision"), Some(old.as_str()));
+    let head_of = |id: &str| {
+        spans
+            .iter()
+            .find(|s| s.str("gen_ai.tool.call.id") == Some(id))
+            .unwrap()
+            .str("vcs.ref.head.revision")
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        head_of("r1").as_deref(),
+        Some(old.as_str()),
+        "the worktree's HEAD, not main's {on_main}"
+    );
+    assert_eq!(head_of("r2").as_deref(), Some(feature.as_str()));
+    let commit = spans
+        .iter()
+        .find(|s| s.name == format!("git commit {}", &feature[..7]))
+        .expect("the worktree commit has its span");
+    assert_eq!(commit.str("vcs.ref.head.name"), Some("feature"));
+    assert_eq!(
+        commit.str("sessiontrail.link.method"),
+        Some("agent_ran_commit")
+    );
+    assert_eq!(commit.attrs["sessiontrail.commit.files"], json!(["f.txt"]));
+
+    for dir in [&wt, &repo] {
+        let linked = sessions_of_commit(&env, dir, "feature");
+        assert_eq!(linked.len(), 1, "from {}: {linked:?}", dir.display());
+        assert_eq!(linked[0]["session_id"], sid);
+        assert_eq!(linked[0]["commit"], feature.as_str());
+        assert_eq!(linked[0]["link_method"], "agent_ran_commit");
+    }
+    assert!(sessions_of_commit(&env, &repo, &on_main).is_empty());
+    // The note lives in the shared repository, visible from the main checkout.
+    let note = git(
+        &repo,
+        &["notes", "--ref", "sessiontrail", "show", &feature],
+        &at("11:00:00"),
+    );
+    assert!(note.contains(sid), "{note}");
+}
