@@ -705,3 +705,696 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
         "{hook}"
     );
 }
+
+/// `git` run the way a user's shell runs it once `git install` put the hook in: HOME and the
+/// store are the test's, so the hook never reaches the real ones.
+fn git_hooked(env: &TestEnv, dir: &Path, args: &[&str], date: &str) -> String {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Ana")
+        .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+        .env("GIT_COMMITTER_NAME", "Ana")
+        .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", env.path("home"))
+        .env("SESSIONTRAIL_STORE", &env.store)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+/// A synthetic Claude Code transcript of one session: each line carries the session id, the
+/// working directory and (when given) the branch Claude Code recorded.
+struct Transcript {
+    sid: String,
+    cwd: String,
+    branch: Option<String>,
+    lines: Vec<String>,
+}
+
+impl Transcript {
+    fn new(sid: &str, cwd: &Path, branch: Option<&str>) -> Transcript {
+        Transcript {
+            sid: sid.to_owned(),
+            cwd: cwd.display().to_string(),
+            branch: branch.map(str::to_owned),
+            lines: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, v: serde_json::Value) {
+        let mut base = json!({"sessionId": self.sid, "cwd": self.cwd, "version": "2.1.40"});
+        if let Some(b) = &self.branch {
+            base["gitBranch"] = json!(b);
+        }
+        for (k, x) in v.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        self.lines.push(base.to_string());
+    }
+
+    /// A prompt at `hms` on 2026-03-01.
+    fn prompt(&mut self, uuid: &str, hms: &str, text: &str) {
+        self.push(json!({"type": "user", "uuid": uuid, "timestamp": format!("2026-03-01T{hms}.000Z"), "message": {"role": "user", "content": text}}));
+    }
+
+    /// A tool call at `hms` (on 2026-03-01) and its result (`out`) a second later.
+    fn call(&mut self, id: &str, hms: &str, name: &str, input: serde_json::Value, out: &str) {
+        let secs = |t: &str| -> u32 {
+            t.split(':')
+                .fold(0, |a, p| a * 60 + p.parse::<u32>().unwrap())
+        };
+        let at = |s: u32| {
+            format!(
+                "2026-03-01T{:02}:{:02}:{:02}.000Z",
+                s / 3600,
+                s / 60 % 60,
+                s % 60
+            )
+        };
+        let t = secs(hms);
+        self.push(json!({"type": "assistant", "uuid": format!("{id}-a"), "timestamp": at(t), "requestId": format!("{id}-r"), "message": {"model": "m", "id": format!("{id}-m"), "role": "assistant", "content": [{"type": "tool_use", "id": id, "name": name, "input": input}]}}));
+        self.push(json!({"type": "user", "uuid": format!("{id}-u"), "timestamp": at(t + 1), "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": out}]}, "toolUseResult": {"stdout": out, "stderr": ""}}));
+    }
+
+    fn write_to(&self, dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join(format!("{}.jsonl", self.sid)),
+            self.lines.join("\n") + "\n",
+        )
+        .unwrap();
+    }
+}
+
+/// `query --commit REV --repo DIR --json`, one value per linked session.
+fn sessions_of_commit(env: &TestEnv, repo: &Path, rev: &str) -> Vec<serde_json::Value> {
+    json_lines(&env.run(
+        &[
+            "query",
+            "--commit",
+            rev,
+            "--repo",
+            repo.to_str().unwrap(),
+            "--json",
+        ],
+        0,
+    ))
+}
+
+fn make_executable(p: &Path) {
+    let mut perm = std::fs::metadata(p).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(p, perm).unwrap();
+}
+
+/// The agent's commit is linked whatever the shape of the command: plain in a repository
+/// whose `commit-msg` hook rewrites the message (the summary line shows the new message), and
+/// with its output redirected to a file the agent then prints. `git commit -q` prints no
+/// summary line, so nothing names the commit: it is linked by what the agent wrote instead.
+#[test]
+fn the_agents_commit_is_linked_through_hooks_and_redirected_output() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let hook = repo.join(".git/hooks/commit-msg");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nmsg=$(cat \"$1\")\nprintf 'JIRA-7 %s\\n' \"$msg\" > \"$1\"\n",
+    )
+    .unwrap();
+    make_executable(&hook);
+    // What the agent did, replayed on the repository at the times the transcript says.
+    let commit = |file: &str, content: &str, msg: &str, t: &str| {
+        std::fs::write(repo.join(file), content).unwrap();
+        git(&repo, &["add", file], &at(t));
+        git(&repo, &["commit", "-q", "-m", msg], &at(t));
+        let sha = git(&repo, &["rev-parse", "HEAD"], &at(t));
+        let subject = git(&repo, &["log", "-1", "--format=%s"], &at(t));
+        (sha, subject)
+    };
+    let (a, a_subject) = commit("a.txt", "a\n", "add a", "10:01:10");
+    assert_eq!(a_subject, "JIRA-7 add a", "the hook rewrote the message");
+    let (b, b_subject) = commit("b.txt", "b\n", "add b", "10:02:10");
+    let (c, _) = commit("c.txt", "c\n", "add c", "10:03:10");
+
+    let sid = "c0de0000-0000-4000-8000-000000000001";
+    let mut s = Transcript::new(sid, &repo, Some("main"));
+    let cwd = repo.display().to_string();
+    let write =
+        |f: &str, content: &str| json!({"file_path": format!("{cwd}/{f}"), "content": content});
+    let bash = |cmd: &str| json!({"command": cmd});
+    s.prompt("u1", "10:00:00", "commit each file");
+    s.call(
+        "wa",
+        "10:01:00",
+        "Write",
+        write("a.txt", "a\n"),
+        "File created",
+    );
+    s.call(
+        "ca",
+        "10:01:09",
+        "Bash",
+        bash("git add a.txt && git commit -m 'add a'"),
+        &format!(
+            "[main {}] {a_subject}\n 1 file changed, 1 insertion(+)",
+            &a[..7]
+        ),
+    );
+    s.call(
+        "wb",
+        "10:02:00",
+        "Write",
+        write("b.txt", "b\n"),
+        "File created",
+    );
+    s.call(
+        "cb",
+        "10:02:09",
+        "Bash",
+        bash("git add b.txt && git commit -m 'add b' > /tmp/commit.log 2>&1; cat /tmp/commit.log"),
+        &format!(
+            "[main {}] {b_subject}\n 1 file changed, 1 insertion(+)\n create mode 100644 b.txt",
+            &b[..7]
+        ),
+    );
+    s.call(
+        "wc",
+        "10:03:00",
+        "Write",
+        write("c.txt", "c\n"),
+        "File created",
+    );
+    s.call(
+        "cc",
+        "10:03:09",
+        "Bash",
+        bash("git add c.txt && git commit -q -m 'add c'"),
+        "",
+    );
+    s.prompt("u2", "10:05:00", "thanks");
+    let t = env.path("t");
+    s.write_to(&t);
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let spans = read_otlp_json(&out);
+    assert_well_formed(&spans);
+
+    for (sha, writer, runner) in [(&a, "wa", "ca"), (&b, "wb", "cb")] {
+        let linked = sessions_of_commit(&env, &repo, sha);
+        assert_eq!(linked.len(), 1, "{sha}: {linked:?}");
+        assert_eq!(linked[0]["session_id"], sid);
+        assert_eq!(linked[0]["link_method"], "agent_ran_commit", "{sha}");
+        let tools: Vec<&str> = linked[0]["tool_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            tools.contains(&writer) && tools.contains(&runner),
+            "{sha}: {tools:?}"
+        );
+        let span = spans
+            .iter()
+            .find(|s| s.name == format!("git commit {}", &sha[..7]))
+            .unwrap_or_else(|| panic!("no span for {sha}"));
+        assert_eq!(
+            span.str("sessiontrail.link.method"),
+            Some("agent_ran_commit")
+        );
+    }
+    // `-q`: no SHA in the output; the Write whose content is in the commit links it.
+    let quiet = sessions_of_commit(&env, &repo, &c);
+    assert_eq!(quiet.len(), 1, "{quiet:?}");
+    assert_eq!(quiet[0]["session_id"], sid);
+    assert_eq!(quiet[0]["link_method"], "file_overlap");
+
+    let commits = json_lines(&env.run(&["query", "--session", sid, "--json"], 0));
+    let mut shas: Vec<&str> = commits
+        .iter()
+        .map(|c| c["commit"].as_str().unwrap())
+        .collect();
+    shas.sort();
+    let mut want = [a.as_str(), b.as_str(), c.as_str()];
+    want.sort();
+    assert_eq!(shas, want);
+}
+
+/// After `git install`, rewriting the agent's commit keeps it answerable: git carries the
+/// note to the amended commit and again to the rebased one (`notes.rewriteRef`), so
+/// `query --commit` on the new SHA still names the session.
+#[test]
+fn notes_follow_the_agents_commit_through_amend_and_rebase() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let old = git(&repo, &["rev-parse", "HEAD"], &at("08:00:00"));
+    std::fs::write(repo.join("a.txt"), "agent\n").unwrap();
+    git(&repo, &["add", "a.txt"], &at("10:00:10"));
+    git(
+        &repo,
+        &["commit", "-q", "-m", "agent work"],
+        &at("10:00:10"),
+    );
+    let first = git(&repo, &["rev-parse", "HEAD"], &at("10:00:10"));
+
+    let sid = "4e3a0000-0000-4000-8000-000000000001";
+    let cwd = repo.display().to_string();
+    let mut s = Transcript::new(sid, &repo, Some("main"));
+    s.prompt("u1", "10:00:00", "commit it");
+    s.call(
+        "w1",
+        "10:00:02",
+        "Write",
+        json!({"file_path": format!("{cwd}/a.txt"), "content": "agent\n"}),
+        "File created",
+    );
+    s.call(
+        "c1",
+        "10:00:09",
+        "Bash",
+        json!({"command": "git add a.txt && git commit -m 'agent work'"}),
+        &format!("[main {}] agent work\n 1 file changed", &first[..7]),
+    );
+    let t = env.path("t");
+    s.write_to(&t);
+    env.run(&["export", t.to_str().unwrap()], 0);
+    let before = sessions_of_commit(&env, &repo, &first);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["link_method"], "agent_ran_commit");
+
+    env.run(&["git", "install", "--repo", repo.to_str().unwrap()], 0);
+    let rewrite_ref = git(
+        &repo,
+        &["config", "--get-all", "notes.rewriteRef"],
+        &at("12:00:00"),
+    );
+    assert_eq!(rewrite_ref, "refs/notes/sessiontrail");
+
+    // Long after the session: reword the commit, then rebase it onto new upstream work.
+    git_hooked(
+        &env,
+        &repo,
+        &["commit", "-q", "--amend", "-m", "agent work, reworded"],
+        &at("12:00:00"),
+    );
+    let amended = git(&repo, &["rev-parse", "HEAD"], &at("12:00:00"));
+    git_hooked(
+        &env,
+        &repo,
+        &["checkout", "-q", "-b", "upstream", &old],
+        &at("12:10:00"),
+    );
+    std::fs::write(repo.join("up.txt"), "up\n").unwrap();
+    git_hooked(&env, &repo, &["add", "up.txt"], &at("12:10:00"));
+    git_hooked(
+        &env,
+        &repo,
+        &["commit", "-q", "-m", "upstream"],
+        &at("12:10:00"),
+    );
+    let upstream = git(&repo, &["rev-parse", "HEAD"], &at("12:10:00"));
+    git_hooked(&env, &repo, &["checkout", "-q", "main"], &at("12:20:00"));
+    git_hooked(&env, &repo, &["rebase", "-q", "upstream"], &at("12:20:00"));
+    let rebased = git(&repo, &["rev-parse", "HEAD"], &at("12:20:00"));
+    assert_eq!(
+        git(&repo, &["rev-parse", "HEAD~1"], &at("12:20:00")),
+        upstream
+    );
+    assert!(first != amended && amended != rebased);
+
+    for (what, sha) in [("amended", &amended), ("rebased", &rebased)] {
+        let note = git(
+            &repo,
+            &["notes", "--ref", "sessiontrail", "show", sha],
+            &at("12:30:00"),
+        );
+        let note: serde_json::Value = serde_json::from_str(&note)
+            .unwrap_or_else(|e| panic!("{what}: the note is not JSON ({e}): {note}"));
+        assert_eq!(note.as_array().unwrap().len(), 1, "{what}: {note}");
+        assert_eq!(note[0]["session_id"], sid, "{what}");
+        let linked = sessions_of_commit(&env, &repo, sha);
+        assert_eq!(linked.len(), 1, "{what}: {linked:?}");
+        assert_eq!(linked[0]["session_id"], sid, "{what}");
+        assert_eq!(linked[0]["commit"], sha.as_str(), "{what}");
+        assert_eq!(linked[0]["link_method"], "agent_ran_commit", "{what}");
+        assert_eq!(linked[0]["source"], "git note", "{what}");
+        let tools: Vec<&str> = linked[0]["tool_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            tools.contains(&"w1") && tools.contains(&"c1"),
+            "{what}: {tools:?}"
+        );
+    }
+    // The new upstream commit is nobody's.
+    assert!(sessions_of_commit(&env, &repo, &upstream).is_empty());
+}
+
+/// Amending the agent's commit while its session is still active: the hook links the new
+/// commit and git appends the carried note to the one the hook wrote; `query --commit` still
+/// reads one entry for the session from it, with or without the store.
+#[test]
+fn amending_during_the_session_keeps_one_readable_note() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    std::fs::write(repo.join("a.txt"), "agent\n").unwrap();
+    git(&repo, &["add", "a.txt"], &at("10:00:10"));
+    git(
+        &repo,
+        &["commit", "-q", "-m", "agent work"],
+        &at("10:00:10"),
+    );
+    let first = git(&repo, &["rev-parse", "HEAD"], &at("10:00:10"));
+
+    let sid = "4e3a0000-0000-4000-8000-000000000002";
+    let mut s = Transcript::new(sid, &repo, Some("main"));
+    s.prompt("u1", "10:00:00", "commit it");
+    s.call(
+        "c1",
+        "10:00:09",
+        "Bash",
+        json!({"command": "git add a.txt && git commit -m 'agent work'"}),
+        &format!("[main {}] agent work\n 1 file changed", &first[..7]),
+    );
+    let t = env.path("t");
+    s.write_to(&t);
+    env.run(&["export", t.to_str().unwrap()], 0);
+    env.run(&["git", "install", "--repo", repo.to_str().unwrap()], 0);
+
+    git_hooked(
+        &env,
+        &repo,
+        &["commit", "-q", "--amend", "-m", "agent work, reworded"],
+        &at("10:05:00"),
+    );
+    let amended = git(&repo, &["rev-parse", "HEAD"], &at("10:05:00"));
+    let note = git(
+        &repo,
+        &["notes", "--ref", "sessiontrail", "show", &amended],
+        &at("10:06:00"),
+    );
+    assert!(note.contains(sid), "{note}");
+    let linked = sessions_of_commit(&env, &repo, &amended);
+    assert_eq!(linked.len(), 1, "{linked:?}\nnote: {note}");
+    assert_eq!(linked[0]["session_id"], sid);
+    // A store that never saw the session reads the note git assembled: one entry, the
+    // strongest link, the calls involved.
+    let other = TestEnv::new();
+    other.run(
+        &[
+            "export",
+            claude_fixtures().join("git-ai").to_str().unwrap(),
+            "--no-notes",
+        ],
+        0,
+    );
+    let from_note = sessions_of_commit(&other, &repo, &amended);
+    assert_eq!(from_note.len(), 1, "{from_note:?}\nnote: {note}");
+    assert_eq!(from_note[0]["session_id"], sid);
+    assert_eq!(from_note[0]["source"], "git note");
+    assert_eq!(from_note[0]["link_method"], "agent_ran_commit");
+    assert_eq!(from_note[0]["tool_calls"][0]["id"], "c1");
+}
+
+/// A session on a detached HEAD (Claude Code records the branch as `HEAD`): the spans carry
+/// the revisions HEAD was at, the agent's `[detached HEAD abc1234]` commit is linked, and no
+/// branch is made up for it.
+#[test]
+fn a_session_on_a_detached_head_links_its_commit_without_a_branch() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let old = git(&repo, &["rev-parse", "HEAD"], &at("08:00:00"));
+    git(&repo, &["checkout", "-q", "--detach"], &at("09:00:00"));
+    std::fs::write(repo.join("a.txt"), "agent\n").unwrap();
+    git(&repo, &["add", "a.txt"], &at("10:01:10"));
+    git(&repo, &["commit", "-q", "-m", "wip"], &at("10:01:10"));
+    let wip = git(&repo, &["rev-parse", "HEAD"], &at("10:01:10"));
+    assert_eq!(
+        git(
+            &repo,
+            &["rev-parse", "--abbrev-ref", "HEAD"],
+            &at("10:01:10")
+        ),
+        "HEAD"
+    );
+
+    let sid = "de7a0000-0000-4000-8000-000000000001";
+    let cwd = repo.display().to_string();
+    let mut s = Transcript::new(sid, &repo, Some("HEAD"));
+    s.prompt("u1", "10:00:00", "try it out");
+    s.call(
+        "r1",
+        "10:00:30",
+        "Read",
+        json!({"file_path": format!("{cwd}/old.txt")}),
+        "old",
+    );
+    s.call(
+        "w1",
+        "10:01:00",
+        "Write",
+        json!({"file_path": format!("{cwd}/a.txt"), "content": "agent\n"}),
+        "File created",
+    );
+    s.call(
+        "c1",
+        "10:01:09",
+        "Bash",
+        json!({"command": "git add a.txt && git commit -m wip"}),
+        &format!("[detached HEAD {}] wip\n 1 file changed", &wip[..7]),
+    );
+    s.call(
+        "r2",
+        "10:02:00",
+        "Read",
+        json!({"file_path": format!("{cwd}/a.txt")}),
+        "agent",
+    );
+    let t = env.path("t");
+    s.write_to(&t);
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let spans = read_otlp_json(&out);
+    assert_well_formed(&spans);
+    let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(root.str("vcs.ref.head.revision"), Some(old.as_str()));
+    assert_eq!(root.str("vcs.repository.name"), Some("shop"));
+    let tool = |id: &str| {
+        spans
+            .iter()
+            .find(|s| s.str("gen_ai.tool.call.id") == Some(id))
+            .unwrap()
+    };
+    assert_eq!(tool("r1").str("vcs.ref.head.revision"), Some(old.as_str()));
+    assert_eq!(tool("r2").str("vcs.ref.head.revision"), Some(wip.as_str()));
+    let commit = spans
+        .iter()
+        .find(|s| s.name == format!("git commit {}", &wip[..7]))
+        .expect("the detached commit has its span");
+    assert_eq!(commit.str("vcs.ref.head.revision"), Some(wip.as_str()));
+    assert_eq!(
+        commit.str("sessiontrail.link.method"),
+        Some("agent_ran_commit")
+    );
+    // No branch on any span: not `HEAD`, not `main` (which does not hold the commit).
+    for s in &spans {
+        assert_eq!(s.str("vcs.ref.head.name"), None, "{}", s.name);
+    }
+
+    let linked = sessions_of_commit(&env, &repo, "HEAD");
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    assert_eq!(linked[0]["session_id"], sid);
+    assert_eq!(linked[0]["commit"], wip.as_str());
+    assert_eq!(linked[0]["link_method"], "agent_ran_commit");
+    assert_eq!(linked[0]["branch"], serde_json::Value::Null);
+    // The same from the stored trace.
+    let shown = json_lines(&env.run(&["show", sid, "--json"], 0));
+    let stored = shown
+        .iter()
+        .find(|s| s["name"] == format!("git commit {}", &wip[..7]))
+        .expect("stored commit span");
+    assert_eq!(stored["attributes"]["vcs.ref.head.revision"], wip.as_str());
+    assert!(stored["attributes"].get("vcs.ref.head.name").is_none());
+}
+
+/// A session in a linked worktree (`git worktree add ../wt -b feature`): the root span names
+/// the repository the worktree belongs to and the worktree's branch, tool spans carry the
+/// worktree's HEAD (not the main checkout's), and the agent's commit there is linked, asked
+/// from either checkout.
+#[test]
+fn a_session_in_a_worktree_carries_the_repository_and_its_own_head() {
+    let env = TestEnv::new();
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let at = |t: &str| format!("2026-03-01T{t}Z");
+    git(&repo, &["init", "-q", "-b", "main"], &at("08:00:00"));
+    std::fs::write(repo.join("old.txt"), "old\n").unwrap();
+    git(&repo, &["add", "old.txt"], &at("08:00:00"));
+    git(&repo, &["commit", "-q", "-m", "old"], &at("08:00:00"));
+    let old = git(&repo, &["rev-parse", "HEAD"], &at("08:00:00"));
+    git(
+        &repo,
+        &["worktree", "add", "-q", "../wt", "-b", "feature"],
+        &at("09:00:00"),
+    );
+    let wt = env.path("wt");
+    // The main checkout moves on meanwhile.
+    std::fs::write(repo.join("main.txt"), "main\n").unwrap();
+    git(&repo, &["add", "main.txt"], &at("10:00:20"));
+    git(&repo, &["commit", "-q", "-m", "on main"], &at("10:00:20"));
+    let on_main = git(&repo, &["rev-parse", "HEAD"], &at("10:00:20"));
+    // The agent's commit in the worktree.
+    std::fs::write(wt.join("f.txt"), "feature\n").unwrap();
+    git(&wt, &["add", "f.txt"], &at("10:01:10"));
+    git(
+        &wt,
+        &["commit", "-q", "-m", "feature work"],
+        &at("10:01:10"),
+    );
+    let feature = git(&wt, &["rev-parse", "HEAD"], &at("10:01:10"));
+
+    let sid = "3070e000-0000-4000-8000-000000000001";
+    let cwd = wt.display().to_string();
+    let mut s = Transcript::new(sid, &wt, Some("feature"));
+    s.prompt("u1", "10:00:00", "build the feature");
+    s.call(
+        "r1",
+        "10:00:30",
+        "Read",
+        json!({"file_path": format!("{cwd}/old.txt")}),
+        "old",
+    );
+    s.call(
+        "w1",
+        "10:01:00",
+        "Write",
+        json!({"file_path": format!("{cwd}/f.txt"), "content": "feature\n"}),
+        "File created",
+    );
+    s.call(
+        "c1",
+        "10:01:09",
+        "Bash",
+        json!({"command": "git add f.txt && git commit -m 'feature work'"}),
+        &format!("[feature {}] feature work\n 1 file changed", &feature[..7]),
+    );
+    s.call(
+        "r2",
+        "10:02:00",
+        "Read",
+        json!({"file_path": format!("{cwd}/f.txt")}),
+        "feature",
+    );
+    let t = env.path("t");
+    s.write_to(&t);
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let spans = read_otlp_json(&out);
+    assert_well_formed(&spans);
+    let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(root.str("vcs.repository.name"), Some("shop"));
+    assert_eq!(root.str("vcs.ref.head.name"), Some("feature"));
+    assert_eq!(root.str("vcs.ref.head.revision"), Some(old.as_str()));
+    let head_of = |id: &str| {
+        spans
+            .iter()
+            .find(|s| s.str("gen_ai.tool.call.id") == Some(id))
+            .unwrap()
+            .str("vcs.ref.head.revision")
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        head_of("r1").as_deref(),
+        Some(old.as_str()),
+        "the worktree's HEAD, not main's {on_main}"
+    );
+    assert_eq!(head_of("r2").as_deref(), Some(feature.as_str()));
+    let commit = spans
+        .iter()
+        .find(|s| s.name == format!("git commit {}", &feature[..7]))
+        .expect("the worktree commit has its span");
+    assert_eq!(commit.str("vcs.ref.head.name"), Some("feature"));
+    assert_eq!(
+        commit.str("sessiontrail.link.method"),
+        Some("agent_ran_commit")
+    );
+    assert_eq!(commit.attrs["sessiontrail.commit.files"], json!(["f.txt"]));
+
+    for dir in [&wt, &repo] {
+        let linked = sessions_of_commit(&env, dir, "feature");
+        assert_eq!(linked.len(), 1, "from {}: {linked:?}", dir.display());
+        assert_eq!(linked[0]["session_id"], sid);
+        assert_eq!(linked[0]["commit"], feature.as_str());
+        assert_eq!(linked[0]["link_method"], "agent_ran_commit");
+    }
+    assert!(sessions_of_commit(&env, &repo, &on_main).is_empty());
+    // The note lives in the shared repository, visible from the main checkout.
+    let note = git(
+        &repo,
+        &["notes", "--ref", "sessiontrail", "show", &feature],
+        &at("11:00:00"),
+    );
+    assert!(note.contains(sid), "{note}");
+}

@@ -88,11 +88,31 @@ pub fn facts(cwd: &Path) -> Result<Option<RepoFacts>, GitError> {
     };
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let remote_url = remote(&repo);
+    // A linked worktree is named after the repository it belongs to: the folder holding the
+    // shared `.git` (or the bare `name.git`), not the worktree's own folder.
+    let named_after = if repo.is_worktree() {
+        let common = repo.commondir();
+        match common.file_name() {
+            Some(n) if n == ".git" => common.parent().unwrap_or(common).to_path_buf(),
+            _ => PathBuf::from(
+                common
+                    .to_string_lossy()
+                    .trim_end_matches(['/', '\\'])
+                    .trim_end_matches(".git"),
+            ),
+        }
+    } else {
+        root.clone()
+    };
     let name = remote_url
         .as_deref()
         .and_then(|u| u.rsplit('/').next().map(str::to_owned))
         .filter(|n| !n.is_empty())
-        .or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| {
+            named_after
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_default();
     let head = repo.head().ok();
     let branch = head
@@ -246,8 +266,12 @@ const COMMIT_SLACK_SECS: i64 = 600;
 /// Adds what git knows to a session whose working directory is a repository here: the
 /// repository, HEAD at the session's start and at each tool call (from the reflog, marked
 /// reconstructed), and the commits the agent's own `git commit` calls made. Sessions from
-/// elsewhere are left as they are.
+/// elsewhere are left as they are, but for a branch recorded as `HEAD`, which is git's
+/// word for a detached HEAD (what `git rev-parse --abbrev-ref HEAD` prints), not a branch.
 pub fn enrich(s: &mut sessiontrail_model::Session) {
+    if s.git_branch.as_deref() == Some("HEAD") {
+        s.git_branch = None;
+    }
     let Some(cwd) = s.cwd.clone() else { return };
     let Ok(Some(f)) = facts(Path::new(&cwd)) else {
         return;

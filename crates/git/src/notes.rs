@@ -40,18 +40,31 @@ pub fn read_note(repo_dir: &Path, commit: &str) -> Result<Vec<NoteEntry>, GitErr
         Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e.into()),
     };
-    serde_json::from_str(note.message().ok().unwrap_or("[]")).map_err(|_| GitError::BadNote {
-        commit: commit.to_owned(),
-    })
+    // Git appends the note of a rewritten commit to the one already there (amend or rebase
+    // with `notes.rewriteRef`, `notes.rewriteMode=concatenate`): read every array and merge.
+    let mut entries: Vec<NoteEntry> = Vec::new();
+    for part in serde_json::Deserializer::from_str(note.message().ok().unwrap_or("[]"))
+        .into_iter::<Vec<NoteEntry>>()
+    {
+        let part = part.map_err(|_| GitError::BadNote {
+            commit: commit.to_owned(),
+        })?;
+        for entry in part {
+            merge(&mut entries, entry);
+        }
+    }
+    Ok(entries)
 }
 
-/// Adds (or updates) `entry` in the note on `commit`: entries of other sessions are kept, the
-/// same session's entry is merged (tool-call ids united).
-pub fn add_note(repo_dir: &Path, commit: &str, entry: NoteEntry) -> Result<(), GitError> {
-    let repo = git2::Repository::discover(repo_dir)
-        .map_err(|_| GitError::NotARepository(repo_dir.to_owned()))?;
-    let oid = git2::Oid::from_str(commit)?;
-    let mut entries = read_note(repo_dir, commit)?;
+/// Adds `entry` to `entries`, or merges it into the same session's entry: tool-call ids
+/// united, the stronger link method kept.
+fn merge(entries: &mut Vec<NoteEntry>, entry: NoteEntry) {
+    let strength = |m: &str| match m {
+        "agent_ran_commit" => 3,
+        "hook" => 2,
+        "file_overlap" => 1,
+        _ => 0,
+    };
     match entries
         .iter_mut()
         .find(|e| e.agent == entry.agent && e.session_id == entry.session_id)
@@ -65,9 +78,22 @@ pub fn add_note(repo_dir: &Path, commit: &str, entry: NoteEntry) -> Result<(), G
             if e.backend_url.is_none() {
                 e.backend_url = entry.backend_url;
             }
+            if strength(&entry.link_method) > strength(&e.link_method) {
+                e.link_method = entry.link_method;
+            }
         }
         None => entries.push(entry),
     }
+}
+
+/// Adds (or updates) `entry` in the note on `commit`: entries of other sessions are kept, the
+/// same session's entry is merged (tool-call ids united, the stronger link method kept).
+pub fn add_note(repo_dir: &Path, commit: &str, entry: NoteEntry) -> Result<(), GitError> {
+    let repo = git2::Repository::discover(repo_dir)
+        .map_err(|_| GitError::NotARepository(repo_dir.to_owned()))?;
+    let oid = git2::Oid::from_str(commit)?;
+    let mut entries = read_note(repo_dir, commit)?;
+    merge(&mut entries, entry);
     let text = serde_json::to_string_pretty(&entries).expect("note entries serialize");
     let sig = repo
         .signature()

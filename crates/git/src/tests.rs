@@ -82,6 +82,11 @@ fn facts_of_a_repository_its_worktree_and_no_repository() {
     assert!(w.worktree);
     assert_eq!(w.branch.as_deref(), Some("feature"));
     assert_eq!(w.head.as_deref(), Some(sha.as_str()));
+    assert_eq!(w.name, "shop");
+    // Without a remote, the worktree is still named after its repository.
+    repo.remote_delete("origin").unwrap();
+    assert_eq!(facts(&wt_path).unwrap().unwrap().name, "shop");
+    assert_eq!(facts(&main).unwrap().unwrap().name, "shop");
 
     repo.set_head_detached(git2::Oid::from_str(&sha).unwrap())
         .unwrap();
@@ -139,6 +144,49 @@ fn notes_merge_sessions_and_never_overwrite() {
     assert_eq!(notes.len(), 2);
     assert_eq!(notes[0].tool_call_ids, ["t1", "t2"]);
     assert_eq!(notes[1].session_id, "s2");
+}
+
+/// What git leaves after amending a commit that already had a note (`notes.rewriteRef`,
+/// concatenate mode): the new commit's note, a blank line, the carried note.
+#[test]
+fn notes_git_concatenated_read_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, sha) = repo_with_commit(dir.path());
+    let entry = |session: &str, tools: &[&str], method: &str| NoteEntry {
+        agent: "claude-code".into(),
+        session_id: session.into(),
+        trace_id: "00".repeat(16),
+        tool_call_ids: tools.iter().map(|t| (*t).to_owned()).collect(),
+        link_method: method.into(),
+        backend_url: None,
+    };
+    let text = format!(
+        "{}\n\n{}\n",
+        serde_json::to_string_pretty(&[entry("s1", &[], "hook"), entry("s2", &[], "hook")])
+            .unwrap(),
+        serde_json::to_string_pretty(&[entry("s1", &["t1"], "agent_ran_commit")]).unwrap()
+    );
+    let sig = git2::Signature::now("Ana", "ana@example.com").unwrap();
+    let oid = git2::Oid::from_str(&sha).unwrap();
+    repo.note(&sig, &sig, Some(NOTES_REF), oid, &text, true)
+        .unwrap();
+    let notes = read_note(dir.path(), &sha).unwrap();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(notes[0].session_id, "s1");
+    assert_eq!(notes[0].link_method, "agent_ran_commit");
+    assert_eq!(notes[0].tool_call_ids, ["t1"]);
+    assert_eq!(notes[1].session_id, "s2");
+    // Writing again leaves a single array.
+    add_note(dir.path(), &sha, entry("s3", &[], "hook")).unwrap();
+    let note = repo.find_note(Some(NOTES_REF), oid).unwrap();
+    let v: serde_json::Value = serde_json::from_str(note.message().unwrap()).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    repo.note(&sig, &sig, Some(NOTES_REF), oid, "not json", true)
+        .unwrap();
+    assert!(matches!(
+        read_note(dir.path(), &sha),
+        Err(GitError::BadNote { .. })
+    ));
 }
 
 #[test]
@@ -256,4 +304,16 @@ fn install_chains_the_existing_hook_and_uninstall_removes_exactly_what_it_added(
     assert!(!hooks.join("post-commit.sessiontrail-chained").exists());
     // The same settings as before (libgit2 may leave an empty section header behind).
     assert_eq!(entries(dir.path()), config_before);
+}
+
+#[test]
+fn a_branch_recorded_as_head_is_a_detached_head() {
+    use sessiontrail_model::{AgentKind, Session};
+    let mut s = Session::new(AgentKind::ClaudeCode, "s1");
+    s.git_branch = Some("HEAD".into());
+    enrich(&mut s);
+    assert_eq!(s.git_branch, None);
+    s.git_branch = Some("main".into());
+    enrich(&mut s);
+    assert_eq!(s.git_branch.as_deref(), Some("main"));
 }
