@@ -820,7 +820,7 @@ fn make_executable(p: &Path) {
 /// The agent's commit is linked whatever the shape of the command: plain in a repository
 /// whose `commit-msg` hook rewrites the message (the summary line shows the new message), and
 /// with its output redirected to a file the agent then prints. `git commit -q` prints no
-/// summary line, so nothing names the commit: it is linked by what the agent wrote instead.
+/// summary line: the commit HEAD's reflog records during the call is the one.
 #[test]
 fn the_agents_commit_is_linked_through_hooks_and_redirected_output() {
     let env = TestEnv::new();
@@ -948,11 +948,11 @@ fn the_agents_commit_is_linked_through_hooks_and_redirected_output() {
             Some("agent_ran_commit")
         );
     }
-    // `-q`: no SHA in the output; the Write whose content is in the commit links it.
+    // `-q`: no SHA in the output; HEAD's reflog names the commit made during the call.
     let quiet = sessions_of_commit(&env, &repo, &c);
     assert_eq!(quiet.len(), 1, "{quiet:?}");
     assert_eq!(quiet[0]["session_id"], sid);
-    assert_eq!(quiet[0]["link_method"], "file_overlap");
+    assert_eq!(quiet[0]["link_method"], "agent_ran_commit");
 
     let commits = json_lines(&env.run(&["query", "--session", sid, "--json"], 0));
     let mut shas: Vec<&str> = commits

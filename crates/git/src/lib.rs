@@ -445,7 +445,7 @@ fn content_matches(
 fn link_reported_commits(s: &mut sessiontrail_model::Session, cwd: &str) {
     for i in 0..s.tools.len() {
         let t = &s.tools[i];
-        if t.commits_reported.is_empty() {
+        if !t.ran_commit {
             continue;
         }
         let dir = match &t.commit_dir {
@@ -460,9 +460,18 @@ fn link_reported_commits(s: &mut sessiontrail_model::Session, cwd: &str) {
             t.start.0.div_euclid(1_000_000_000) - COMMIT_SLACK_SECS,
             t.end.unwrap_or(t.start).0.div_euclid(1_000_000_000) + COMMIT_SLACK_SECS,
         );
-        for short in t.commits_reported.clone() {
+        let mut candidates: Vec<git2::Oid> = t
+            .commits_reported
+            .iter()
+            .filter_map(|short| repo.revparse_single(short).ok().map(|o| o.id()))
+            .collect();
+        if t.commits_reported.is_empty() {
+            // `-q` or output not shown: the commits HEAD's reflog records during the call.
+            candidates = commits_during(&repo, t.start.0, t.end.unwrap_or(t.start).0);
+        }
+        for id in candidates {
             let Some(commit) = repo
-                .revparse_single(&short)
+                .find_object(id, None)
                 .ok()
                 .and_then(|o| o.peel_to_commit().ok())
             else {
@@ -494,6 +503,28 @@ fn link_reported_commits(s: &mut sessiontrail_model::Session, cwd: &str) {
             });
         }
     }
+}
+
+/// Commits HEAD's reflog records as made (`commit:`, `commit (amend):`...) between `from_ns`
+/// and `to_ns`, with a second of slack for the reflog's whole seconds.
+fn commits_during(repo: &git2::Repository, from_ns: i64, to_ns: i64) -> Vec<git2::Oid> {
+    let (from, to) = (
+        from_ns.div_euclid(1_000_000_000) - 1,
+        to_ns.div_euclid(1_000_000_000) + 1,
+    );
+    let Ok(log) = repo.reflog("HEAD") else {
+        return Vec::new();
+    };
+    log.iter()
+        .filter(|e| {
+            e.message()
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.starts_with("commit"))
+        })
+        .filter(|e| (from..=to).contains(&e.committer().when().seconds()))
+        .map(|e| e.id_new())
+        .collect()
 }
 
 /// Whether a branch or HEAD reaches `id`.

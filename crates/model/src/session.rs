@@ -434,6 +434,8 @@ pub struct ToolCall {
     pub sensitive: Vec<SensitiveMatch>,
     /// HEAD of the repository when the call ran.
     pub head: Option<String>,
+    /// Whether the call ran `git commit`.
+    pub ran_commit: bool,
     /// Abbreviated SHAs this call's `git commit` reported, unchecked.
     pub commits_reported: Vec<String>,
     /// The folder `git -C` pointed that commit at, if any.

@@ -23,6 +23,7 @@ fn call(name: &str, access: Vec<Access>) -> ToolCall {
         exit_code: None,
         sensitive: Vec::new(),
         head: None,
+        ran_commit: false,
         commits_reported: Vec::new(),
         commit_dir: None,
         written_sha256: None,

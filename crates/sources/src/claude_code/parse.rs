@@ -586,6 +586,7 @@ impl Builder {
             exit_code: None,
             sensitive: Vec::new(),
             head: None,
+            ran_commit: false,
             commits_reported: Vec::new(),
             commit_dir: None,
         });
@@ -702,6 +703,7 @@ impl Builder {
             .map(|c| c.short_sha)
             .collect();
         let t = &mut self.session.tools[tool];
+        t.ran_commit = true;
         t.commits_reported = shas;
         t.commit_dir = dir;
     }
