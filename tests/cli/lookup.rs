@@ -242,3 +242,52 @@ fn a_backend_that_fails_leaves_the_local_answer() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown backend"));
 }
+
+/// `export --trace-url` writes where the trace is seen into the note, so a clone with neither
+/// the store nor a backend configured still links to it.
+#[test]
+fn the_note_carries_the_trace_url() {
+    let env = TestEnv::new();
+    let sid = "1a000000-0000-4000-8000-000000000004";
+    let (repo, t, sha) = agent_commit(&env, sid);
+    env.run(
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--trace-url",
+            "http://jaeger:16686/trace/{trace_id}",
+        ],
+        0,
+    );
+    let trace = json_lines(&env.run(&["show", sid, "--json"], 0))[0]["trace_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let note = git(
+        &repo,
+        &["notes", "--ref", "sessiontrail", "show", &sha],
+        "2026-03-01T12:00:00Z",
+    );
+    assert!(
+        note.contains(&format!("http://jaeger:16686/trace/{trace}")),
+        "{note}"
+    );
+    let elsewhere = TestEnv::new();
+    let lines = json_lines(&elsewhere.run(
+        &[
+            "query",
+            "--commit",
+            &sha,
+            "--repo",
+            repo.to_str().unwrap(),
+            "--json",
+        ],
+        0,
+    ));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["source"], "git note");
+    assert_eq!(
+        lines[0]["trace_url"],
+        format!("http://jaeger:16686/trace/{trace}")
+    );
+}

@@ -172,6 +172,11 @@ pub struct ExportArgs {
     #[arg(long)]
     pub no_notes: bool,
 
+    /// Where a trace is seen in the backend, a URL with {trace_id} in it (e.g.
+    /// http://jaeger:16686/trace/{trace_id}); written into the git notes
+    #[arg(long, value_name = "URL", env = "SESSIONTRAIL_TRACE_URL")]
+    pub trace_url: Option<String>,
+
     /// Attempts per OTLP request before delivery stops (retries back off exponentially,
     /// with jitter, for at most a minute)
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]

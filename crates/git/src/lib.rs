@@ -236,8 +236,13 @@ impl HeadHistory {
 }
 
 /// Writes the git side of a session's commit links: a note on each linked commit naming the
-/// session, its trace and the tool calls involved. Notes of other sessions are kept.
-pub fn write_notes(s: &sessiontrail_model::Session, trace_id: &str) -> Result<usize, GitError> {
+/// session, its trace, the tool calls involved and, when known, where to see the trace.
+/// Notes of other sessions are kept.
+pub fn write_notes(
+    s: &sessiontrail_model::Session,
+    trace_id: &str,
+    backend_url: Option<&str>,
+) -> Result<usize, GitError> {
     let mut written = 0;
     for c in s.commits.iter().filter(|c| !c.repo.is_empty()) {
         let tool_call_ids = c
@@ -252,7 +257,7 @@ pub fn write_notes(s: &sessiontrail_model::Session, trace_id: &str) -> Result<us
             trace_id: trace_id.to_owned(),
             tool_call_ids,
             link_method: c.method.clone(),
-            backend_url: None,
+            backend_url: backend_url.map(str::to_owned),
         };
         add_note(Path::new(&c.repo), &c.sha, entry)?;
         written += 1;
@@ -320,6 +325,9 @@ pub fn add_hook_links(
             None => {
                 h.method = "hook".into();
                 h.writers = writers_of(s, root.as_deref(), &h.files);
+                if let Some(r) = &root {
+                    h.repo = r.display().to_string();
+                }
                 s.commits.push(h);
             }
         }

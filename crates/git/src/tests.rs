@@ -317,3 +317,66 @@ fn a_branch_recorded_as_head_is_a_detached_head() {
     enrich(&mut s);
     assert_eq!(s.git_branch.as_deref(), Some("main"));
 }
+
+/// `core.hooksPath` setups (husky, lefthook): the hook goes where git runs hooks from, chains
+/// the one there, and the commit still runs both.
+#[test]
+fn install_follows_core_hooks_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, _) = repo_with_commit(dir.path());
+    repo.config()
+        .unwrap()
+        .set_str("core.hooksPath", ".husky")
+        .unwrap();
+    let hooks = dir.path().join(".husky");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(
+        hooks.join("post-commit"),
+        "#!/bin/sh\necho husky >> \"$(git rev-parse --git-dir)/ran\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        hooks.join("post-commit"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let exe = dir.path().join("fake-sessiontrail");
+    std::fs::write(
+        &exe,
+        "#!/bin/sh\necho \"ours $*\" >> \"$(git rev-parse --git-dir)/ran\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let done = install(dir.path(), &exe).unwrap();
+    assert_eq!(done.hook, hooks.join("post-commit"));
+    assert!(!dir.path().join(".git/hooks/post-commit").exists());
+    let st = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=A",
+            "-c",
+            "user.email=a@x",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ])
+        .current_dir(dir.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".git/ran")).unwrap(),
+        "husky\nours git post-commit\n"
+    );
+    assert!(uninstall(dir.path()).unwrap());
+    assert!(
+        std::fs::read_to_string(hooks.join("post-commit"))
+            .unwrap()
+            .contains("husky")
+    );
+}

@@ -94,6 +94,7 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
         trace: &trace_opts,
         jobs,
         notes: !a.no_notes,
+        trace_url: a.trace_url.as_deref(),
         hooked: &hooked,
     };
     let mut traces = parse_and_store(
@@ -213,6 +214,8 @@ struct Pipeline<'a> {
     jobs: usize,
     /// Whether linked commits get git notes.
     notes: bool,
+    /// Where a trace is seen, `{trace_id}` replaced; written into the notes.
+    trace_url: Option<&'a str>,
     /// The commits the post-commit hook linked, by trace.
     hooked: &'a HashMap<[u8; 16], Vec<CommitRow>>,
 }
@@ -229,6 +232,7 @@ fn parse_and_store(
         trace,
         jobs,
         notes,
+        trace_url,
         hooked,
     } = *pipeline;
     let next = AtomicUsize::new(0);
@@ -262,9 +266,10 @@ fn parse_and_store(
                         }
                         let t = sessiontrail_trace::build(&s, trace);
                         if notes && !s.commits.is_empty() {
+                            let hex = sessiontrail_trace::hex(&t.trace_id);
                             // One writer at a time per process: notes are refs.
                             let _guard = notes_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                            if let Err(e) = sessiontrail_git::write_notes(&s, &sessiontrail_trace::hex(&t.trace_id)) {
+                            if let Err(e) = sessiontrail_git::write_notes(&s, &hex, trace_url.map(|u| u.replace("{trace_id}", &hex)).as_deref()) {
                                 tracing::warn!(session = %s.id, "cannot write the git notes of its commits: {e}");
                             }
                         }

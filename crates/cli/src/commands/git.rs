@@ -133,7 +133,9 @@ fn post_commit(dir: &Path, store_path: &Path, out: &mut dyn Write) -> anyhow::Re
             trace_id: sessiontrail_trace::hex(&s.trace_id),
             tool_call_ids: Vec::new(),
             link_method: "hook".into(),
-            backend_url: None,
+            backend_url: std::env::var("SESSIONTRAIL_TRACE_URL")
+                .ok()
+                .map(|u| u.replace("{trace_id}", &sessiontrail_trace::hex(&s.trace_id))),
         };
         sessiontrail_git::add_note(dir, &commit.sha, entry)?;
         writeln!(
