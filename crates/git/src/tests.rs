@@ -92,6 +92,18 @@ fn facts_of_a_repository_its_worktree_and_no_repository() {
         .unwrap();
     assert_eq!(facts(&main).unwrap().unwrap().branch, None);
 
+    // A repository nested in another (a vendored checkout): the innermost one is the session's.
+    let inner = main.join("vendor/lib");
+    std::fs::create_dir_all(&inner).unwrap();
+    let (_, inner_sha) = repo_with_commit(&inner);
+    let n = facts(&inner).unwrap().unwrap();
+    assert_eq!(
+        n.root.canonicalize().unwrap(),
+        inner.canonicalize().unwrap()
+    );
+    assert_eq!(n.name, "lib");
+    assert_eq!(n.head.as_deref(), Some(inner_sha.as_str()));
+
     let outside = tempfile::tempdir().unwrap();
     assert_eq!(facts(outside.path()).unwrap(), None);
 }
