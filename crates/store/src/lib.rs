@@ -268,6 +268,20 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Sessions whose last record is at or after `end_ns` and whose first is at or before
+    /// `start_ns`.
+    pub fn sessions_active(
+        &self,
+        end_ns: i64,
+        start_ns: i64,
+    ) -> Result<Vec<SessionRow>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE end_ns >= ?1 AND start_ns <= ?2 ORDER BY start_ns DESC, session_id"
+        ))?;
+        let rows = st.query_map([end_ns, start_ns], session_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The session whose session id or trace id (hex) starts with `prefix`.
     pub fn find_session(&self, prefix: &str) -> Result<SessionRow, StoreError> {
         let prefix = prefix.trim();

@@ -80,6 +80,10 @@ CREATE TABLE commits (
 ) WITHOUT ROWID;
 CREATE INDEX commits_by_trace ON commits (trace_id);
 ",
+    // The post-commit hook asks for the sessions active lately, on every commit.
+    r"
+CREATE INDEX sessions_by_end ON sessions (end_ns);
+",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

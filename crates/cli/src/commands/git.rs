@@ -79,15 +79,14 @@ fn post_commit(dir: &Path, store_path: &Path, out: &mut dyn Write) -> anyhow::Re
     let root = facts.root.canonicalize().unwrap_or(facts.root.clone());
     let t = commit.time.0;
     let active: Vec<_> = store
-        .sessions()?
+        .sessions_active(t - ACTIVE_SECS * 1_000_000_000, t)?
         .into_iter()
         .filter(|s| {
-            let inside = s.project.as_deref().is_some_and(|p| {
+            s.project.as_deref().is_some_and(|p| {
                 Path::new(p)
                     .canonicalize()
                     .is_ok_and(|p| p.starts_with(&root))
-            });
-            inside && s.end_ns >= t - ACTIVE_SECS * 1_000_000_000 && s.start_ns <= t
+            })
         })
         .collect();
     for s in active {
