@@ -120,6 +120,25 @@ fn spans_carry_the_head_they_ran_at() {
     };
     assert_eq!(head_of("t1").as_deref(), Some(first.as_str()));
     assert_eq!(head_of("t2").as_deref(), Some(second.as_str()));
+    // Every span carries the HEAD it started at: turns and model calls too.
+    for s in &spans {
+        assert!(
+            s.str("vcs.ref.head.revision").is_some(),
+            "{} has no HEAD",
+            s.name
+        );
+    }
+    let chat_at_11 = spans
+        .iter()
+        .find(|s| s.name.starts_with("chat ") && s.str("gen_ai.response.id") == Some("m2"))
+        .unwrap();
+    // The call started when the first tool result came back (10:00:06), before 10:30.
+    let second_at = 1_772_361_000_000_000_000u64;
+    assert!(chat_at_11.start < second_at);
+    assert_eq!(
+        chat_at_11.str("vcs.ref.head.revision"),
+        Some(first.as_str())
+    );
     assert!(
         !std::fs::read_to_string(&out)
             .unwrap()

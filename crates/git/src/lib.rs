@@ -226,6 +226,15 @@ impl HeadHistory {
         Ok(HeadHistory { moves, before })
     }
 
+    /// The moves of HEAD after `from` up to `to` (Unix seconds), oldest first.
+    pub fn moves_between(&self, from: i64, to: i64) -> Vec<(i64, String)> {
+        self.moves
+            .iter()
+            .filter(|(t, _)| *t > from && *t <= to)
+            .cloned()
+            .collect()
+    }
+
     /// HEAD at `unix_seconds`.
     pub fn at(&self, unix_seconds: i64) -> Option<&str> {
         match self.moves.partition_point(|(t, _)| *t <= unix_seconds) {
@@ -293,6 +302,23 @@ pub fn enrich(s: &mut sessiontrail_model::Session) {
         name: f.name,
         branch: f.branch.clone(),
         head_at_start: at(s.start),
+        head_moves: history
+            .as_ref()
+            .map(|h| {
+                h.moves_between(
+                    s.start.0.div_euclid(1_000_000_000),
+                    s.end.0.div_euclid(1_000_000_000),
+                )
+                .into_iter()
+                .map(|(t, sha)| {
+                    (
+                        sessiontrail_model::Timestamp(t.saturating_mul(1_000_000_000)),
+                        sha,
+                    )
+                })
+                .collect()
+            })
+            .unwrap_or_default(),
         reconstructed: true,
     });
     for t in &mut s.tools {

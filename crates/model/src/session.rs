@@ -93,8 +93,20 @@ pub struct Vcs {
     pub branch: Option<String>,
     /// HEAD when the session started.
     pub head_at_start: Option<String>,
+    /// Where HEAD moved during the session, oldest first.
+    pub head_moves: Vec<(Timestamp, String)>,
     /// Whether HEADs were reconstructed from the reflog (a backfill) rather than read live.
     pub reconstructed: bool,
+}
+
+impl Vcs {
+    /// HEAD at `t`: the last move at or before it, else HEAD at the start.
+    pub fn head_at(&self, t: Timestamp) -> Option<&str> {
+        match self.head_moves.partition_point(|(at, _)| *at <= t) {
+            0 => self.head_at_start.as_deref(),
+            i => Some(self.head_moves[i - 1].1.as_str()),
+        }
+    }
 }
 
 /// What an agent could reach at session start (DESIGN.md 5): names only, never values.

@@ -303,7 +303,14 @@ impl<'s> Builder<'s> {
         start: Timestamp,
         end: Timestamp,
     ) -> Span {
+        let head = self.s.vcs.as_ref().and_then(|v| v.head_at(start));
         let start = start.unix_nanos();
+        let mut attributes = vec![
+            kv_str(a::GEN_AI_CONVERSATION_ID, &self.s.id),
+            kv_str(a::SESSION_ID, &self.s.id),
+        ];
+        // Every span carries the HEAD it started at (DESIGN.md 4).
+        opt_str(&mut attributes, a::VCS_REF_HEAD_REVISION, head);
         Span {
             trace_id: self.trace_id.to_vec(),
             span_id: id.to_vec(),
@@ -315,10 +322,7 @@ impl<'s> Builder<'s> {
             kind: kind as i32,
             start_time_unix_nano: start,
             end_time_unix_nano: end.unix_nanos().max(start),
-            attributes: vec![
-                kv_str(a::GEN_AI_CONVERSATION_ID, &self.s.id),
-                kv_str(a::SESSION_ID, &self.s.id),
-            ],
+            attributes,
             dropped_attributes_count: 0,
             events: Vec::new(),
             dropped_events_count: 0,
@@ -343,7 +347,6 @@ impl<'s> Builder<'s> {
         if let Some(v) = &s.vcs {
             opt_str(at, a::VCS_REPOSITORY_URL_FULL, v.url.as_deref());
             at.push(kv_str(a::VCS_REPOSITORY_NAME, &v.name));
-            opt_str(at, a::VCS_REF_HEAD_REVISION, v.head_at_start.as_deref());
             at.push(kv_bool(a::VCS_RECONSTRUCTED, v.reconstructed));
         }
         opt_str(at, a::PERMISSION_MODE, s.permission_mode.as_deref());
@@ -555,7 +558,9 @@ impl<'s> Builder<'s> {
         if let Some(code) = t.exit_code {
             at.push(kv_int(a::PROCESS_EXIT_CODE, code));
         }
-        opt_str(at, a::VCS_REF_HEAD_REVISION, t.head.as_deref());
+        if let Some(h) = &t.head {
+            set_str(at, a::VCS_REF_HEAD_REVISION, h);
+        }
         if let Some(severity) = t.sensitive.iter().map(|m| m.severity).max() {
             let rules: Vec<String> = t.sensitive.iter().map(|m| m.rule.clone()).collect();
             let mut categories: Vec<String> =
@@ -617,7 +622,7 @@ impl<'s> Builder<'s> {
             c.time,
         );
         let at = &mut sp.attributes;
-        at.push(kv_str(a::VCS_REF_HEAD_REVISION, &c.sha));
+        set_str(at, a::VCS_REF_HEAD_REVISION, &c.sha);
         opt_str(at, a::VCS_REF_HEAD_NAME, c.branch.as_deref());
         at.push(kv_strs(a::COMMIT_FILES, &c.files));
         at.push(kv_str(a::LINK_METHOD, &c.method));
@@ -835,6 +840,12 @@ fn opt_str(at: &mut Vec<KeyValue>, key: &str, value: Option<&str>) {
     if let Some(v) = value {
         at.push(kv_str(key, v));
     }
+}
+
+/// Sets `key`, replacing a value already there.
+fn set_str(at: &mut Vec<KeyValue>, key: &str, value: &str) {
+    at.retain(|kv| kv.key != key);
+    at.push(kv_str(key, value));
 }
 
 fn opt_int(at: &mut Vec<KeyValue>, key: &str, value: Option<u64>) {
