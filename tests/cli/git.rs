@@ -9,9 +9,10 @@ use serde_json::json;
 
 use crate::util::*;
 
-pub fn git(dir: &Path, args: &[&str], date: &str) -> String {
-    let o = Command::new("git")
-        .args(args)
+/// git as Ana at `date`, with no user or system config.
+fn git_command(dir: &Path, args: &[&str], date: &str) -> Command {
+    let mut c = Command::new("git");
+    c.args(args)
         .current_dir(dir)
         .env("GIT_AUTHOR_NAME", "Ana")
         .env("GIT_AUTHOR_EMAIL", "ana@example.com")
@@ -20,15 +21,23 @@ pub fn git(dir: &Path, args: &[&str], date: &str) -> String {
         .env("GIT_AUTHOR_DATE", date)
         .env("GIT_COMMITTER_DATE", date)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    c
+}
+
+/// Runs git and returns its trimmed stdout, failing with its stderr.
+fn run_git(mut c: Command, args: &[&str]) -> String {
+    let o = c.output().expect("git runs");
     assert!(
         o.status.success(),
         "git {args:?}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+pub fn git(dir: &Path, args: &[&str], date: &str) -> String {
+    run_git(git_command(dir, args, date), args)
 }
 
 #[test]
@@ -91,17 +100,7 @@ fn spans_carry_the_head_they_ran_at() {
     let t = env.path("t");
     std::fs::create_dir_all(&t).unwrap();
     std::fs::write(t.join("s.jsonl"), lines.join("\n") + "\n").unwrap();
-    let out = env.path("out.jsonl");
-    env.run(
-        &[
-            "export",
-            t.to_str().unwrap(),
-            "--otlp-file",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
-    let spans = read_otlp_json(&out);
+    let spans = export_spans(&env, &t);
     let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
     assert_eq!(
         root.str("vcs.repository.url.full"),
@@ -140,7 +139,7 @@ fn spans_carry_the_head_they_ran_at() {
         Some(first.as_str())
     );
     assert!(
-        !std::fs::read_to_string(&out)
+        !std::fs::read_to_string(env.path("out.jsonl"))
             .unwrap()
             .contains("ghp_notreal")
     );
@@ -256,17 +255,7 @@ fn commits_the_agent_ran_become_linked_spans() {
     let t = env.path("t");
     std::fs::create_dir_all(&t).unwrap();
     std::fs::write(t.join("s.jsonl"), lines.join("\n") + "\n").unwrap();
-    let out = env.path("out.jsonl");
-    env.run(
-        &[
-            "export",
-            t.to_str().unwrap(),
-            "--otlp-file",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
-    let spans = read_otlp_json(&out);
+    let spans = export_spans(&env, &t);
     assert_well_formed(&spans);
     let commits: Vec<&JSpan> = spans
         .iter()
@@ -292,7 +281,7 @@ fn commits_the_agent_ran_become_linked_spans() {
     assert!(first != amended);
     // Its links point at the Write that produced a.txt and the call that reported it.
     let raw: serde_json::Value = serde_json::from_str(
-        std::fs::read_to_string(&out)
+        std::fs::read_to_string(env.path("out.jsonl"))
             .unwrap()
             .lines()
             .next()
@@ -573,11 +562,7 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
         format!("#!/bin/sh\necho ran >> '{}'\n", marker.display()),
     )
     .unwrap();
-    let mut p = std::fs::metadata(hooks.join("post-commit"))
-        .unwrap()
-        .permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o755);
-    std::fs::set_permissions(hooks.join("post-commit"), p).unwrap();
+    make_executable(&hooks.join("post-commit"));
 
     let cwd = repo.display().to_string();
     let sid = "400c0000-0000-4000-8000-000000000001";
@@ -612,21 +597,7 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
     let commit = |file: &str, t: &str| {
         std::fs::write(repo.join(file), format!("{t}\n")).unwrap();
         git(&repo, &["add", file], &at(t));
-        let o = Command::new("git")
-            .args(["commit", "-q", "-m", file])
-            .current_dir(&repo)
-            .env("GIT_AUTHOR_NAME", "Ana")
-            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
-            .env("GIT_COMMITTER_NAME", "Ana")
-            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
-            .env("GIT_AUTHOR_DATE", at(t))
-            .env("GIT_COMMITTER_DATE", at(t))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", env.path("home"))
-            .env("SESSIONTRAIL_STORE", &env.store)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        git_hooked(&env, &repo, &["commit", "-q", "-m", file], &at(t));
         git(&repo, &["rev-parse", "HEAD"], &at(t))
     };
     let during = commit("plan.md", "10:20:00");
@@ -637,19 +608,7 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
         "the existing hook runs on every commit"
     );
 
-    let query = |sha: &str| {
-        json_lines(&env.run(
-            &[
-                "query",
-                "--commit",
-                sha,
-                "--repo",
-                repo.to_str().unwrap(),
-                "--json",
-            ],
-            0,
-        ))
-    };
+    let query = |sha: &str| sessions_of_commit(&env, &repo, sha);
     let linked = query(&during);
     assert_eq!(linked.len(), 1, "{linked:?}");
     assert_eq!(linked[0]["session_id"], sid);
@@ -727,33 +686,16 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
 
 /// `git` run the way a user's shell runs it once `git install` put the hook in: HOME and the
 /// store are the test's, so the hook never reaches the real ones.
-fn git_hooked(env: &TestEnv, dir: &Path, args: &[&str], date: &str) -> String {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Ana")
-        .env("GIT_AUTHOR_EMAIL", "ana@example.com")
-        .env("GIT_COMMITTER_NAME", "Ana")
-        .env("GIT_COMMITTER_EMAIL", "ana@example.com")
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", env.path("home"))
-        .env("SESSIONTRAIL_STORE", &env.store)
-        .output()
-        .expect("git runs");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+pub fn git_hooked(env: &TestEnv, dir: &Path, args: &[&str], date: &str) -> String {
+    let mut c = git_command(dir, args, date);
+    c.env("HOME", env.path("home"))
+        .env("SESSIONTRAIL_STORE", &env.store);
+    run_git(c, args)
 }
 
 /// A synthetic Claude Code transcript of one session: each line carries the session id, the
 /// working directory and (when given) the branch Claude Code recorded.
-struct Transcript {
+pub struct Transcript {
     sid: String,
     cwd: String,
     branch: Option<String>,
@@ -761,7 +703,7 @@ struct Transcript {
 }
 
 impl Transcript {
-    fn new(sid: &str, cwd: &Path, branch: Option<&str>) -> Transcript {
+    pub fn new(sid: &str, cwd: &Path, branch: Option<&str>) -> Transcript {
         Transcript {
             sid: sid.to_owned(),
             cwd: cwd.display().to_string(),
@@ -782,12 +724,12 @@ impl Transcript {
     }
 
     /// A prompt at `hms` on 2026-03-01.
-    fn prompt(&mut self, uuid: &str, hms: &str, text: &str) {
+    pub fn prompt(&mut self, uuid: &str, hms: &str, text: &str) {
         self.push(json!({"type": "user", "uuid": uuid, "timestamp": format!("2026-03-01T{hms}.000Z"), "message": {"role": "user", "content": text}}));
     }
 
     /// A tool call at `hms` (on 2026-03-01) and its result (`out`) a second later.
-    fn call(&mut self, id: &str, hms: &str, name: &str, input: serde_json::Value, out: &str) {
+    pub fn call(&mut self, id: &str, hms: &str, name: &str, input: serde_json::Value, out: &str) {
         let secs = |t: &str| -> u32 {
             t.split(':')
                 .fold(0, |a, p| a * 60 + p.parse::<u32>().unwrap())
@@ -805,7 +747,7 @@ impl Transcript {
         self.push(json!({"type": "user", "uuid": format!("{id}-u"), "timestamp": at(t + 1), "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": out}]}, "toolUseResult": {"stdout": out, "stderr": ""}}));
     }
 
-    fn write_to(&self, dir: &Path) {
+    pub fn write_to(&self, dir: &Path) {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(
             dir.join(format!("{}.jsonl", self.sid)),
@@ -815,8 +757,24 @@ impl Transcript {
     }
 }
 
+/// Exports the sessions under `dir` and returns the spans shipped to the OTLP/JSON file
+/// `out.jsonl` of the test folder.
+fn export_spans(env: &TestEnv, dir: &Path) -> Vec<JSpan> {
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            dir.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    read_otlp_json(&out)
+}
+
 /// `query --commit REV --repo DIR --json`, one value per linked session.
-fn sessions_of_commit(env: &TestEnv, repo: &Path, rev: &str) -> Vec<serde_json::Value> {
+pub fn sessions_of_commit(env: &TestEnv, repo: &Path, rev: &str) -> Vec<serde_json::Value> {
     json_lines(&env.run(
         &[
             "query",
@@ -930,17 +888,7 @@ fn the_agents_commit_is_linked_through_hooks_and_redirected_output() {
     s.prompt("u2", "10:05:00", "thanks");
     let t = env.path("t");
     s.write_to(&t);
-    let out = env.path("out.jsonl");
-    env.run(
-        &[
-            "export",
-            t.to_str().unwrap(),
-            "--otlp-file",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
-    let spans = read_otlp_json(&out);
+    let spans = export_spans(&env, &t);
     assert_well_formed(&spans);
 
     for (sha, writer, runner) in [(&a, "wa", "ca"), (&b, "wb", "cb")] {
@@ -1237,17 +1185,7 @@ fn a_session_on_a_detached_head_links_its_commit_without_a_branch() {
     );
     let t = env.path("t");
     s.write_to(&t);
-    let out = env.path("out.jsonl");
-    env.run(
-        &[
-            "export",
-            t.to_str().unwrap(),
-            "--otlp-file",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
-    let spans = read_otlp_json(&out);
+    let spans = export_spans(&env, &t);
     assert_well_formed(&spans);
     let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
     assert_eq!(root.str("vcs.ref.head.revision"), Some(old.as_str()));
@@ -1360,17 +1298,7 @@ fn a_session_in_a_worktree_carries_the_repository_and_its_own_head() {
     );
     let t = env.path("t");
     s.write_to(&t);
-    let out = env.path("out.jsonl");
-    env.run(
-        &[
-            "export",
-            t.to_str().unwrap(),
-            "--otlp-file",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
-    let spans = read_otlp_json(&out);
+    let spans = export_spans(&env, &t);
     assert_well_formed(&spans);
     let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
     assert_eq!(root.str("vcs.repository.name"), Some("shop"));

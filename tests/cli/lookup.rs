@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::git::git;
+use crate::git::{Transcript, git};
 use crate::util::*;
 
 /// A repository where an agent session committed `a.txt` at 10:00:10: returns the folder,
@@ -28,29 +28,17 @@ pub fn agent_commit(env: &TestEnv, sid: &str) -> (PathBuf, PathBuf, String) {
         &at("10:00:10"),
     );
     let sha = git(&repo, &["rev-parse", "HEAD"], &at("10:00:10"));
-    let cwd = repo.display().to_string();
-    let line = |v: Value| {
-        let mut base =
-            json!({"sessionId": sid, "cwd": cwd, "version": "2.1.40", "gitBranch": "main"});
-        for (k, x) in v.as_object().unwrap() {
-            base[k] = x.clone();
-        }
-        base.to_string()
-    };
-    let lines = [
-        line(
-            json!({"type": "user", "uuid": "u1", "timestamp": at("10:00:00.000"), "message": {"role": "user", "content": "commit it"}}),
-        ),
-        line(
-            json!({"type": "assistant", "uuid": "a1", "timestamp": at("10:00:09.000"), "requestId": "r1", "message": {"model": "m", "id": "m1", "role": "assistant", "content": [{"type": "tool_use", "id": "c1", "name": "Bash", "input": {"command": "git add a.txt && git commit -m 'agent work'"}}]}}),
-        ),
-        line(
-            json!({"type": "user", "uuid": "c1r", "timestamp": at("10:00:11.000"), "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "c1", "content": format!("[main {}] agent work\n 1 file changed", &sha[..7])}]}}),
-        ),
-    ];
+    let mut s = Transcript::new(sid, &repo, Some("main"));
+    s.prompt("u1", "10:00:00", "commit it");
+    s.call(
+        "c1",
+        "10:00:09",
+        "Bash",
+        json!({"command": "git add a.txt && git commit -m 'agent work'"}),
+        &format!("[main {}] agent work\n 1 file changed", &sha[..7]),
+    );
     let t = env.path("t");
-    std::fs::create_dir_all(&t).unwrap();
-    std::fs::write(t.join("s.jsonl"), lines.join("\n") + "\n").unwrap();
+    s.write_to(&t);
     (repo, t, sha)
 }
 

@@ -125,6 +125,16 @@ fn delete_traces(base: &str, traces: &[String]) {
     }
 }
 
+/// Runs `args` with the traces sent to the Phoenix project `project`.
+fn export_to_project(env: &TestEnv, project: &str, args: &[&str]) -> std::process::Output {
+    let mut c = env.cmd(args);
+    c.env(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        format!("openinference.project.name={project}"),
+    );
+    env.run_cmd(c, 0)
+}
+
 fn check(env: &TestEnv, base: &str, endpoint: &str, protocol: &str) {
     let project = format!(
         "sessiontrail-{}-{}-{}",
@@ -133,22 +143,21 @@ fn check(env: &TestEnv, base: &str, endpoint: &str, protocol: &str) {
         chrono::Utc::now().timestamp_millis()
     );
     let file = env.path(&format!("{project}.jsonl"));
-    let mut c = env.cmd(&[
-        "export",
-        claude_fixtures().to_str().unwrap(),
-        "--endpoint",
-        endpoint,
-        "--protocol",
-        protocol,
-        "--json",
-        "--otlp-file",
-        file.to_str().unwrap(),
-    ]);
-    c.env(
-        "OTEL_RESOURCE_ATTRIBUTES",
-        format!("openinference.project.name={project}"),
+    let o = export_to_project(
+        env,
+        &project,
+        &[
+            "export",
+            claude_fixtures().to_str().unwrap(),
+            "--endpoint",
+            endpoint,
+            "--protocol",
+            protocol,
+            "--json",
+            "--otlp-file",
+            file.to_str().unwrap(),
+        ],
     );
-    let o = env.run_cmd(c, 0);
     let s = &json_lines(&o)[0];
     let expected = read_otlp_json(&file);
     assert_eq!(by_trace(&expected).len(), 12);
@@ -282,18 +291,17 @@ fn phoenix_answers_which_session_wrote_a_commit() {
     let sid = format!("1a000000-0000-4000-8000-{:012}", stamp % 1_000_000_000_000);
     let (repo, t, sha) = crate::lookup::agent_commit(&env, &sid);
     let project = format!("sessiontrail-commit-{}-{stamp}", std::process::id());
-    let mut c = env.cmd(&[
-        "export",
-        t.to_str().unwrap(),
-        "--endpoint",
-        &p.http,
-        "--no-notes",
-    ]);
-    c.env(
-        "OTEL_RESOURCE_ATTRIBUTES",
-        format!("openinference.project.name={project}"),
+    export_to_project(
+        &env,
+        &project,
+        &[
+            "export",
+            t.to_str().unwrap(),
+            "--endpoint",
+            &p.http,
+            "--no-notes",
+        ],
     );
-    env.run_cmd(c, 0);
     let elsewhere = TestEnv::new();
     let ask = || {
         json_lines(&elsewhere.run(
@@ -344,37 +352,24 @@ fn a_commit_after_the_session_was_shipped_reaches_phoenix() {
     let (repo, t, _) = crate::lookup::agent_commit(&env, &sid);
     let project = format!("sessiontrail-late-{}-{stamp}", std::process::id());
     let export = || {
-        let mut c = env.cmd(&[
-            "export",
-            t.to_str().unwrap(),
-            "--endpoint",
-            &p.http,
-            "--json",
-        ]);
-        c.env(
-            "OTEL_RESOURCE_ATTRIBUTES",
-            format!("openinference.project.name={project}"),
-        );
-        env.run_cmd(c, 0)
+        export_to_project(
+            &env,
+            &project,
+            &[
+                "export",
+                t.to_str().unwrap(),
+                "--endpoint",
+                &p.http,
+                "--json",
+            ],
+        )
     };
     export();
     env.run(&["git", "install", "--repo", repo.to_str().unwrap()], 0);
     std::fs::write(repo.join("late.txt"), "late\n").unwrap();
     let date = "2026-03-01T10:20:00Z";
     crate::git::git(&repo, &["add", "late.txt"], date);
-    let o = std::process::Command::new("git")
-        .args(["commit", "-q", "-m", "late"])
-        .current_dir(&repo)
-        .env("GIT_AUTHOR_NAME", "Ana")
-        .env("GIT_AUTHOR_EMAIL", "ana@example.com")
-        .env("GIT_COMMITTER_NAME", "Ana")
-        .env("GIT_COMMITTER_EMAIL", "ana@example.com")
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .env("SESSIONTRAIL_STORE", &env.store)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    crate::git::git_hooked(&env, &repo, &["commit", "-q", "-m", "late"], date);
     let late = crate::git::git(&repo, &["rev-parse", "HEAD"], date);
     let s = &json_lines(&export())[0];
     assert!(s["otlp"]["spans"].as_u64().unwrap() >= 1, "{s}");

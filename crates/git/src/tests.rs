@@ -232,6 +232,40 @@ fn head_history_answers_by_time() {
 }
 
 #[cfg(unix)]
+/// A stand-in for the sessiontrail binary that records its call in the git dir's `ran`.
+fn fake_sessiontrail(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let exe = dir.join("fake-sessiontrail");
+    std::fs::write(
+        &exe,
+        "#!/bin/sh\necho \"ours $*\" >> \"$(git rev-parse --git-dir)/ran\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    exe
+}
+
+/// `git commit --allow-empty` with the real git, so hooks run.
+fn commit_empty(dir: &Path) {
+    let st = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=A",
+            "-c",
+            "user.email=a@x",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ])
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
 #[test]
 fn install_chains_the_existing_hook_and_uninstall_removes_exactly_what_it_added() {
     use std::os::unix::fs::PermissionsExt;
@@ -262,14 +296,7 @@ fn install_chains_the_existing_hook_and_uninstall_removes_exactly_what_it_added(
             .collect()
     };
     let config_before = entries(dir.path());
-    // A stand-in for the sessiontrail binary that records its call.
-    let exe = dir.path().join("fake-sessiontrail");
-    std::fs::write(
-        &exe,
-        "#!/bin/sh\necho \"ours $*\" >> \"$(git rev-parse --git-dir)/ran\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = fake_sessiontrail(dir.path());
 
     let done = install(dir.path(), &exe).unwrap();
     assert!(!done.already && done.chained.is_some());
@@ -288,23 +315,7 @@ fn install_chains_the_existing_hook_and_uninstall_removes_exactly_what_it_added(
 
     // A real commit runs both hooks, theirs first.
     std::fs::write(dir.path().join("b.txt"), "b\n").unwrap();
-    let st = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=A",
-            "-c",
-            "user.email=a@x",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "x",
-        ])
-        .current_dir(dir.path())
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .status()
-        .unwrap();
-    assert!(st.success());
+    commit_empty(dir.path());
     let ran = std::fs::read_to_string(dir.path().join(".git/ran")).unwrap();
     assert_eq!(ran, "theirs\nours git post-commit\n");
 
@@ -353,34 +364,12 @@ fn install_follows_core_hooks_path() {
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    let exe = dir.path().join("fake-sessiontrail");
-    std::fs::write(
-        &exe,
-        "#!/bin/sh\necho \"ours $*\" >> \"$(git rev-parse --git-dir)/ran\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = fake_sessiontrail(dir.path());
 
     let done = install(dir.path(), &exe).unwrap();
     assert_eq!(done.hook, hooks.join("post-commit"));
     assert!(!dir.path().join(".git/hooks/post-commit").exists());
-    let st = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=A",
-            "-c",
-            "user.email=a@x",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "x",
-        ])
-        .current_dir(dir.path())
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .status()
-        .unwrap();
-    assert!(st.success());
+    commit_empty(dir.path());
     assert_eq!(
         std::fs::read_to_string(dir.path().join(".git/ran")).unwrap(),
         "husky\nours git post-commit\n"

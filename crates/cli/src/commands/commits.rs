@@ -96,54 +96,10 @@ pub fn by_commit(
             source: "git note",
         });
     }
-    let mut status = exit::OK;
-    if let Some(spec) = &q.backend {
-        let mut b = Backend::parse(spec).map_err(|e| anyhow::anyhow!("--backend {e}"))?;
-        b.services = AgentKind::ALL.iter().map(|a| a.name().to_owned()).collect();
-        b.project = q.backend_project.clone();
-        // Spans keep their historical times, but a backend may index them by arrival
-        // (Tempo): search from a week before the commit until now.
-        let committed = sessiontrail_git::commit_details(&dir, &sha)?.time.0 / 1_000_000_000;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(committed, |d| d.as_secs() as i64);
-        match lookup::find_by_revision(&b, &sha, committed - 7 * 86_400, now.max(committed) + 3600)
-        {
-            Ok(found) => {
-                for f in found {
-                    if let Some(l) = lines.iter_mut().find(|l| l.trace_id == f.trace_id) {
-                        l.trace_url = l.trace_url.take().or(Some(f.url));
-                        continue;
-                    }
-                    lines.push(SessionOfCommit {
-                        kind: "commit_session",
-                        commit: sha.clone(),
-                        branch: None,
-                        // Spans that ran at the commit without producing it say so.
-                        link_method: f.link_method.unwrap_or_else(|| "ran_at_revision".into()),
-                        agent: f.agent.unwrap_or_default(),
-                        session_id: f.session_id.unwrap_or_default(),
-                        trace_url: Some(
-                            q.trace_url
-                                .as_ref()
-                                .map_or(f.url, |u| u.replace("{trace_id}", &f.trace_id)),
-                        ),
-                        trace_id: f.trace_id,
-                        project: None,
-                        start: f.start_ns.map(format::rfc3339_ns),
-                        end: None,
-                        prompts: Vec::new(),
-                        tool_calls: Vec::new(),
-                        source: b.kind.name(),
-                    });
-                }
-            }
-            Err(e) => {
-                eprintln!("sessiontrail: {e}; answering from the store and the git notes only");
-                status = exit::SKIPPED_INPUT;
-            }
-        }
-    }
+    let status = match &q.backend {
+        Some(spec) => add_backend_answer(q, spec, &dir, &sha, &mut lines)?,
+        None => exit::OK,
+    };
     if q.json {
         for l in &lines {
             serde_json::to_writer(&mut *out, l)?;
@@ -192,6 +148,67 @@ pub fn by_commit(
         }
     }
     Ok(status)
+}
+
+/// Adds what the backend knows of `sha` to `lines`: traces not known locally become lines,
+/// known ones get the backend's link. A backend that cannot answer is reported, and the
+/// answer is marked partial.
+fn add_backend_answer(
+    q: &QueryArgs,
+    spec: &str,
+    dir: &std::path::Path,
+    sha: &str,
+    lines: &mut Vec<SessionOfCommit>,
+) -> anyhow::Result<u8> {
+    let mut b = Backend::parse(spec).map_err(|e| anyhow::anyhow!("--backend {e}"))?;
+    b.services = AgentKind::ALL.iter().map(|a| a.name().to_owned()).collect();
+    b.project = q.backend_project.clone();
+    // Spans keep their historical times, but a backend may index them by arrival
+    // (Tempo): search from a week before the commit until now.
+    let committed = sessiontrail_git::commit_details(dir, sha)?.time.0 / 1_000_000_000;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(committed, |d| d.as_secs() as i64);
+    let found = match lookup::find_by_revision(
+        &b,
+        sha,
+        committed - 7 * 86_400,
+        now.max(committed) + 3600,
+    ) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("sessiontrail: {e}; answering from the store and the git notes only");
+            return Ok(exit::SKIPPED_INPUT);
+        }
+    };
+    for f in found {
+        if let Some(l) = lines.iter_mut().find(|l| l.trace_id == f.trace_id) {
+            l.trace_url = l.trace_url.take().or(Some(f.url));
+            continue;
+        }
+        lines.push(SessionOfCommit {
+            kind: "commit_session",
+            commit: sha.to_owned(),
+            branch: None,
+            // Spans that ran at the commit without producing it say so.
+            link_method: f.link_method.unwrap_or_else(|| "ran_at_revision".into()),
+            agent: f.agent.unwrap_or_default(),
+            session_id: f.session_id.unwrap_or_default(),
+            trace_url: Some(
+                q.trace_url
+                    .as_ref()
+                    .map_or(f.url, |u| u.replace("{trace_id}", &f.trace_id)),
+            ),
+            trace_id: f.trace_id,
+            project: None,
+            start: f.start_ns.map(format::rfc3339_ns),
+            end: None,
+            prompts: Vec::new(),
+            tool_calls: Vec::new(),
+            source: b.kind.name(),
+        });
+    }
+    Ok(exit::OK)
 }
 
 /// A linked session with the prompts that led to the change and the tool calls involved,

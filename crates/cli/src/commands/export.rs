@@ -205,8 +205,21 @@ struct Parsed {
     trace: Option<NewSession>,
 }
 
-/// Parses sessions on `jobs` threads; the calling thread writes them to the store as they
-/// come, so memory holds only a few sessions at a time. Returns the trace ids written.
+/// A commit link the store kept, as the session model holds it (its tool calls are found
+/// again from the session).
+fn linked_commit(c: &CommitRow) -> LinkedCommit {
+    LinkedCommit {
+        sha: c.sha.clone(),
+        branch: c.branch.clone(),
+        time: Timestamp(c.time_ns),
+        files: c.files.clone(),
+        method: c.method.clone(),
+        reported_by: None,
+        writers: Vec::new(),
+        repo: String::new(),
+    }
+}
+
 /// How each session goes from files to a stored trace.
 struct Pipeline<'a> {
     parse: &'a ParseOptions,
@@ -220,6 +233,8 @@ struct Pipeline<'a> {
     hooked: &'a HashMap<[u8; 16], Vec<CommitRow>>,
 }
 
+/// Parses sessions on `jobs` threads; the calling thread writes them to the store as they
+/// come, so memory holds only a few sessions at a time. Returns the trace ids written.
 fn parse_and_store(
     sessions: &[SessionFiles],
     pipeline: &Pipeline<'_>,
@@ -252,17 +267,7 @@ fn parse_and_store(
                         sessiontrail_git::enrich(&mut s);
                         let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
                         if let Some(rows) = hooked.get(&id) {
-                            let known = rows.iter().map(|c| LinkedCommit {
-                                sha: c.sha.clone(),
-                                branch: c.branch.clone(),
-                                time: Timestamp(c.time_ns),
-                                files: c.files.clone(),
-                                method: c.method.clone(),
-                                reported_by: None,
-                                writers: Vec::new(),
-                                repo: String::new(),
-                            });
-                            sessiontrail_git::add_hook_links(&mut s, known.collect());
+                            sessiontrail_git::add_hook_links(&mut s, rows.iter().map(linked_commit).collect());
                         }
                         let t = sessiontrail_trace::build(&s, trace);
                         if notes && !s.commits.is_empty() {
