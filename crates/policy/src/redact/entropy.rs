@@ -1,0 +1,360 @@
+//! The high-entropy fallback: a token no format names, judged random or not.
+//!
+//! A token is judged against random strings of its own charset and length: its Shannon
+//! entropy must reach what 99.98% of random strings of that charset and length reach
+//! ([`THRESHOLDS`], measured by simulation and checked again by the tests), and it must not
+//! read like words (English letter pairs far above chance), run in sequence (an alphabet
+//! table), or be base64 of readable text (judged by what it decodes to instead). Hex
+//! strings of a digest's length are digests; other hex is judged like any token.
+
+/// The charsets a token is judged in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Charset {
+    /// `0-9a-f`, or `0-9A-F`.
+    Hex,
+    /// RFC 4648 base32: `A-Z2-7`.
+    Base32,
+    /// One letter case, digits (and `-`, `_`).
+    OneCase,
+    /// Both letter cases and digits (and `-`, `_`).
+    Alnum,
+    /// Base64 (`+`, `/`).
+    Base64,
+}
+
+/// Lengths the thresholds were measured at.
+const LENGTHS: [usize; 16] = [
+    16, 20, 24, 28, 32, 40, 48, 64, 80, 100, 128, 160, 200, 256, 400, 1000,
+];
+
+/// Entropy (bits per character) that all but 0.02% of uniformly random strings of each
+/// charset reach, at each of [`LENGTHS`] (20,000 samples per cell; re-measured by
+/// `thresholds_hold_for_random_strings`).
+const THRESHOLDS: [(Charset, [f64; 16]); 5] = [
+    (
+        Charset::Hex,
+        [
+            2.31, 2.59, 2.71, 2.88, 3.05, 3.15, 3.31, 3.5, 3.6, 3.67, 3.75, 3.8, 3.84, 3.87, 3.92,
+            3.96,
+        ],
+    ),
+    (
+        Charset::Base32,
+        [
+            2.78, 3.08, 3.31, 3.45, 3.6, 3.82, 3.99, 4.23, 4.35, 4.48, 4.59, 4.69, 4.75, 4.8, 4.86,
+            4.95,
+        ],
+    ),
+    (
+        Charset::OneCase,
+        [
+            2.85, 3.16, 3.4, 3.53, 3.65, 3.93, 4.04, 4.28, 4.49, 4.62, 4.74, 4.81, 4.89, 4.96, 5.03,
+            5.11,
+        ],
+    ),
+    (
+        Charset::Alnum,
+        [
+            3.07, 3.38, 3.62, 3.86, 3.98, 4.25, 4.47, 4.74, 4.95, 5.13, 5.29, 5.44, 5.52, 5.64,
+            5.75, 5.86,
+        ],
+    ),
+    (
+        Charset::Base64,
+        [
+            3.07, 3.42, 3.65, 3.86, 4.05, 4.29, 4.5, 4.79, 4.97, 5.15, 5.31, 5.48, 5.57, 5.67,
+            5.78, 5.91,
+        ],
+    ),
+];
+
+/// Hex lengths of common digests (MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512).
+const DIGEST_HEX_LENGTHS: [usize; 6] = [32, 40, 56, 64, 96, 128];
+
+/// The entropy a random string of `charset` and length `n` reaches but for 0.02%:
+/// interpolated between measured lengths.
+pub(crate) fn threshold(charset: Charset, n: usize) -> f64 {
+    let row = &THRESHOLDS
+        .iter()
+        .find(|(c, _)| *c == charset)
+        .expect("every charset has a row")
+        .1;
+    if n <= LENGTHS[0] {
+        return row[0];
+    }
+    for i in 1..LENGTHS.len() {
+        if n <= LENGTHS[i] {
+            let (a, b) = (LENGTHS[i - 1] as f64, LENGTHS[i] as f64);
+            let t = (n as f64 - a) / (b - a);
+            return row[i - 1] + t * (row[i] - row[i - 1]);
+        }
+    }
+    row[LENGTHS.len() - 1]
+}
+
+/// The charset of a token, or `None` when it is not one a key is written in.
+pub(crate) fn charset(tok: &[u8]) -> Option<Charset> {
+    let mut upper = false;
+    let mut lower = false;
+    let mut digit = false;
+    let mut b64 = false;
+    let mut url = false;
+    let mut hex_lower = true;
+    let mut hex_upper = true;
+    let mut b32 = true;
+    for &c in tok {
+        match c {
+            b'A'..=b'Z' => {
+                upper = true;
+                hex_lower = false;
+                hex_upper &= c <= b'F';
+            }
+            b'a'..=b'z' => {
+                lower = true;
+                hex_upper = false;
+                hex_lower &= c <= b'f';
+                b32 = false;
+            }
+            b'0'..=b'9' => {
+                digit = true;
+                b32 &= (b'2'..=b'7').contains(&c);
+            }
+            b'+' | b'/' => {
+                b64 = true;
+                b32 = false;
+                hex_lower = false;
+                hex_upper = false;
+            }
+            b'-' | b'_' => {
+                url = true;
+                b32 = false;
+                hex_lower = false;
+                hex_upper = false;
+            }
+            _ => return None,
+        }
+    }
+    let letters = upper || lower;
+    if !letters {
+        return None;
+    }
+    Some(if (hex_lower || hex_upper) && digit {
+        Charset::Hex
+    } else if b32 && upper && digit {
+        Charset::Base32
+    } else if b64 && !url {
+        Charset::Base64
+    } else if upper && lower {
+        Charset::Alnum
+    } else {
+        Charset::OneCase
+    })
+}
+
+/// Whether `tok` (no padding) reads as a random key rather than text.
+pub(crate) fn is_random(tok: &str) -> bool {
+    is_random_as(tok, true)
+}
+
+/// [`is_random`]; `standalone`: the token is not part of a prefixed one, so hex of a
+/// digest's length is a digest (after a prefix, `sbp_<40 hex>`, it is a key).
+pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
+    let b = tok.as_bytes();
+    let n = b.len();
+    let Some(cs) = charset(b) else {
+        return false;
+    };
+    let upper = b.iter().any(u8::is_ascii_uppercase);
+    let lower = b.iter().any(u8::is_ascii_lowercase);
+    let digit = b.iter().any(u8::is_ascii_digit);
+    let classes = usize::from(upper) + usize::from(lower) + usize::from(digit);
+    let min = match cs {
+        Charset::Hex if standalone && DIGEST_HEX_LENGTHS.contains(&n) => return false,
+        Charset::Hex => 32,
+        _ if classes == 3 => 20,
+        _ if classes == 2 => 24,
+        _ => 32,
+    };
+    // Separators every few characters make an identifier (`x86_64-unknown-linux-gnu`);
+    // base64url has one in about thirty.
+    let seps = b.iter().filter(|&&c| c == b'-' || c == b'_').count();
+    n >= min
+        && seps * 10 <= n
+        && entropy(tok) >= threshold(cs, n)
+        && !sequential(b)
+        // Hex letters pair into common English bigrams by chance: no words to see there.
+        && (cs == Charset::Hex || !wordy(b))
+        && !(matches!(cs, Charset::Alnum | Charset::Base64 | Charset::OneCase)
+            && decodes_to_text(tok))
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// An alphabet or a counting run: most neighbours one apart.
+fn sequential(b: &[u8]) -> bool {
+    let steps = b.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    steps * 10 >= b.len().saturating_sub(1) * 3
+}
+
+/// Common English letter pairs; random letters hit about 13% of them.
+const BIGRAMS: [&[u8; 2]; 89] = [
+    b"th", b"he", b"in", b"er", b"an", b"re", b"on", b"at", b"en", b"nd", b"ti", b"es", b"or",
+    b"te", b"of", b"ed", b"is", b"it", b"al", b"ar", b"st", b"to", b"nt", b"ng", b"se", b"ha",
+    b"as", b"ou", b"io", b"le", b"ve", b"co", b"me", b"de", b"hi", b"ri", b"ro", b"ic", b"ne",
+    b"ea", b"ra", b"ce", b"li", b"ch", b"ll", b"be", b"ma", b"si", b"om", b"ur", b"ca", b"el",
+    b"ta", b"la", b"ns", b"ge", b"ly", b"ei", b"os", b"no", b"pe", b"do", b"su", b"pa", b"ec",
+    b"ac", b"ot", b"di", b"ol", b"tr", b"sh", b"ss", b"il", b"ct", b"pr", b"mo", b"lo", b"na",
+    b"ts", b"id", b"em", b"ad", b"ie", b"us", b"et", b"wa", b"ow", b"ab", b"ag",
+];
+
+/// Share of [`BIGRAMS`] among the letter pairs of uniformly random letters.
+const RANDOM_BIGRAM_RATE: f64 = 0.132;
+
+/// Reads like words: far more common English letter pairs than chance gives (a binomial
+/// z-score of 5: a random key is taken for words about once in three million).
+fn wordy(b: &[u8]) -> bool {
+    let mut pairs = 0u32;
+    let mut common = 0u32;
+    for w in b.windows(2) {
+        if w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic() {
+            pairs += 1;
+            let p = [w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase()];
+            if BIGRAMS.iter().any(|g| **g == p) {
+                common += 1;
+            }
+        }
+    }
+    if pairs < 4 {
+        return false;
+    }
+    let n = f64::from(pairs);
+    let mean = n * RANDOM_BIGRAM_RATE;
+    let sd = (n * RANDOM_BIGRAM_RATE * (1.0 - RANDOM_BIGRAM_RATE)).sqrt();
+    (f64::from(common) - mean) / sd >= 5.0
+}
+
+/// Base64 (standard or URL alphabet) of text: judged by what it says, not its entropy.
+pub(crate) fn decodes_to_text(tok: &str) -> bool {
+    match super::views::base64_decode(tok.as_bytes()) {
+        Some(bytes) if bytes.len() >= 12 => printable(&bytes),
+        _ => false,
+    }
+}
+
+/// Mostly printable UTF-8 text.
+pub(crate) fn printable(bytes: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let bad = s
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .count();
+    bad * 50 <= s.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn token(&mut self, alphabet: &[u8], n: usize) -> String {
+            (0..n)
+                .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
+                .collect()
+        }
+    }
+
+    const ALPHABETS: [(Charset, &[u8]); 5] = [
+        (Charset::Hex, b"0123456789abcdef"),
+        (Charset::Base32, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+        (Charset::OneCase, b"abcdefghijklmnopqrstuvwxyz0123456789"),
+        (
+            Charset::Alnum,
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        ),
+        (
+            Charset::Base64,
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        ),
+    ];
+
+    /// The measurement behind [`THRESHOLDS`], repeated: at most 0.1% of random strings of
+    /// each charset and length fall under its threshold (0.02% expected).
+    #[test]
+    fn thresholds_hold_for_random_strings() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        for (cs, alphabet) in ALPHABETS {
+            for n in [16, 20, 24, 32, 40, 64, 100, 200, 1000] {
+                let samples = if n >= 200 { 1000 } else { 4000 };
+                let under = (0..samples)
+                    .filter(|_| entropy(&r.token(alphabet, n)) < threshold(cs, n))
+                    .count();
+                assert!(under <= 1 + samples / 1000, "{cs:?} n={n}: {under}/{samples}");
+            }
+        }
+    }
+
+    /// Random keys of every charset, at lengths a key has, are caught: all but a few in
+    /// ten thousand (those that happen to hold a digest's length are digests).
+    #[test]
+    fn random_keys_are_caught_at_every_length() {
+        let mut r = Rng(0x2545_f491_4f6c_dd1d);
+        for (cs, alphabet) in ALPHABETS {
+            for n in [24, 33, 48, 80, 100, 300, 1000] {
+                if cs == Charset::Hex && n < 32 {
+                    continue;
+                }
+                let missed = (0..400)
+                    .filter(|_| {
+                        let t = r.token(alphabet, n);
+                        charset(t.as_bytes()) == Some(cs) && !is_random(&t)
+                    })
+                    .count();
+                assert!(missed <= 1, "{cs:?} n={n}: {missed}/400 missed");
+            }
+        }
+    }
+
+    #[test]
+    fn words_digests_and_tables_are_not_random() {
+        for benign in [
+            "ThisIsAVeryLongCamelCaseIdentifierNameWithoutDigits",
+            "Sdk2ClientFactoryProviderImplementation4Tests",
+            "getElementsByTagNameNSForDocumentFragment",
+            "test_redaction_handles_json_escaped_values_in_args",
+            "kubernetes_io_serviceaccount_token_projection",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+            "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP",
+            "64f1b9a2c7e0d51f3a8b9c0d1e2f3a4b5c6d7e8f",
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+            "VGhpcyBpcyBhIHBsYWluIHNlbnRlbmNlIGluIGJhc2U2NA",
+            "x86_64-unknown-linux-gnu",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
+            assert!(!is_random(benign), "{benign}");
+        }
+    }
+}

@@ -1,0 +1,721 @@
+//! Secret redaction: every secret found becomes `[REDACTED:<kind>:<first 8 hex of its
+//! sha256>]`, so two sightings of one secret can be matched without storing it.
+//!
+//! What is a secret:
+//! - every rule of gitleaks' default configuration ([`GITLEAKS_RELEASE`], loaded as data
+//!   from `crates/policy/gitleaks/`, MIT), run as gitleaks runs it: keywords first, then the
+//!   regex, the secret group, the entropy floor and the allowlists;
+//! - sessiontrail's own formats for what a session carries and gitleaks does not match
+//!   (`own.rs`): private keys cut short, URL passwords, headers, command-line passwords,
+//!   `.netrc` / `.pgpass` lines, secret assignments with symbols or spaces;
+//! - a high-entropy fallback judged per charset against measured thresholds (`entropy.rs`).
+//!
+//! Where it is looked for: the text as it is, and each view of it where an encoding hides
+//! a secret from a format (`views.rs`): JSON escapes decoded (twice, for JSON in JSON),
+//! shell words joined (quotes, backslashes, line continuations), URL escapes decoded, and
+//! base64 blocks that decode to text. A secret found in any view is redacted where it sits
+//! in the text, and every other place the same value appears in the text (as is,
+//! JSON-escaped or URL-encoded) is redacted too. Markers already in a text are left alone,
+//! so redacting twice changes nothing.
+//!
+//! Every format has keywords: one pass of a case-insensitive automaton finds which occur,
+//! and only the formats whose keywords occur run (compiled on first use).
+
+mod entropy;
+mod gitleaks;
+mod own;
+mod views;
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+use sessiontrail_model::{SecretFinding, SecretSpan};
+use sha2::{Digest, Sha256};
+
+pub use entropy::entropy;
+pub use gitleaks::GITLEAKS_RELEASE;
+
+/// Kind of the high-entropy fallback.
+const HIGH_ENTROPY: &str = "high-entropy";
+
+/// Where a format comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatSource {
+    /// gitleaks' default configuration.
+    Gitleaks,
+    /// sessiontrail's own.
+    Own,
+}
+
+/// A secret format, for listings.
+#[derive(Debug, Clone)]
+pub struct FormatInfo {
+    /// The kind named in markers (a gitleaks rule id for gitleaks' rules).
+    pub kind: String,
+    /// Where it comes from.
+    pub source: FormatSource,
+    /// What it finds.
+    pub description: String,
+}
+
+enum Imp {
+    Gitleaks(gitleaks::Rule),
+    Own(&'static own::Own, OnceLock<Regex>),
+    /// `(kind, regex, keyword)` of [`own::PREFIXED`].
+    Prefixed(&'static (&'static str, &'static str, &'static str), OnceLock<Regex>),
+}
+
+struct Detector {
+    kind: String,
+    priority: u8,
+    imp: Imp,
+}
+
+/// A secret found: where, what, and the fingerprint of its value.
+#[derive(Debug, Clone)]
+struct Hit {
+    start: usize,
+    end: usize,
+    kind: usize,
+    priority: u8,
+    /// The secret as it reads (decoded when found in a view).
+    value: String,
+}
+
+/// The redactor of the built-in formats.
+pub struct SecretRedactor {
+    detectors: Vec<Detector>,
+    keywords: AhoCorasick,
+    /// Keyword index -> detectors it activates.
+    keyword_detectors: Vec<Vec<usize>>,
+    always: Vec<usize>,
+    global: Vec<gitleaks::Allowlist>,
+    /// Index of the high-entropy kind in `kinds`.
+    high_entropy: usize,
+    kinds: Vec<String>,
+    markers: Regex,
+}
+
+impl std::fmt::Debug for SecretRedactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretRedactor({} formats)", self.detectors.len() + 1)
+    }
+}
+
+impl Default for SecretRedactor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Documentation keys published as examples (AWS, Stripe, GitHub, jwt.io): they unlock
+/// nothing, and documents quote them everywhere.
+const DOCUMENTED_EXAMPLES: [&str; 6] = [
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "pk_test_TYooMQauvdEDq54NiTphI7jx",
+    "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+    "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
+];
+
+impl SecretRedactor {
+    /// Loads gitleaks' rules and sessiontrail's own formats (regexes compile on first use).
+    pub fn new() -> SecretRedactor {
+        let config = gitleaks::load();
+        let mut detectors = Vec::new();
+        for o in own::OWN {
+            detectors.push(Detector {
+                kind: o.kind.to_owned(),
+                priority: o.priority,
+                imp: Imp::Own(o, OnceLock::new()),
+            });
+        }
+        for p in own::PREFIXED {
+            detectors.push(Detector {
+                kind: p.0.to_owned(),
+                priority: 0,
+                imp: Imp::Prefixed(p, OnceLock::new()),
+            });
+        }
+        for r in config.rules {
+            let priority = if r.id.starts_with("generic") { 2 } else { 0 };
+            detectors.push(Detector {
+                kind: r.id.clone(),
+                priority,
+                imp: Imp::Gitleaks(r),
+            });
+        }
+        let mut kinds: Vec<String> = Vec::new();
+        for d in &detectors {
+            if !kinds.contains(&d.kind) {
+                kinds.push(d.kind.clone());
+            }
+        }
+        kinds.push(HIGH_ENTROPY.to_owned());
+        let mut patterns: Vec<String> = Vec::new();
+        let mut keyword_detectors: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, d) in detectors.iter().enumerate() {
+            let keywords: Vec<String> = match &d.imp {
+                Imp::Gitleaks(r) => r.keywords.clone(),
+                Imp::Own(o, _) => o.keywords.iter().map(|k| (*k).to_owned()).collect(),
+                Imp::Prefixed(p, _) => vec![p.2.to_owned()],
+            };
+            if keywords.is_empty() {
+                always.push(i);
+            }
+            for k in keywords {
+                match patterns.iter().position(|p| *p == k) {
+                    Some(at) => keyword_detectors[at].push(i),
+                    None => {
+                        patterns.push(k);
+                        keyword_detectors.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("keywords build (tested)");
+        let high_entropy = kinds.len() - 1;
+        SecretRedactor {
+            detectors,
+            keywords,
+            keyword_detectors,
+            always,
+            global: config.global,
+            high_entropy,
+            kinds,
+            markers: Regex::new(r"\[REDACTED:[A-Za-z0-9._-]{1,80}:[0-9a-f]{8}\]")
+                .expect("marker regex compiles"),
+        }
+    }
+
+    /// The kinds of secret this redactor knows.
+    pub fn kinds(&self) -> impl Iterator<Item = &str> + '_ {
+        self.kinds.iter().map(String::as_str)
+    }
+
+    /// Every format, with where it comes from (`policy list`).
+    pub fn formats(&self) -> Vec<FormatInfo> {
+        let mut out: Vec<FormatInfo> = Vec::new();
+        for d in &self.detectors {
+            if out.iter().any(|f| f.kind == d.kind) {
+                continue;
+            }
+            let (source, description) = match &d.imp {
+                Imp::Gitleaks(r) => (FormatSource::Gitleaks, r.description.clone()),
+                Imp::Own(o, _) => (FormatSource::Own, own_description(o.kind).to_owned()),
+                Imp::Prefixed(p, _) => (
+                    FormatSource::Own,
+                    format!("A token in its issuer's format ({})", p.0),
+                ),
+            };
+            out.push(FormatInfo {
+                kind: d.kind.clone(),
+                source,
+                description,
+            });
+        }
+        out.push(FormatInfo {
+            kind: HIGH_ENTROPY.to_owned(),
+            source: FormatSource::Own,
+            description: own_description(HIGH_ENTROPY).to_owned(),
+        });
+        out
+    }
+
+    /// Compiles every format now and returns those that fail, with why (none do: tested).
+    pub fn compile_all(&self) -> Vec<(String, String)> {
+        self.detectors
+            .iter()
+            .filter_map(|d| self.regex(d).err().map(|e| (d.kind.clone(), e)))
+            .collect()
+    }
+
+    fn regex<'a>(&'a self, d: &'a Detector) -> Result<&'a Regex, String> {
+        match &d.imp {
+            Imp::Gitleaks(r) => r.compiled().map(|c| &c.regex).map_err(str::to_owned),
+            Imp::Own(o, cell) => once(cell, o.regex),
+            Imp::Prefixed(p, cell) => once(cell, p.1),
+        }
+    }
+
+    /// Which formats `text` activates through its keywords (the always-on ones included).
+    pub fn activated(&self, text: &str) -> Vec<&str> {
+        self.active(text)
+            .into_iter()
+            .map(|i| self.detectors[i].kind.as_str())
+            .collect()
+    }
+
+    fn active(&self, text: &str) -> Vec<usize> {
+        let mut on = vec![false; self.detectors.len()];
+        for &i in &self.always {
+            on[i] = true;
+        }
+        for m in self.keywords.find_overlapping_iter(text) {
+            for &i in &self.keyword_detectors[m.pattern().as_usize()] {
+                on[i] = true;
+            }
+        }
+        on.iter()
+            .enumerate()
+            .filter_map(|(i, &a)| a.then_some(i))
+            .collect()
+    }
+
+    /// Secrets in `text` by the formats and the fallback, in `text`'s own offsets.
+    fn scan_plain(&self, text: &str, hits: &mut Vec<Hit>) {
+        for i in self.active(text) {
+            let d = &self.detectors[i];
+            let Ok(re) = self.regex(d) else { continue };
+            for caps in re.captures_iter(text) {
+                let Some((s, e)) = (match &d.imp {
+                    Imp::Gitleaks(r) => r.secret_of(&caps),
+                    Imp::Own(o, _) => o
+                        .groups
+                        .iter()
+                        .find_map(|&g| caps.get(g))
+                        .map(|m| (m.start(), m.end())),
+                    Imp::Prefixed(..) => caps
+                        .get(1)
+                        .or_else(|| caps.get(0))
+                        .map(|m| (m.start(), m.end())),
+                }) else {
+                    continue;
+                };
+                let secret = &text[s..e];
+                if secret.is_empty() || documented(secret) {
+                    continue;
+                }
+                let ok = match &d.imp {
+                    Imp::Gitleaks(r) => self.gitleaks_passes(r, &caps, text, secret),
+                    Imp::Own(o, _) => own::passes(o.check, &caps, secret),
+                    Imp::Prefixed(..) => !secret.contains("xxxx") && entropy(secret) > 3.0,
+                };
+                if ok {
+                    hits.push(Hit {
+                        start: s,
+                        end: e,
+                        kind: self.kind_index(&d.kind),
+                        priority: d.priority,
+                        value: secret.to_owned(),
+                    });
+                }
+            }
+        }
+        for (s, e) in random_tokens(text) {
+            hits.push(Hit {
+                start: s,
+                end: e,
+                kind: self.high_entropy,
+                priority: 4,
+                value: text[s..e].to_owned(),
+            });
+        }
+    }
+
+    fn gitleaks_passes(
+        &self,
+        r: &gitleaks::Rule,
+        caps: &regex::Captures<'_>,
+        text: &str,
+        secret: &str,
+    ) -> bool {
+        if let Some(min) = r.entropy
+            && entropy(secret) <= min
+        {
+            return false;
+        }
+        let m = caps.get(0).expect("group 0 is the match");
+        let line_start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[m.end()..].find('\n').map_or(text.len(), |i| m.end() + i);
+        let line = &text[line_start..line_end];
+        let Ok(c) = r.compiled() else { return false };
+        !self
+            .global
+            .iter()
+            .chain(&c.allowlists)
+            .any(|a| a.allows(secret, m.as_str(), line))
+    }
+
+    fn kind_index(&self, kind: &str) -> usize {
+        self.kinds
+            .iter()
+            .position(|k| k == kind)
+            .unwrap_or(self.high_entropy)
+    }
+
+    /// Every secret of `text` in every view, in `text`'s offsets, merged.
+    fn hits(&self, text: &str, depth: usize) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        self.scan_plain(text, &mut hits);
+        // Views, each built on the one before: JSON escapes (twice: JSON inside JSON),
+        // shell words, URL escapes.
+        let steps: [fn(&str) -> Option<views::View>; 4] = [
+            views::json_unescaped,
+            views::json_unescaped,
+            views::shell_joined,
+            views::url_decoded,
+        ];
+        let mut chain: Vec<views::View> = Vec::new();
+        for step in steps {
+            let current = chain.last().map_or(text, |v| v.text.as_str());
+            let Some(view) = step(current) else { continue };
+            let mut found = Vec::new();
+            self.scan_plain(&view.text, &mut found);
+            for mut h in found {
+                let (mut s, mut e) = (view.to_source(h.start), view.to_source(h.end));
+                for v in chain.iter().rev() {
+                    s = v.to_source(s);
+                    e = v.to_source(e);
+                }
+                if s < e && e <= text.len() && text.is_char_boundary(s) && text.is_char_boundary(e)
+                {
+                    h.start = s;
+                    h.end = e;
+                    hits.push(h);
+                }
+            }
+            chain.push(view);
+        }
+        // Base64 of text: the block goes when what it says holds a secret.
+        if depth < 2 {
+            for (s, e, decoded) in views::base64_texts(text) {
+                if let Some(inner) = self.hits(&decoded, depth + 1).into_iter().min_by_key(|h| h.priority) {
+                    hits.push(Hit {
+                        start: s,
+                        end: e,
+                        ..inner
+                    });
+                }
+            }
+        }
+        self.elsewhere(text, &mut hits);
+        merge(hits)
+    }
+
+    /// A value found once is redacted wherever else it appears in the text: as is,
+    /// JSON-escaped or URL-encoded.
+    fn elsewhere(&self, text: &str, hits: &mut Vec<Hit>) {
+        let mut values: Vec<(String, usize, u8, String)> = Vec::new();
+        for h in hits.iter() {
+            if h.value.len() >= 8 && !values.iter().any(|v| v.3 == h.value) {
+                let escaped = json_escape(&h.value);
+                let url = url_encode(&h.value);
+                for form in [h.value.clone(), escaped, url] {
+                    if !values.iter().any(|v| v.0 == form) {
+                        values.push((form, h.kind, h.priority, h.value.clone()));
+                    }
+                }
+            }
+        }
+        for (form, kind, priority, value) in values {
+            for (at, _) in text.match_indices(form.as_str()) {
+                let end = at + form.len();
+                if !hits.iter().any(|h| h.start <= at && end <= h.end) {
+                    hits.push(Hit {
+                        start: at,
+                        end,
+                        kind,
+                        priority,
+                        value: value.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Secrets in `text` with their findings: sorted, not overlapping, never inside a
+    /// marker already there.
+    fn spans(&self, text: &str) -> Vec<SecretSpan> {
+        if text.len() < 6 {
+            return Vec::new();
+        }
+        let mut hits = self.hits(text, 0);
+        if text.contains("[REDACTED:") {
+            let markers: Vec<(usize, usize)> = self
+                .markers
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            hits.retain(|h| !markers.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+        }
+        hits.into_iter()
+            .map(|h| SecretSpan {
+                start: h.start,
+                end: h.end,
+                finding: SecretFinding {
+                    kind: self.kinds[h.kind].clone(),
+                    fingerprint: fingerprint(&h.value),
+                },
+            })
+            .collect()
+    }
+
+    /// Secrets in `text`: (start, end, kind), sorted and not overlapping.
+    pub fn find(&self, text: &str) -> Vec<(usize, usize, &str)> {
+        self.spans(text)
+            .into_iter()
+            .map(|s| {
+                let k = self.kind_index(&s.finding.kind);
+                (s.start, s.end, self.kinds[k].as_str())
+            })
+            .collect()
+    }
+
+    /// Replaces every secret in `text`.
+    pub fn redact_str<'a>(&self, text: &'a str) -> (Cow<'a, str>, Vec<SecretFinding>) {
+        let spans = self.spans(text);
+        let out = sessiontrail_model::redact_with(text, &spans);
+        (out, spans.into_iter().map(|s| s.finding).collect())
+    }
+}
+
+impl sessiontrail_model::Redactor for SecretRedactor {
+    fn scan(&self, text: &str) -> Vec<SecretSpan> {
+        self.spans(text)
+    }
+}
+
+fn once<'a>(cell: &'a OnceLock<Regex>, pattern: &str) -> Result<&'a Regex, String> {
+    if let Some(r) = cell.get() {
+        return Ok(r);
+    }
+    let r = gitleaks::compile(pattern).map_err(|e| e.to_string())?;
+    Ok(cell.get_or_init(|| r))
+}
+
+fn own_description(kind: &str) -> &'static str {
+    match kind {
+        "private-key" => "A private key block (PEM or OpenSSH), also when cut before its end",
+        "putty-private-key" => "A PuTTY private key file",
+        "url-user-token" => "A token given as a URL's user (https://<token>@host, a Sentry DSN)",
+        "password-in-url" => "The password of a URL's user info (postgres://user:pw@, redis://:pw@)",
+        "authorization-header" => "The credentials of an Authorization header",
+        "secret-header" => "A key, token or cookie header value (X-Api-Key: ...)",
+        "bearer-token" => "A bearer token named in text",
+        "cli-password" => {
+            "A password or token given to a command-line tool (curl -u, mysql -pX, --password X)"
+        }
+        "netrc-password" => "The password of a .netrc entry",
+        "pgpass-password" => "The password of a .pgpass line",
+        "secret-assignment" => {
+            "A value assigned to a secret-looking name (passwords with symbols, quoted passphrases)"
+        }
+        HIGH_ENTROPY => {
+            "A token random for its charset and length (thresholds measured per charset)"
+        }
+        _ => "",
+    }
+}
+
+fn documented(secret: &str) -> bool {
+    DOCUMENTED_EXAMPLES.contains(&secret) || secret.contains("EXAMPLE")
+}
+
+/// Unions overlapping hits; the most specific (lowest priority) names the union.
+fn merge(mut hits: Vec<Hit>) -> Vec<Hit> {
+    hits.sort_by(|a, b| (a.start, a.priority, b.end).cmp(&(b.start, b.priority, a.end)));
+    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+    for h in hits {
+        match out.last_mut() {
+            Some(last) if h.start < last.end => {
+                if h.priority < last.priority {
+                    last.kind = h.kind;
+                    last.priority = h.priority;
+                    last.value = h.value;
+                }
+                last.end = last.end.max(h.end);
+            }
+            _ => out.push(h),
+        }
+    }
+    out
+}
+
+/// Contexts after which a token is a digest, a public key or an inline file, never a key.
+fn benign_context(before: &[u8]) -> bool {
+    let lower: Vec<u8> = before
+        .iter()
+        .rev()
+        .take(40)
+        .rev()
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let trimmed = {
+        let mut t = &lower[..];
+        while let [rest @ .., last] = t {
+            if matches!(last, b'"' | b'\'' | b' ' | b':' | b'=' | b',' | b'-' | b'\t') {
+                t = rest;
+            } else {
+                break;
+            }
+        }
+        t
+    };
+    const AFTER: [&[u8]; 12] = [
+        b";base64,",
+        b"|1|",
+        b"ssh-rsa ",
+        b"ssh-dss ",
+        b"ssh-ed25519 ",
+        b"ssh-ed448 ",
+        b"ecdsa-sha2-nistp256 ",
+        b"ecdsa-sha2-nistp384 ",
+        b"ecdsa-sha2-nistp521 ",
+        b"@openssh.com ",
+        b"sourcemappingurl=",
+        b"nix/store/",
+    ];
+    const NAMES: [&[u8]; 22] = [
+        b"sha1", b"sha224", b"sha256", b"sha384", b"sha512", b"sha3", b"md5", b"h1", b"hash",
+        b"checksum", b"checksums", b"integrity", b"digest", b"narhash", b"etag", b"blake2b",
+        b"blake3", b"xxh3", b"crc32", b"fingerprint", b"shasum", b"sum",
+    ];
+    AFTER.iter().any(|a| lower.ends_with(a))
+        || NAMES.iter().any(|n| {
+            trimmed.ends_with(n)
+                && (trimmed.len() == n.len()
+                    || !trimmed[trimmed.len() - n.len() - 1].is_ascii_alphanumeric())
+        })
+}
+
+/// Regions of public PEM blocks (certificates, public keys, signatures): base64 that is
+/// meant to be shared.
+fn public_blocks(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(p) = text[at..].find("-----BEGIN ") {
+        let start = at + p;
+        let label_end = text[start + 11..]
+            .find("-----")
+            .map_or(text.len(), |i| start + 11 + i);
+        let label = &text[start + 11..label_end];
+        let end = text[label_end..]
+            .find("-----END ")
+            .map_or(text.len(), |i| label_end + i);
+        if !label.contains("PRIVATE") && label.len() <= 60 {
+            out.push((start, end));
+        }
+        at = end.max(start + 11);
+        if at >= text.len() {
+            break;
+        }
+    }
+    out
+}
+
+/// Random-looking tokens: runs of key characters judged whole, by `/` segment, and by
+/// `-` / `_` part, outside digests, public keys and inline files.
+fn random_tokens(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let key = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-');
+    let public = if text.contains("-----BEGIN ") {
+        public_blocks(text)
+    } else {
+        Vec::new()
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !key(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && key(b[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end < b.len() && end - i < 2 && b[end] == b'=' {
+            end += 1;
+        }
+        if i - start < 20
+            || public.iter().any(|&(s, e)| s <= start && start < e)
+            || benign_context(&b[..start])
+        {
+            i = end.max(i);
+            continue;
+        }
+        let run = &text[start..i];
+        if !run.to_ascii_lowercase().contains("example") {
+            if entropy::is_random(run.trim_matches('/')) {
+                out.push((start, end));
+            } else {
+                let mut seg_at = start;
+                for seg in run.split('/') {
+                    let seg_end = seg_at + seg.len();
+                    if seg.len() >= 20 {
+                        if entropy::is_random(seg) {
+                            out.push((seg_at, seg_end));
+                        } else {
+                            let mut part_at = seg_at;
+                            for part in seg.split(['-', '_']) {
+                                let prefixed = part_at > seg_at;
+                                if part.len() >= 20 && entropy::is_random_as(part, !prefixed) {
+                                    out.push((part_at, part_at + part.len()));
+                                }
+                                part_at += part.len() + 1;
+                            }
+                        }
+                    }
+                    seg_at = seg_end + 1;
+                }
+            }
+        }
+        i = end.max(i);
+    }
+    out
+}
+
+/// `s` as it reads inside a JSON string.
+fn json_escape(s: &str) -> String {
+    let json = serde_json_escape(s);
+    json[1..json.len() - 1].to_owned()
+}
+
+fn serde_json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `s` percent-encoded as a URL component.
+fn url_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+        .replace("%2D", "-")
+        .replace("%5F", "_")
+        .replace("%2E", ".")
+        .replace("%7E", "~")
+}
+
+/// First 8 hex digits of the SHA-256 of a secret.
+pub fn fingerprint(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,536 @@
+//! sessiontrail's own secret formats: what a session's text carries that gitleaks, made to
+//! scan source files, has no rule for or matches too narrowly: private keys cut short,
+//! passwords in URLs (an empty user too), `Authorization` and key headers, passwords given
+//! to command-line tools (`curl -u`, `mysql -pX`, `--password X`...), `.netrc` and
+//! `.pgpass` lines, and values assigned to secret-looking names, passwords with symbols and
+//! quoted passphrases included.
+
+/// How a value is checked beyond its regex.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Check {
+    /// The regex is enough.
+    None,
+    /// A password or token given as a value: not a placeholder, a reference or a flag.
+    Value,
+    /// A user and password pair (`user:pass`): the password is checked as a value and must
+    /// not repeat the user or be a number.
+    UserPassword,
+    /// A value assigned to a name: the name must really name a secret, then the value is
+    /// checked as a value; a quoted value may be a passphrase with spaces.
+    Assigned,
+    /// A bearer token in prose: random-looking, with a digit.
+    Bearer,
+}
+
+/// One format.
+pub(crate) struct Own {
+    pub kind: &'static str,
+    pub regex: &'static str,
+    /// Capture groups that may hold the secret: the first that matched (0: the whole match).
+    pub groups: &'static [usize],
+    /// Lowercase; one must occur for the regex to run (empty: always runs).
+    pub keywords: &'static [&'static str],
+    pub check: Check,
+    /// Where spans of several formats overlap, the lowest wins the kind.
+    pub priority: u8,
+}
+
+/// A quoted or bare value, as shell and config files write one.
+macro_rules! value {
+    () => {
+        r#"(?:"([^"\n]{1,256})"|'([^'\n]{1,256})'|([^\s"'`|;&<>(){}\[\],]{1,256}))"#
+    };
+}
+
+pub(crate) const OWN: &[Own] = &[
+    Own {
+        kind: "private-key",
+        regex: r"(?s)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|\z)",
+        groups: &[0],
+        keywords: &["private key"],
+        check: Check::None,
+        priority: 0,
+    },
+    Own {
+        kind: "putty-private-key",
+        regex: r"(?s)PuTTY-User-Key-File-\d+:.*?Private-Lines:\s*\d+\r?\n(?:[A-Za-z0-9+/=]+(?:\r?\n|\z))+",
+        groups: &[0],
+        keywords: &["putty-user-key-file"],
+        check: Check::None,
+        priority: 0,
+    },
+    Own {
+        kind: "password-in-url",
+        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s/'"`<>\\]{1,256})@[^\s/?#@'"]"#,
+        groups: &[2],
+        keywords: &["://"],
+        check: Check::UserPassword,
+        priority: 1,
+    },
+    // A token as a URL's user (`https://<token>@github.com`, a Sentry DSN's key).
+    Own {
+        kind: "url-user-token",
+        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([A-Za-z0-9_-]{20,256})@[^\s/?#@'"]"#,
+        groups: &[1],
+        keywords: &["://"],
+        check: Check::Bearer,
+        priority: 1,
+    },
+    Own {
+        kind: "authorization-header",
+        regex: r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|digest|apikey|api-key|sso-key|key|negotiate|dpop|hmac|splunk|ssws|klaviyo-api-key)\s+([A-Za-z0-9._~+/=:-]{6,})"#,
+        groups: &[1],
+        keywords: &["authorization"],
+        check: Check::None,
+        priority: 1,
+    },
+    Own {
+        kind: "secret-header",
+        regex: r#"(?i)(?:^|[\s'"{,(])(x-[a-z0-9-]*(?:key|token|secret|auth|password|signature|session)[a-z0-9-]*|api-?key|private-token|apitoken|x-auth|cookie)["']?\s*:\s*["']?([A-Za-z0-9._~+/=:%-]{8,})"#,
+        groups: &[2],
+        keywords: &["x-", "api-key", "apikey", "private-token", "apitoken", "cookie"],
+        check: Check::Value,
+        priority: 1,
+    },
+    Own {
+        kind: "bearer-token",
+        regex: r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,}={0,2})",
+        groups: &[1],
+        keywords: &["bearer"],
+        check: Check::Bearer,
+        priority: 2,
+    },
+    // `curl -u user:pass`, `--user=user:pass`, `--proxy-user`.
+    Own {
+        kind: "cli-password",
+        regex: r#"(?:^|[\s;&|(])(?:-u|-U|--user|--proxy-user|--basic-auth|--auth)(?:\s+|=)?["']?([^\s:"'$]{0,128}):([^\s"']{1,256})"#,
+        groups: &[2],
+        keywords: &["-u", "--user", "--proxy-user", "--basic-auth", "--auth"],
+        check: Check::UserPassword,
+        priority: 1,
+    },
+    // `--password X`, `--token=X`, `-passphrase X`...
+    Own {
+        kind: "cli-password",
+        regex: concat!(
+            r"(?i)(?:^|[\s;&|(])--?(?:password|passwd|passphrase|pass|pw|secret|token|auth-token|access-token|api-key|apikey|api-token|client-secret|secret-key|secret-access-key|private-key|key-password|store-?pass(?:word)?|key-?pass|keystore-password|db-password|admin-password|root-password|bot-token|webhook-secret|oauth-token|github-token|gitlab-token|npm-token|registry-password|docker-password|vault-token|sudo-password)(?:=|\s+)",
+            value!()
+        ),
+        groups: &[1, 2, 3],
+        keywords: &["pass", "pw", "secret", "token", "api-key", "apikey", "private-key"],
+        check: Check::Value,
+        priority: 1,
+    },
+    // `mysql -pX`, `docker login -p X`, `sshpass -p X`, `redis-cli -a X`, `7z -pX`,
+    // `zip -P X`, `mongosh -p X`, `openssl -passin pass:X`.
+    Own {
+        kind: "cli-password",
+        regex: concat!(
+            r"\b(?:(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mysqlsh|mariadb|mariadb-dump|7z|7za|rar)\b[^\n;|&]*?\s-p|(?:(?:docker|podman|buildah|skopeo|helm)\s+(?:registry\s+)?login|sshpass|mongo|mongosh|mongodump|mongorestore)\b[^\n;|&]*?\s-p\s*|(?:zip|unzip)\b[^\n;|&]*?\s-P\s*|redis-cli\b[^\n;|&]*?\s-a\s+|\s-pass(?:in|out)\s+pass:|\s-k\s+pass:)",
+            value!()
+        ),
+        groups: &[1, 2, 3],
+        keywords: &[
+            "mysql", "mariadb", "7z", "rar", "login", "sshpass", "mongo", "zip", "redis-cli",
+            "pass:",
+        ],
+        check: Check::Value,
+        priority: 1,
+    },
+    Own {
+        kind: "netrc-password",
+        regex: r"(?i)\b(?:machine\s+\S+|default)(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+(\S+)",
+        groups: &[1],
+        keywords: &["password"],
+        check: Check::Value,
+        priority: 1,
+    },
+    // `host:port:database:user:password`.
+    Own {
+        kind: "pgpass-password",
+        regex: r"(?m)^[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(\S+?)\r?$",
+        groups: &[1],
+        keywords: &[],
+        check: Check::Value,
+        priority: 1,
+    },
+    // `NAME=value`, `"name": "value"`, `name => 'value'`, with a secret-looking name.
+    Own {
+        kind: "secret-assignment",
+        regex: concat!(
+            r#"(?i)(?:^|[^a-z0-9_.-])([a-z0-9_.-]*?(?:secret|token|passwd|password|passphrase|pass|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key|session[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key|key)[a-z0-9_.-]*)(["']?\s*(?:=|:=|:|=>|\?=)\s*)"#,
+            value!()
+        ),
+        groups: &[3, 4, 5],
+        keywords: &[
+            "secret",
+            "token",
+            "passwd",
+            "password",
+            "passphrase",
+            "pass",
+            "pwd",
+            "key",
+            "credential",
+        ],
+        check: Check::Assigned,
+        priority: 3,
+    },
+];
+
+/// Issuers' token formats gitleaks has no rule for (or only one that needs a keyword
+/// nearby): `(kind, regex, keyword)`. The prefix is specific enough on its own.
+pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
+    ("supabase-access-token", r"\bsbp_[a-f0-9]{40}\b", "sbp_"),
+    ("supabase-secret-key", r"\bsb_secret_[A-Za-z0-9_-]{20,}", "sb_secret_"),
+    ("buildkite-api-token", r"\bbkua_[a-f0-9]{40}\b", "bkua_"),
+    ("dockerhub-access-token", r"\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}", "dckr_"),
+    ("netlify-personal-token", r"\bnfp_[A-Za-z0-9]{36,}", "nfp_"),
+    ("groq-api-key", r"\bgsk_[A-Za-z0-9]{48,}", "gsk_"),
+    ("xai-api-key", r"\bxai-[A-Za-z0-9]{60,}", "xai-"),
+    ("replicate-api-token", r"\br8_[A-Za-z0-9]{30,}", "r8_"),
+    ("stripe-webhook-secret", r"\bwhsec_[A-Za-z0-9+/=]{24,}", "whsec_"),
+    ("square-token", r"\bsq0(?:atp|csp|idp)-[A-Za-z0-9_-]{22,}", "sq0"),
+    ("nuget-api-key", r"\boy2[a-z0-9]{43}\b", "oy2"),
+    ("circleci-personal-token", r"\bCCIPAT_[A-Za-z0-9_]{30,}", "ccipat_"),
+    ("bitbucket-app-password", r"\bATBB[A-Za-z0-9_=.-]{28,}", "atbb"),
+    ("atlassian-api-token", r"\bATATT3[A-Za-z0-9_=.-]{40,}", "atatt3"),
+    ("heroku-api-key-v2", r"\bHRKU-[A-Za-z0-9_-]{30,}", "hrku-"),
+    ("doppler-token", r"\bdp\.(?:st|ct|sa|scim|audit)\.[A-Za-z0-9_.-]{30,}", "dp."),
+    ("posthog-api-key", r"\bph[cx]_[A-Za-z0-9]{40,}", "ph"),
+    ("sentry-token", r"\bsntr[ysu]_[A-Za-z0-9+/=_-]{40,}", "sntr"),
+    ("grafana-cloud-token", r"\bglc_[A-Za-z0-9+/=]{32,}", "glc_"),
+    ("notion-token", r"\bntn_[A-Za-z0-9]{40,}", "ntn_"),
+    ("tavily-api-key", r"\btvly-[A-Za-z0-9_-]{30,}", "tvly-"),
+    ("cerebras-api-key", r"\bcsk-[a-z0-9]{40,}", "csk-"),
+    ("openrouter-api-key", r"\bsk-or-v1-[a-f0-9]{64}\b", "sk-or-"),
+    ("deepseek-or-generic-sk", r"\bsk-[a-f0-9]{32}\b", "sk-"),
+    ("langsmith-api-key", r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b", "lsv2_"),
+    ("discord-webhook-url", r"discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{40,}", "discord"),
+    ("gitlab-token", r"\bgl(?:pat|dt|rt|ptt|cbt|ft|imt|agent|oas|soat|ffct)-[A-Za-z0-9_-]{20,}", "gl"),
+    ("google-oauth-client-secret", r"\bGOCSPX-[A-Za-z0-9_-]{28}", "gocspx-"),
+    ("azure-storage-key", r"(?i)\bAccountKey=([A-Za-z0-9+/]{86}==)", "accountkey="),
+    ("azure-sas-signature", r"(?i)[?&]sig=([A-Za-z0-9%+/=]{40,})", "sig="),
+    ("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}", "hv"),
+    ("age-secret-key", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", "age-secret-key-1"),
+    ("pypi-upload-token", r"pypi-AgE[A-Za-z0-9_-]{50,}", "pypi-age"),
+    ("anthropic-key", r"\bsk-ant-[a-z]{2,8}\d{2}-[A-Za-z0-9_-]{20,}", "sk-ant-"),
+    ("openai-key", r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}", "sk-"),
+    ("huggingface-token", r"\bhf_[A-Za-z0-9]{30,}", "hf_"),
+    ("npm-token", r"(?i)\bnpm_[a-z0-9]{36}\b", "npm_"),
+    ("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}", "xox"),
+    ("slack-webhook-url", r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,}", "hooks.slack.com"),
+    ("telegram-bot-token", r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b", ":aa"),
+    ("shopify-token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", "shp"),
+    ("databricks-token", r"\bdapi[a-f0-9]{32}(?:-\d)?\b", "dapi"),
+    ("digitalocean-token", r"\bdo[por]_v1_[a-f0-9]{64}\b", "_v1_"),
+    ("linear-api-key", r"\blin_api_[A-Za-z0-9]{40}\b", "lin_api_"),
+    ("new-relic-key", r"\bNR(?:AK|AA|II|JS)-[A-Za-z0-9]{19,32}\b", "nr"),
+    ("pulumi-token", r"\bpul-[a-f0-9]{40}\b", "pul-"),
+    ("twilio-key", r"\b(?:SK|AC)[0-9a-fA-F]{32}\b", "sk"),
+    ("mailgun-key", r"\bkey-[0-9a-f]{32}\b", "key-"),
+    ("sendgrid-token", r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}", "sg."),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", "eyj"),
+];
+
+/// Words that make a value a placeholder, not a secret (lowercase).
+const PLACEHOLDERS: [&str; 24] = [
+    "xxxx",
+    "****",
+    "....",
+    "example",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "your_",
+    "your-",
+    "yourpassword",
+    "yourtoken",
+    "redacted",
+    "dummy",
+    "<",
+    "${",
+    "{{",
+    "%s",
+    "replace_",
+    "replace-",
+    "insert_",
+    "insert-",
+    "not-a-real",
+    "notreal",
+];
+
+/// Values that are words for a secret, not one.
+const WORDS: [&str; 22] = [
+    "password",
+    "passwd",
+    "pass",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "true",
+    "false",
+    "empty",
+    "required",
+    "optional",
+    "string",
+    "hidden",
+    "masked",
+    "unset",
+    "default",
+    "example",
+];
+
+/// The last word of a name that says it holds something about a secret, not the secret.
+const NOT_THE_SECRET: [&str; 58] = [
+    "id", "ids", "name", "names", "type", "types", "url", "uri", "endpoint", "length", "len",
+    "size", "file", "files", "path", "dir", "env", "header", "field", "prompt", "count", "ttl",
+    "expiry", "expires", "expiration", "at", "format", "policy", "mode", "version", "hint",
+    "label", "placeholder", "regex", "pattern", "prefix", "suffix", "scope", "scopes", "kind",
+    "method", "limit", "timeout", "enabled", "required", "reset", "strength", "min", "max",
+    "algorithm", "rotation", "provider", "service", "location", "usage", "tokens", "ref", "var",
+];
+
+/// Whether `value` is a password or token rather than a placeholder, a reference to one
+/// (`$VAR`, `${{ secrets.X }}`, `process.env.X`, a call), a flag, a path or a number.
+pub(crate) fn is_value(value: &str) -> bool {
+    let v = value.trim_end_matches(['.', ',', ';', ':']);
+    if v.len() < 6 || v.starts_with('-') {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    if PLACEHOLDERS.iter().any(|p| lower.contains(p)) || WORDS.contains(&lower.as_str()) {
+        return false;
+    }
+    let first = v.as_bytes()[0];
+    if matches!(first, b'$' | b'%' | b'@' | b'(' | b'[' | b'{' | b'!' | b'&' | b'*') {
+        return false;
+    }
+    if lower.starts_with("process.env")
+        || lower.starts_with("os.environ")
+        || lower.starts_with("env.")
+        || lower.starts_with("secrets.")
+        || lower.starts_with("arn:")
+        || lower.starts_with("enc[")
+        || lower.starts_with("vault:")
+        || lower.contains("getenv")
+        || lower.contains("://")
+    {
+        return false;
+    }
+    // A call or an attribute chain names a value: `token = request.headers.get(...)`.
+    if v.ends_with(')') || v.contains("()") {
+        return false;
+    }
+    let b = v.as_bytes();
+    if b.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    // Identifiers and dotted names: letters and `_ . -` only.
+    if b
+        .iter()
+        .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'.' | b'-'))
+    {
+        return false;
+    }
+    // Paths (`osc7/osc51/osc99`, `./secrets.json`): only a random one is a secret.
+    if v.starts_with('/') || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
+        return false;
+    }
+    if v.contains('/') && !super::entropy::is_random(v.trim_end_matches('=')) {
+        let b64ish = v.contains('+') || v.ends_with('=');
+        if !b64ish {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `name` (the left side of an assignment) names a secret.
+pub(crate) fn names_a_secret(name: &str) -> bool {
+    let words = words(name);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if words.len() == 1 && (last == "pwd" || last == "key" || last == "pass") {
+        // The working directory, a map's key, a pass number.
+        return false;
+    }
+    if NOT_THE_SECRET.contains(&last.as_str()) {
+        return false;
+    }
+    let joined: String = words.concat();
+    words.iter().enumerate().any(|(i, w)| {
+        matches!(
+            w.as_str(),
+            "secret"
+                | "secrets"
+                | "token"
+                | "passwd"
+                | "password"
+                | "passphrase"
+                | "pwd"
+                | "pass"
+                | "apikey"
+                | "credential"
+                | "credentials"
+                | "privatekey"
+                | "accesskey"
+                | "secretkey"
+                | "authkey"
+                | "sessionkey"
+                | "signingkey"
+                | "masterkey"
+        ) || (w == "key" && i > 0)
+    }) || joined.contains("password")
+        || joined.contains("secret")
+}
+
+/// The words of a name: split at `_ - .` and at camelCase humps, lowercased.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if matches!(c, '_' | '-' | '.') {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A quoted passphrase (`PGPASSWORD="velvet mango quartz 42"`): a few plain words, not a
+/// sentence or a message.
+pub(crate) fn is_passphrase(value: &str) -> bool {
+    const STOP: [&str; 26] = [
+        "your", "the", "enter", "here", "please", "a", "an", "to", "of", "for", "is", "not",
+        "with", "and", "or", "be", "must", "should", "will", "this", "that", "if", "in", "on",
+        "you", "my",
+    ];
+    let words: Vec<&str> = value.split_whitespace().collect();
+    value.len() >= 8
+        && (2..=8).contains(&words.len())
+        && !value.ends_with(['.', '?', '!', ':'])
+        && !words.iter().any(|w| STOP.contains(&w.to_ascii_lowercase().as_str()))
+        && !words
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+        && !value.starts_with('$')
+        && !value.contains("${")
+        && !PLACEHOLDERS
+            .iter()
+            .any(|p| value.to_ascii_lowercase().contains(p))
+}
+
+/// The checks of `check` on a secret found by an own format. `caps` holds the match.
+pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> bool {
+    match check {
+        Check::None => true,
+        Check::Value => is_value(secret) || (secret.contains(' ') && is_passphrase(secret)),
+        Check::UserPassword => {
+            let user = caps.get(1).map_or("", |m| m.as_str());
+            is_value(secret) && secret != user && !(secret.len() <= 8 && secret.bytes().all(|b| b.is_ascii_digit()))
+        }
+        Check::Assigned => {
+            let name = caps.get(1).map_or("", |m| m.as_str());
+            let sep = caps.get(2).map_or("", |m| m.as_str());
+            if !names_a_secret(name) {
+                return false;
+            }
+            if secret.contains(' ') {
+                // Spaces only in a shell or .env assignment: `NAME="a b c"`.
+                let env_style = sep.trim_start_matches(['"', '\'']) == "=" && caps.get(5).is_none();
+                return env_style && is_passphrase(secret);
+            }
+            is_value(secret) && secret.to_ascii_lowercase() != name.to_ascii_lowercase()
+        }
+        Check::Bearer => {
+            is_value(secret)
+                && secret.bytes().any(|b| b.is_ascii_digit())
+                && super::entropy::entropy(secret) >= 3.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for yes in [
+            "DB_PASSWORD",
+            "PGPASSWORD",
+            "apiKey",
+            "client_secret",
+            "STRIPE_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "auth_token",
+            "db_pwd",
+            "MYSQL_PASS",
+            "x.secret",
+        ] {
+            assert!(names_a_secret(yes), "{yes}");
+        }
+        for no in [
+            "pwd",
+            "key",
+            "token_type",
+            "max_tokens",
+            "password_length",
+            "SECRET_NAME",
+            "keyboard",
+            "monkey",
+            "bypass",
+            "passes",
+            "api_key_id",
+        ] {
+            assert!(!names_a_secret(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn values() {
+        for yes in ["hunter2Sunday9", "p@ss!w0rd#", "s3cr3t-value", "aB3/xY9+zQ1="] {
+            assert!(is_value(yes), "{yes}");
+        }
+        for no in [
+            "$DB_PASSWORD",
+            "${{ secrets.X }}",
+            "process.env.TOKEN",
+            "request.headers.get(x)",
+            "changeme123",
+            "your-api-key-here",
+            "<token>",
+            "osc7/osc51/osc99",
+            "/run/secrets/db",
+            "12345678",
+            "password",
+            "--verbose",
+            "abc",
+        ] {
+            assert!(!is_value(no), "{no}");
+        }
+        assert!(is_passphrase("velvet mango quartz 42"));
+        assert!(!is_passphrase("Please enter your password"));
+        assert!(!is_passphrase("Password Reset Link"));
+    }
+}

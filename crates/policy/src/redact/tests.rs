@@ -1,0 +1,351 @@
+use base64::Engine as _;
+use super::*;
+
+fn r() -> &'static SecretRedactor {
+    static R: OnceLock<SecretRedactor> = OnceLock::new();
+    R.get_or_init(SecretRedactor::new)
+}
+
+fn kinds(text: &str) -> Vec<String> {
+    r().find(text)
+        .into_iter()
+        .map(|(_, _, k)| k.to_owned())
+        .collect()
+}
+
+fn redacted(text: &str) -> String {
+    r().redact_str(text).0.into_owned()
+}
+
+/// Deterministic random strings, so no token-shaped literal sits in the source.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick(&mut self, alphabet: &str, n: usize) -> String {
+        let a = alphabet.as_bytes();
+        (0..n)
+            .map(|_| a[(self.next() % a.len() as u64) as usize] as char)
+            .collect()
+    }
+}
+const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const LOWER_ALNUM: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+const HEX: &str = "0123456789abcdef";
+const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+#[test]
+fn every_format_compiles_and_runs_behind_its_keywords() {
+    let red = r();
+    assert!(red.compile_all().is_empty(), "{:?}", red.compile_all());
+    let gitleaks = red
+        .formats()
+        .iter()
+        .filter(|f| f.source == FormatSource::Gitleaks)
+        .count();
+    assert!(gitleaks >= 200, "{gitleaks}");
+    // Each rule's keywords activate it, and its regex then runs on that text.
+    for d in &red.detectors {
+        let keywords: Vec<String> = match &d.imp {
+            Imp::Gitleaks(g) => g.keywords.clone(),
+            Imp::Own(o, _) => o.keywords.iter().map(|k| (*k).to_owned()).collect(),
+            Imp::Prefixed(p, _) => vec![p.2.to_owned()],
+        };
+        for k in &keywords {
+            let text = format!("some text {} more text", k.to_ascii_uppercase());
+            assert!(
+                red.activated(&text).contains(&d.kind.as_str()),
+                "{} not activated by {k}",
+                d.kind
+            );
+            let _ = red.find(&text);
+        }
+    }
+    // A text with no keyword runs only the always-on formats.
+    assert!(red.activated("hello world").len() <= red.always.len());
+}
+
+#[test]
+fn replaces_with_kind_and_fingerprint() {
+    let mut g = Rng(11);
+    let key = format!("AKIAZ{}", g.pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 15));
+    let text = format!("key {key} here");
+    let (out, f) = r().redact_str(&text);
+    assert_eq!(
+        out,
+        format!("key [REDACTED:aws-access-token:{}] here", fingerprint(&key))
+    );
+    assert_eq!(f.len(), 1);
+    let (same, none) = r().redact_str("nothing to see");
+    assert!(matches!(same, Cow::Borrowed(_)) && none.is_empty());
+}
+
+#[test]
+fn redacting_twice_changes_nothing() {
+    let mut g = Rng(12);
+    let text = format!(
+        "DB_PASSWORD={} and ghp_{} and postgres://app:{}@db/x",
+        g.pick(ALNUM, 14),
+        g.pick(ALNUM, 36),
+        g.pick(ALNUM, 12)
+    );
+    let once = redacted(&text);
+    assert_eq!(redacted(&once), once);
+    // A marker's label is not a secret assignment.
+    assert!(kinds("target password-in-url:[REDACTED:password-in-url:1a2b3c4d]").is_empty());
+}
+
+#[test]
+fn tokens_gitleaks_knows() {
+    let mut g = Rng(13);
+    let cases = [
+        format!("SK{}", g.pick(HEX, 32)),
+        format!(
+            "https://{}@o123456.ingest.sentry.io/4505",
+            g.pick(HEX, 32)
+        ),
+        format!(
+            "https://discord.com/api/webhooks/{}/{}",
+            g.pick("0123456789", 18),
+            g.pick(ALNUM, 68)
+        ),
+        format!("glrt-{}", g.pick(ALNUM, 20)),
+        format!("glptt-{}", g.pick(HEX, 40)),
+        format!("pul-{}", g.pick(HEX, 40)),
+        format!("sbp_{}", g.pick(HEX, 40)),
+        format!("NRAK-{}", g.pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27)),
+        format!("bkua_{}", g.pick(HEX, 40)),
+        format!("dckr_pat_{}", g.pick(ALNUM, 27)),
+    ];
+    let context = [
+        "twilio",
+        "sentry",
+        "discord",
+        "gitlab runner",
+        "gitlab trigger",
+        "pulumi",
+        "supabase",
+        "new relic",
+        "buildkite",
+        "docker",
+    ];
+    for (secret, what) in cases.iter().zip(context) {
+        let text = format!("the {what} token is {secret} ok");
+        let out = redacted(&text);
+        assert!(!out.contains(secret.as_str()), "{what}: {out}");
+    }
+    for (name, value) in [
+        ("DD_API_KEY", g.pick(HEX, 32)),
+        ("MAILGUN_API_KEY", format!("key-{}", g.pick(HEX, 32))),
+        ("POSTMARK_SERVER_TOKEN", uuid(&mut g)),
+        ("VERCEL_TOKEN", g.pick(ALNUM, 24)),
+        ("ALGOLIA_ADMIN_KEY", g.pick(HEX, 32)),
+        ("AZURE_DEVOPS_PAT", g.pick(LOWER_ALNUM, 52)),
+    ] {
+        for text in [
+            format!("{name}={value}"),
+            format!("export {name}=\"{value}\""),
+            format!("{{\"command\":\"export {name}=\\\"{value}\\\" && ./run\"}}"),
+        ] {
+            let out = redacted(&text);
+            assert!(!out.contains(&value), "{name}: {out}");
+        }
+    }
+}
+
+fn uuid(g: &mut Rng) -> String {
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        g.pick(HEX, 8),
+        g.pick(HEX, 4),
+        g.pick(HEX, 3),
+        g.pick(HEX, 3),
+        g.pick(HEX, 12)
+    )
+}
+
+#[test]
+fn every_view_of_a_secret_is_redacted() {
+    let mut g = Rng(14);
+    let pat = format!("ghp_{}", g.pick(ALNUM, 36));
+    let pw = format!("{}!{}#9", g.pick(ALNUM, 8), g.pick(ALNUM, 4));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("TOKEN={pat}\n"));
+    let cases = [
+        // JSON-escaped quotes between the name and its value.
+        format!(r#"{{"command":"export DB_PASSWORD=\"{pw}\" && ./deploy"}}"#),
+        // JSON inside JSON.
+        format!(r#"{{"body":"{{\"password\":\"{pw}\"}}"}}"#),
+        // URL-encoded.
+        format!(
+            "https://x.test/cb?password={}&next=%2F",
+            url_encode(&pw)
+        ),
+        format!("curl 'https://x.test/?t={}'", url_encode(&pat)),
+        // Base64 of a text holding it.
+        format!("echo {b64} | base64 -d > .env"),
+        // A line continuation and shell quotes splitting the word.
+        format!("gh auth login --with-token <<< \"{}\"\\\n'{}'", &pat[..10], &pat[10..]),
+        format!("echo {}\"{}\"", &pat[..7], &pat[7..]),
+        // A heredoc.
+        format!("cat > .env <<EOF\nAPI_SECRET={pw}\nEOF"),
+        // JSON-escaped heredoc with a line continuation.
+        format!(r#"{{"command":"cat > .env <<EOF\nAPI_SECRET={pw}\nEOF\n./run \\\n --token {pat}"}}"#),
+    ];
+    for text in &cases {
+        let out = redacted(text);
+        for s in [&pat, &pw] {
+            assert!(!out.contains(s.as_str()), "{text}\n-> {out}");
+            assert!(!out.contains(&url_encode(s)), "{text}\n-> {out}");
+        }
+        assert!(!out.contains(&b64), "{out}");
+        assert!(out.contains("[REDACTED:"), "{out}");
+    }
+}
+
+#[test]
+fn a_value_found_once_goes_everywhere_in_the_text() {
+    let mut g = Rng(15);
+    let pw = format!("{}-{}", g.pick(ALNUM, 6), g.pick(ALNUM, 6));
+    let text = format!("PGPASSWORD={pw} psql -h db; echo {pw} > /tmp/{pw}.txt");
+    let out = redacted(&text);
+    assert!(!out.contains(&pw), "{out}");
+}
+
+#[test]
+fn passwords_in_commands_and_files() {
+    let mut g = Rng(16);
+    let pw = format!("{}{}", g.pick(ALNUM, 10), 7);
+    let sym = format!("{}$!%&{}", g.pick(ALNUM, 5), g.pick(ALNUM, 4));
+    let cases = [
+        format!("curl -u admin:{pw} https://api.test/"),
+        format!("curl --user admin:{sym} https://api.test/"),
+        format!("mysql -uroot -p{pw} shop"),
+        format!("mysqldump -h db -u app -p'{sym}' shop > dump.sql"),
+        format!("sshpass -p {pw} ssh deploy@host"),
+        format!("redis-cli -h cache -a {pw} ping"),
+        format!("docker login -u bot -p {pw} registry.test"),
+        format!("tool --password {pw} --verbose"),
+        format!("tool --api-key={pw}"),
+        format!("machine api.test login ana password {pw}"),
+        format!("machine api.test\n  login ana\n  password {pw}\n"),
+        format!("db.internal:5432:shop:app:{pw}"),
+        format!("*:*:*:postgres:{sym}"),
+        format!("redis://:{pw}@cache:6379/0"),
+        format!("amqp://guest:{sym}@mq/vhost"),
+        format!("PGPASSWORD=\"velvet mango quartz {}\" psql", g.pick("0123456789", 2)),
+        format!("export DB_PASS='{sym}'"),
+        format!("password: \"{sym}\""),
+        format!("Authorization: Basic {}", g.pick(B64, 28)),
+        format!("-H 'X-Api-Key: {}'", g.pick(ALNUM, 32)),
+    ];
+    for text in &cases {
+        let out = redacted(text);
+        for s in [&pw, &sym] {
+            assert!(!out.contains(s.as_str()), "{text}\n-> {out}");
+        }
+        assert!(!out.contains("velvet mango"), "{out}");
+        assert!(out.contains("[REDACTED:"), "{text}\n-> {out}");
+    }
+}
+
+#[test]
+fn random_tokens_without_context() {
+    let mut g = Rng(17);
+    for (alphabet, n) in [
+        (HEX, 48),
+        (LOWER_ALNUM, 32),
+        (ALNUM, 24),
+        (B64, 40),
+        (B64, 1000),
+        ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 86),
+    ] {
+        for _ in 0..20 {
+            let t = g.pick(alphabet, n);
+            for text in [
+                format!("use {t} now"),
+                format!("/home/ana/shop/tmp/{t}/.env"),
+                format!("https://x.test/files/{t}?dl=1"),
+            ] {
+                let out = redacted(&text);
+                assert!(!out.contains(&t), "{n}: {out}");
+            }
+        }
+    }
+}
+
+#[test]
+fn look_alikes_are_left_alone() {
+    for benign in [
+        "token = request.headers.get(\"x\")",
+        "password: str",
+        "PASSWORD=changeme-example",
+        "commit 64f1b9a2c7e0d51f3a8b9c0d1e2f3a4b5c6d7e8f",
+        "sha256 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        "id 7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "ThisIsAVeryLongCamelCaseIdentifierNameWithoutDigits",
+        "see https://example.com/docs/page",
+        "/home/ana/proj/src/some_long_module_name_here/file.rs",
+        "/tmp/claude-1000/-home-USER-projects-spotter-worktrees-spotter-dov/tasks/b7636e2.output",
+        "Sdk2ClientFactoryProviderImplementation4Tests",
+        "pwd: osc7/osc51/osc99",
+        "AKIAIOSFODNN7EXAMPLE and wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "postgres://user:password@localhost:5432/db",
+        "DATABASE_URL=postgres://postgres:postgres@localhost/app",
+        "API_KEY=your-api-key-here\nSECRET=changeme\nTOKEN=<token>\nAUTH=${TOKEN}",
+        "Authorization: Bearer ${TOKEN}",
+        "\"integrity\": \"sha512-aGVsbG8gd29ybGQgdGhpcyBpcyBub3QgYSBzZWNyZXQgYXQgYWxsIGZvciBzdXJlIG9r+/aB3c9dE==\"",
+        "golang.org/x/net v0.17.0 h1:pVaXccu2ozPjCXewfr1S7xoA4PHkaqPSKd6AHV5Gy7o=",
+        "max_tokens: 4096, token_type: bearer",
+        "the password reset flow and the secret store docs",
+        "let apiKey = process.env.API_KEY;",
+    ] {
+        assert!(kinds(benign).is_empty(), "{benign}: {:?}", kinds(benign));
+    }
+}
+
+#[test]
+fn public_keys_and_certificates_are_not_secrets() {
+    let mut g = Rng(18);
+    let blob = g.pick(B64, 68);
+    for benign in [
+        format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{blob} ana@laptop"),
+        format!("github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQC{blob}"),
+        format!("-----BEGIN CERTIFICATE-----\nMIIF{blob}\n{blob}\n-----END CERTIFICATE-----"),
+        format!("-----BEGIN PUBLIC KEY-----\\nMIIB{blob}\\n-----END PUBLIC KEY-----"),
+        format!("<img src=\"data:image/png;base64,iVBORw0KGgo{blob}\">"),
+    ] {
+        assert!(kinds(&benign).is_empty(), "{benign}: {:?}", kinds(&benign));
+    }
+}
+
+#[test]
+fn urls_lose_their_password_only() {
+    let (out, _) = r().redact_str("postgres://app:s3cr3t-pass@db.internal:5432/prod");
+    assert!(
+        out.starts_with("postgres://app:[REDACTED:password-in-url:")
+            && out.ends_with("@db.internal:5432/prod"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_private_key_cut_before_its_end_is_still_redacted() {
+    let (out, _) = r().redact_str(
+        "x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
+    );
+    assert!(
+        out.starts_with("x [REDACTED:private-key:") && !out.contains("b3Bl"),
+        "{out}"
+    );
+}
+
+#[test]
+fn entropy_is_bits_per_character() {
+    assert_eq!(entropy("aaaa"), 0.0);
+    assert!((entropy("abcd") - 2.0).abs() < 1e-9);
+}
