@@ -20,7 +20,7 @@
 
 mod classic;
 mod kinds;
-mod session;
+pub mod session;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
