@@ -1,5 +1,6 @@
 //! End-to-end tests of the `sessiontrail` binary.
 
+mod benign;
 mod export;
 mod fake;
 mod fixtures;

@@ -1,414 +1,171 @@
-//! The planted-secret corpus: a Claude Code session carrying secrets of more than 20 kinds
-//! in prompts, commands, file contents read, tool outputs, URLs, paths, environment dumps,
-//! MCP arguments, model output, a subagent and a hook. At the default level none of them may
-//! appear in the OTLP output, the store, stdout, stderr or the logs; at `full` they do.
+//! The adversary: fresh secrets of more than 100 real-world kinds, each planted in every
+//! place a Claude Code session carries text (prompts, titles, every tool's arguments in
+//! several encodings, tool results, model text and thinking, subagents, hooks, compaction
+//! summaries), exported at each content level and searched for in everything sessiontrail
+//! writes: the OTLP file (as written and JSON-decoded), every file of the store folder, and
+//! stdout and stderr of `export -vv`, `sessions --json`, `show` (text and `--json`),
+//! `query --sensitive` (text and `--json`) and `query --session`, the queries under
+//! `RUST_LOG=trace`.
 //!
-//! The secrets are generated when the test runs (from a fixed seed), so that no token-shaped
-//! string is committed. Only Claude Code has an adapter today; the policy runs after every
-//! adapter (sources::parse_session), so a new agent's adapter gets the same test by adding
-//! its format here.
+//! A leak is any planted form found anywhere: the secret as it is, JSON-escaped, the encoded
+//! form the transcript carries (URL-encoded, base64, JSON inside JSON), or its last 16
+//! characters (a partial redaction). Below `full` there must be none; a failure prints every
+//! leak as one table (kind x placement x output) with counts per kind and per placement,
+//! never the values (their first 4 characters only). At `full` every planted secret must be
+//! in the OTLP output, which shows each placement really reaches the export.
+//!
+//! Values are drawn at run time from a seeded generator: the seed comes from the clock and is
+//! printed in every failure; `SESSIONTRAIL_SECRETS_SEED=N` reproduces a run. The older,
+//! fixed planted session and its alert and policy tests are in `secrets/classic.rs`.
 
-use std::collections::BTreeSet;
+mod classic;
+mod kinds;
+pub mod session;
 
-use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use aho_corasick::AhoCorasick;
+use serde_json::Value;
 
 use crate::util::*;
+use kinds::{Rng, jsonesc};
+use session::{Builder, PLACEMENTS, Plant};
 
-struct Rng(u64);
+/// Sessions the kinds are dealt over (each session has one title).
+const SESSIONS: usize = 24;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+/// Placements the Claude Code adapter never exports, even at `full`: thinking (its size
+/// only) and `toolUseResult` (structured fields only; the text comes from the
+/// `tool_result` block). They stay planted, so a leak through them is still caught below
+/// `full`; the `full` test fails when one of them starts to be exported.
+const NOT_EXPORTED: &[&str] = &["thinking", "tool-use-result"];
+
+fn seed() -> u64 {
+    match std::env::var("SESSIONTRAIL_SECRETS_SEED") {
+        Ok(s) => s
+            .parse()
+            .expect("SESSIONTRAIL_SECRETS_SEED is an unsigned integer"),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
     }
-    fn pick(&mut self, alphabet: &str, n: usize) -> String {
-        let a: Vec<char> = alphabet.chars().collect();
-        (0..n)
-            .map(|_| a[(self.next() % a.len() as u64) as usize])
-            .collect()
+}
+
+struct Corpus {
+    seed: u64,
+    /// (session id, transcript).
+    sessions: Vec<(String, String)>,
+    plants: Vec<Plant>,
+}
+
+/// The forms every placement writes: each secret part as it is and JSON-escaped, and its
+/// tail (what a redaction that stopped short would leave).
+fn base_forms(s: &kinds::Secret) -> Vec<(&'static str, String)> {
+    let mut f = Vec::new();
+    for n in &s.needles {
+        f.push(("raw", n.clone()));
+        f.push(("json", jsonesc(n)));
+        if n.chars().count() >= 32 {
+            let tail: String = n
+                .chars()
+                .rev()
+                .take(16)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            f.push(("tail", tail));
+        }
+    }
+    f
+}
+
+fn build(seed: u64) -> Corpus {
+    let kinds = kinds::kinds();
+    assert!(kinds.len() >= 100, "at least 100 kinds: {}", kinds.len());
+    let mut r = Rng::new(seed);
+    let mut sessions = Vec::new();
+    let mut plants = Vec::new();
+    for si in 0..SESSIONS {
+        let sid = format!(
+            "5ec7{si:04x}-5eed-4000-8000-{:012x}",
+            seed & 0xffff_ffff_ffff
+        );
+        let mut b = Builder::new(sid.clone());
+        let mine: Vec<usize> = (0..kinds.len()).filter(|k| k % SESSIONS == si).collect();
+        let mut title = vec!["rotate".to_owned()];
+        let mut add = |s: &kinds::Secret, placement: &'static str, extra| {
+            let mut forms = base_forms(s);
+            forms.extend(extra);
+            forms.sort();
+            forms.dedup_by(|a, b| a.1 == b.1);
+            plants.push(Plant {
+                kind: s.kind,
+                placement,
+                head: s.needles[0].chars().take(4).collect(),
+                forms,
+            });
+        };
+        for &k in &mine {
+            let s = kinds::make(k, &mut r);
+            title.push(s.text.clone());
+            add(&s, "custom-title", Vec::new());
+        }
+        session::title(&mut b, &title.join(" "));
+        b.prompt("the staging deploy is broken again; let's look at its configuration");
+        for &p in PLACEMENTS.iter().filter(|p| **p != "custom-title") {
+            for &k in &mine {
+                let s = kinds::make(k, &mut r);
+                let extra = session::plant(&mut b, p, &s);
+                add(&s, p, extra);
+            }
+        }
+        sessions.push((sid, b.lines.join("\n") + "\n"));
+    }
+    Corpus {
+        seed,
+        sessions,
+        plants,
     }
 }
 
-const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
-const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const HEX: &str = "0123456789abcdef";
-
-/// (kind, secret value) for every kind planted.
-fn secrets() -> Vec<(&'static str, String)> {
-    let mut r = Rng(0x5e55_1047_7a11_0001);
-    let b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    vec![
-        (
-            "aws-access-token",
-            format!("AKIA{}", r.pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
-        ),
-        (
-            "aws-secret-access-key",
-            format!("{}9{}", r.pick(b64, 20), r.pick(b64, 19)),
-        ),
-        ("github-pat", format!("ghp_{}", r.pick(ALNUM, 36))),
-        (
-            "github-fine-grained-pat",
-            format!("github_pat_{}", r.pick(ALNUM, 82)),
-        ),
-        ("gitlab-pat", format!("glpat-{}", r.pick(ALNUM, 20))),
-        (
-            "slack-bot-token",
-            format!(
-                "xoxb-{}-{}-{}",
-                r.pick("0123456789", 12),
-                r.pick("0123456789", 13),
-                r.pick(ALNUM, 24)
-            ),
-        ),
-        (
-            "slack-webhook-url",
-            format!(
-                "hooks.slack.com/services/T{}/B{}/{}",
-                r.pick(UPPER, 8),
-                r.pick(UPPER, 10),
-                r.pick(ALNUM, 24)
-            ),
-        ),
-        (
-            "stripe-access-token",
-            format!("sk_live_{}", r.pick(ALNUM, 24)),
-        ),
-        (
-            "anthropic-api-key",
-            format!("sk-ant-api03-{}AA", r.pick(ALNUM, 93)),
-        ),
-        ("openai-api-key", format!("sk-proj-{}", r.pick(ALNUM, 48))),
-        ("gcp-api-key", format!("AIza{}", r.pick(ALNUM, 35))),
-        (
-            "google-oauth-client-secret",
-            format!("GOCSPX-{}", r.pick(ALNUM, 28)),
-        ),
-        (
-            "npm-access-token",
-            format!("npm_{}", r.pick("abcdefghijklmnopqrstuvwxyz0123456789", 36)),
-        ),
-        (
-            "pypi-upload-token",
-            format!("pypi-AgEIcHlwaS5vcmc{}", r.pick(ALNUM, 70)),
-        ),
-        (
-            "sendgrid-api-token",
-            format!("SG.{}.{}", r.pick(ALNUM, 22), r.pick(ALNUM, 43)),
-        ),
-        (
-            "huggingface-access-token",
-            format!("hf_{}{}", r.pick(UPPER, 17), r.pick(LOWER, 17)),
-        ),
-        ("digitalocean-pat", format!("dop_v1_{}", r.pick(HEX, 64))),
-        (
-            "hashicorp-vault-token",
-            format!("hvs.{}", r.pick(ALNUM, 95)),
-        ),
-        ("databricks-api-token", format!("dapi{}", r.pick(HEX, 32))),
-        ("shopify-access-token", format!("shpat_{}", r.pick(HEX, 32))),
-        ("linear-api-key", format!("lin_api_{}", r.pick(ALNUM, 40))),
-        (
-            "jwt",
-            format!(
-                "eyJhbGciOiJIUzI1NiJ9.eyJ{}.{}",
-                r.pick(ALNUM, 40),
-                r.pick(ALNUM, 43)
-            ),
-        ),
-        (
-            "db-password",
-            format!("Pg{}7{}", r.pick(ALNUM, 10), r.pick(ALNUM, 6)),
-        ),
-        (
-            "env-password",
-            format!("Hunter{}2{}", r.pick(ALNUM, 8), r.pick(ALNUM, 5)),
-        ),
-        (
-            "bearer-token",
-            format!("{}7{}", r.pick(ALNUM, 20), r.pick(ALNUM, 19)),
-        ),
-        (
-            "private-key-body",
-            format!("MIIEpAIBAAKCAQEA{}", r.pick(b64, 120)),
-        ),
-        (
-            "high-entropy",
-            format!("Q{}3x{}", r.pick(ALNUM, 24), r.pick(ALNUM, 16)),
-        ),
-    ]
-}
-
-const SID: &str = "5ec7e75a-0000-4000-8000-00000000c0de";
-
-fn rec(kind: &str, uuid: &str, second: u32, extra: Value) -> String {
-    let mut v = json!({
-        "type": kind, "uuid": uuid, "sessionId": SID, "timestamp": format!("2026-03-01T10:00:{second:02}.000Z"),
-        "cwd": "/home/ana/shop", "version": "2.1.40", "gitBranch": "main", "isSidechain": false,
-    });
-    for (k, x) in extra.as_object().unwrap() {
-        v[k] = x.clone();
+/// Every string inside JSON text (one document per line), one per line: the OTLP file and
+/// `--json` outputs escape what they carry, so secrets are searched for decoded too.
+fn decoded_strings(bytes: &[u8]) -> Vec<u8> {
+    fn walk(v: &Value, out: &mut Vec<u8>) {
+        match v {
+            Value::String(s) => {
+                out.extend(s.as_bytes());
+                out.push(b'\n');
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.iter().for_each(|(k, x)| {
+                out.extend(k.as_bytes());
+                out.push(b'\n');
+                walk(x, out)
+            }),
+            _ => {}
+        }
     }
-    v.to_string()
-}
-
-fn assistant(uuid: &str, second: u32, msg: &str, content: Value) -> String {
-    rec(
-        "assistant",
-        uuid,
-        second,
-        json!({"requestId": format!("req_{msg}"), "message": {"model": "claude-opus-4-6", "id": msg, "role": "assistant", "content": content, "usage": {"input_tokens": 1, "output_tokens": 1}}}),
-    )
-}
-
-fn result(uuid: &str, second: u32, id: &str, content: &str, tur: Value) -> String {
-    rec(
-        "user",
-        uuid,
-        second,
-        json!({"message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": content}]}, "toolUseResult": tur}),
-    )
-}
-
-fn tool(id: &str, name: &str, input: Value) -> Value {
-    json!([{"type": "tool_use", "id": id, "name": name, "input": input}])
-}
-
-/// The transcript, and the secret values planted in it.
-fn planted() -> (String, Vec<(&'static str, String)>) {
-    let s = secrets();
-    let v = |k: &str| s.iter().find(|(kind, _)| *kind == k).unwrap().1.clone();
-    let key = format!(
-        "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----",
-        v("private-key-body")
-    );
-    let env_file = format!(
-        "STRIPE_KEY={}\nDATABASE_URL=postgres://shop:{}@db.internal:5432/shop\nDB_PASSWORD={}\nSENDGRID={}\n",
-        v("stripe-access-token"),
-        v("db-password"),
-        v("env-password"),
-        v("sendgrid-api-token")
-    );
-    let env_dump = format!(
-        "HOME=/home/ana\nGITHUB_TOKEN={}\nNPM_TOKEN={}\nHF_TOKEN={}\nDATABRICKS={}\nPATH=/usr/bin\n",
-        v("github-pat"),
-        v("npm-access-token"),
-        v("huggingface-access-token"),
-        v("databricks-api-token")
-    );
-    let lines = vec![
-        rec(
-            "custom-title",
-            "t0",
-            0,
-            json!({"customTitle": format!("rotate {}", v("gitlab-pat"))}),
-        ),
-        // A prompt.
-        rec(
-            "user",
-            "u1",
-            1,
-            json!({"message": {"role": "user", "content": format!("deploy with {} and {}", v("aws-access-token"), v("anthropic-api-key"))}}),
-        ),
-        // A file read: a path with a token in it, and an .env whose contents come back.
-        assistant(
-            "a1",
-            2,
-            "m1",
-            tool(
-                "t1",
-                "Read",
-                json!({"file_path": format!("/home/ana/shop/tmp/{}/.env", v("openai-api-key"))}),
-            ),
-        ),
-        result("r1", 3, "t1", &env_file, json!({"type": "text"})),
-        // Commands: credentials file, an env dump, a header, a URL with a password.
-        assistant(
-            "a2",
-            4,
-            "m2",
-            tool("t2", "Bash", json!({"command": "cat ~/.aws/credentials"})),
-        ),
-        result(
-            "r2",
-            5,
-            "t2",
-            &format!(
-                "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-                v("aws-access-token"),
-                v("aws-secret-access-key")
-            ),
-            json!({"stdout": "", "stderr": ""}),
-        ),
-        assistant("a3", 6, "m3", tool("t3", "Bash", json!({"command": "env"}))),
-        result(
-            "r3",
-            7,
-            "t3",
-            &env_dump,
-            json!({"stdout": env_dump, "stderr": ""}),
-        ),
-        assistant(
-            "a4",
-            8,
-            "m4",
-            tool(
-                "t4",
-                "Bash",
-                json!({"command": format!("curl -H 'Authorization: Bearer {}' https://api.shop.test/v1/orders && psql postgres://admin:{}@db.internal/shop -c 'select 1'", v("bearer-token"), v("db-password"))}),
-            ),
-        ),
-        result(
-            "r4",
-            9,
-            "t4",
-            &format!("{{\"session\": \"{}\"}}", v("jwt")),
-            json!({"stdout": "", "stderr": ""}),
-        ),
-        // A URL fetched.
-        assistant(
-            "a5",
-            10,
-            "m5",
-            tool(
-                "t5",
-                "WebFetch",
-                json!({"url": format!("https://{}", v("slack-webhook-url")), "prompt": "post"}),
-            ),
-        ),
-        result("r5", 11, "t5", "ok", json!({"code": 200})),
-        // A private key read.
-        assistant(
-            "a6",
-            12,
-            "m6",
-            tool("t6", "Read", json!({"file_path": "/home/ana/.ssh/id_rsa"})),
-        ),
-        result("r6", 13, "t6", &key, json!({"type": "text"})),
-        // MCP arguments and output.
-        assistant(
-            "a7",
-            14,
-            "m7",
-            tool(
-                "t7",
-                "mcp__vault__write_secret",
-                json!({"path": "kv/shop", "token": v("hashicorp-vault-token"), "value": v("digitalocean-pat")}),
-            ),
-        ),
-        result(
-            "r7",
-            15,
-            "t7",
-            &format!("stored; shopify {}", v("shopify-access-token")),
-            Value::Null,
-        ),
-        // The model repeats a secret; a file written with one.
-        assistant(
-            "a8",
-            16,
-            "m8",
-            json!([{"type": "text", "text": format!("Your Google key is {} and the client secret {}", v("gcp-api-key"), v("google-oauth-client-secret"))}]),
-        ),
-        assistant(
-            "a9",
-            17,
-            "m9",
-            tool(
-                "t9",
-                "Write",
-                json!({"file_path": "/home/ana/shop/config.py", "content": format!("LINEAR = '{}'\nPYPI = '{}'\n", v("linear-api-key"), v("pypi-upload-token"))}),
-            ),
-        ),
-        result("r9", 18, "t9", "File created", json!({"type": "create"})),
-        // A hook command and a subagent's copied message.
-        rec(
-            "progress",
-            "p1",
-            19,
-            json!({"toolUseID": "t9", "parentToolUseID": "t9", "data": {"type": "hook_progress", "hookEvent": "PostToolUse", "hookName": "PostToolUse:Write", "command": format!("notify --token {}", v("slack-bot-token"))}}),
-        ),
-        assistant(
-            "a10",
-            20,
-            "m10",
-            tool(
-                "t10",
-                "Task",
-                json!({"subagent_type": "Explore", "description": "look", "prompt": format!("check {}", v("github-fine-grained-pat"))}),
-            ),
-        ),
-        rec(
-            "progress",
-            "p2",
-            21,
-            json!({"parentToolUseID": "t10", "data": {"type": "agent_progress", "agentId": "a5ec", "message": {"type": "user", "uuid": "s1", "timestamp": "2026-03-01T10:00:21.000Z", "message": {"role": "user", "content": format!("check {} {}", v("github-fine-grained-pat"), v("high-entropy"))}}}}),
-        ),
-        result(
-            "r10",
-            22,
-            "t10",
-            "done",
-            json!({"status": "completed", "agentId": "a5ec"}),
-        ),
-        // Instance metadata.
-        assistant(
-            "a11",
-            23,
-            "m11",
-            tool(
-                "t11",
-                "Bash",
-                json!({"command": "curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/shop"}),
-            ),
-        ),
-        result(
-            "r11",
-            24,
-            "t11",
-            "{}",
-            json!({"stdout": "{}", "stderr": ""}),
-        ),
-    ];
-    let body = v("private-key-body");
-    let mut values: Vec<(&'static str, String)> = s
-        .iter()
-        .filter(|(k, _)| *k != "private-key-body")
-        .cloned()
-        .collect();
-    values.push(("private-key", body));
-    (lines.join("\n") + "\n", values)
-}
-
-/// Every file of the store (database, WAL, shared memory), as one byte string.
-fn store_bytes(env: &TestEnv) -> Vec<u8> {
-    let dir = env.store.parent().unwrap();
     let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        out.extend(std::fs::read(e.path()).unwrap());
+    for line in bytes.split(|b| *b == b'\n') {
+        if let Ok(v) = serde_json::from_slice::<Value>(line) {
+            walk(&v, &mut out);
+        }
     }
     out
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
-struct Outputs {
-    otlp: Vec<u8>,
-    store: Vec<u8>,
-    printed: Vec<u8>,
-}
-
-fn export(level: Option<&str>) -> (Outputs, TestEnv) {
+/// (output name, bytes) of everything one export at `level` and the queries after it wrote.
+fn outputs(c: &Corpus, level: Option<&str>) -> Vec<(String, Vec<u8>)> {
     let env = TestEnv::new();
-    let (text, _) = planted();
     let dir = env.path("projects/-home-ana-shop");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{SID}.jsonl")), text).unwrap();
+    for (sid, text) in &c.sessions {
+        std::fs::write(dir.join(format!("{sid}.jsonl")), text).unwrap();
+    }
     let otlp = env.path("out.jsonl");
     let mut args = vec![
         "-vv",
@@ -420,241 +177,228 @@ fn export(level: Option<&str>) -> (Outputs, TestEnv) {
     if let Some(l) = level {
         args.extend(["--content", l]);
     }
-    let mut printed = Vec::new();
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     let o = env.run(&args, 0);
-    printed.extend(o.stdout);
-    printed.extend(o.stderr);
-    for q in [
-        vec!["sessions", "--json"],
-        vec!["show", "5ec7", "--json"],
-        vec!["show", "5ec7"],
-        vec!["query", "--sensitive", "--json"],
-        vec!["query", "--sensitive"],
-    ] {
-        let mut c = env.cmd(&q);
-        c.env("RUST_LOG", "trace");
-        let o = env.run_cmd(c, 0);
-        printed.extend(o.stdout);
-        printed.extend(o.stderr);
+    out.push(("export -vv:stdout".into(), o.stdout));
+    out.push(("export -vv:stderr".into(), o.stderr));
+    let mut queries: Vec<(String, Vec<String>)> = vec![
+        (
+            "sessions --json".into(),
+            vec!["sessions".into(), "--json".into()],
+        ),
+        (
+            "query --sensitive".into(),
+            vec!["query".into(), "--sensitive".into()],
+        ),
+        (
+            "query --sensitive --json".into(),
+            vec!["query".into(), "--sensitive".into(), "--json".into()],
+        ),
+    ];
+    for (sid, _) in &c.sessions {
+        queries.push(("show".into(), vec!["show".into(), sid.clone()]));
+        queries.push((
+            "show --json".into(),
+            vec!["show".into(), sid.clone(), "--json".into()],
+        ));
+        queries.push((
+            "query --session".into(),
+            vec!["query".into(), "--session".into(), sid.clone()],
+        ));
     }
-    (
-        Outputs {
-            otlp: std::fs::read(&otlp).unwrap(),
-            store: store_bytes(&env),
-            printed,
-        },
-        env,
-    )
-}
-
-#[test]
-fn no_planted_secret_leaves_at_the_default_level() {
-    let (_, values) = planted();
-    assert!(values.len() >= 20, "at least 20 kinds");
-    let (out, _env) = export(None);
-    let mut leaks = Vec::new();
-    for (kind, v) in &values {
-        for (place, bytes) in [
-            ("OTLP output", &out.otlp),
-            ("store", &out.store),
-            ("stdout/stderr/logs", &out.printed),
-        ] {
-            if contains(bytes, v) {
-                leaks.push(format!("{kind} in {place}"));
-            }
+    let mut printed: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (name, q) in &queries {
+        let q: Vec<&str> = q.iter().map(String::as_str).collect();
+        let mut cmd = env.cmd(&q);
+        cmd.env("RUST_LOG", "trace");
+        let o = env.run_cmd(cmd, 0);
+        printed
+            .entry(format!("{name}:stdout"))
+            .or_default()
+            .extend(o.stdout);
+        printed
+            .entry(format!("{name}:stderr"))
+            .or_default()
+            .extend(o.stderr);
+    }
+    out.extend(printed);
+    let file = std::fs::read(&otlp).unwrap();
+    let mut all = file.clone();
+    all.push(b'\n');
+    all.extend(decoded_strings(&file));
+    out.push(("otlp-file".into(), all));
+    for e in std::fs::read_dir(env.store.parent().unwrap())
+        .unwrap()
+        .flatten()
+    {
+        out.push((
+            format!("store:{}", e.file_name().to_string_lossy()),
+            std::fs::read(e.path()).unwrap(),
+        ));
+    }
+    // `--json` outputs: their decoded strings too.
+    for (name, bytes) in &mut out {
+        if name.contains("--json") && name.ends_with(":stdout") {
+            let d = decoded_strings(bytes);
+            bytes.push(b'\n');
+            bytes.extend(d);
         }
     }
-    assert!(leaks.is_empty(), "leaked: {leaks:?}");
-    // Prompts and tool arguments are there, redacted: the markers say what was found.
-    // Outputs are not kept below `full`.
-    let otlp = String::from_utf8(out.otlp).unwrap();
-    for kind in [
-        "aws-access-token",
-        "anthropic-api-key",
-        "openai-api-key",
-        "password-in-url",
-        "authorization-header",
-        "hashicorp-vault-token",
-        "digitalocean-pat",
-        "linear-api-key",
-        "github-fine-grained-pat",
-        "slack-bot-token",
-        "gitlab-pat",
-    ] {
-        assert!(
-            otlp.contains(&format!("[REDACTED:{kind}:")),
-            "{kind} marker"
-        );
+    out
+}
+
+/// For each plant: output name -> the form labels found there.
+type Found = BTreeMap<usize, BTreeMap<String, BTreeSet<&'static str>>>;
+
+fn search(c: &Corpus, outs: &[(String, Vec<u8>)]) -> Found {
+    let mut pats = Vec::new();
+    let mut owner = Vec::new();
+    for (i, p) in c.plants.iter().enumerate() {
+        for (label, form) in &p.forms {
+            pats.push(form.as_bytes());
+            owner.push((i, *label));
+        }
     }
-    assert!(
-        otlp.contains("deploy with [REDACTED:aws-access-token:"),
-        "the prompt is kept, redacted"
+    let ac = AhoCorasick::new(&pats).unwrap();
+    let mut found = Found::new();
+    for (name, bytes) in outs {
+        for m in ac.find_overlapping_iter(bytes.as_slice()) {
+            let (i, label) = owner[m.pattern().as_usize()];
+            found
+                .entry(i)
+                .or_default()
+                .entry(name.clone())
+                .or_default()
+                .insert(label);
+        }
+    }
+    found
+}
+
+fn table(c: &Corpus, level: &str, found: &Found) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "seed {} (SESSIONTRAIL_SECRETS_SEED={} reproduces): {} of {} planted secrets leaked at --content {level}, across {} kinds x {} placements",
+        c.seed,
+        c.seed,
+        found.len(),
+        c.plants.len(),
+        kinds::kinds().len(),
+        PLACEMENTS.len()
     );
-}
-
-#[test]
-fn at_level_none_nothing_leaks_either() {
-    let (_, values) = planted();
-    let (out, _env) = export(Some("none"));
-    for (kind, v) in &values {
-        assert!(
-            !contains(&out.otlp, v) && !contains(&out.store, v) && !contains(&out.printed, v),
-            "{kind} leaked at none"
-        );
-    }
-}
-
-#[test]
-fn at_level_full_they_are_there() {
-    let (_, values) = planted();
-    let (out, _env) = export(Some("full"));
-    let missing: Vec<&str> = values
+    let _ = writeln!(
+        t,
+        "\n| kind | placement | value | forms | outputs |\n|---|---|---|---|---|"
+    );
+    let mut rows: Vec<(&str, usize, String, String, String)> = found
         .iter()
-        .filter(|(_, v)| !contains(&out.otlp, v))
-        .map(|(k, _)| *k)
-        .collect();
-    assert!(missing.is_empty(), "not in the full export: {missing:?}");
-}
-
-#[test]
-fn the_planted_session_raises_the_expected_alerts() {
-    let (_, env) = export(None);
-    let hits = json_lines(&env.run(&["query", "--sensitive", "--json"], 0));
-    let rules: BTreeSet<String> = hits
-        .iter()
-        .flat_map(|h| {
-            h["rules"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap().to_owned())
+        .map(|(&i, outs)| {
+            let p = &c.plants[i];
+            let forms: BTreeSet<&str> = outs.values().flatten().copied().collect();
+            (
+                p.kind,
+                PLACEMENTS.iter().position(|x| *x == p.placement).unwrap(),
+                format!("{}...", p.head),
+                forms.into_iter().collect::<Vec<_>>().join(","),
+                outs.keys().cloned().collect::<Vec<_>>().join(", "),
+            )
         })
         .collect();
-    for want in [
-        "env-file",
-        "aws-credentials",
-        "environment-dump",
-        "ssh-private-key",
-        "secret-store-mcp",
-        "secret-in-tool-output",
-        "secret-in-tool-input",
-        "cloud-metadata",
-    ] {
-        assert!(rules.contains(want), "{want} in {rules:?}");
+    rows.sort();
+    for (k, p, h, f, o) in &rows {
+        let _ = writeln!(t, "| {k} | {} | {h} | {f} | {o} |", PLACEMENTS[*p]);
     }
-    assert!(
-        hits.iter()
-            .all(|h| h["session_id"] == SID && h["agent"] == "claude-code")
-    );
-    let spans = json_lines(&env.run(&["show", "5ec7", "--json"], 0));
-    let root = &spans[0];
-    assert_eq!(root["attributes"]["sessiontrail.sensitive"], true);
-    assert_eq!(
-        root["attributes"]["sessiontrail.sensitive.severity"],
-        "critical"
-    );
-    assert!(
-        root["attributes"]["sessiontrail.sensitive.count"]
-            .as_i64()
-            .unwrap()
-            >= 7
-    );
-    // The environment dump told which secrets the agent could read: names only.
-    let names: Vec<&str> = root["attributes"]["sessiontrail.ambient.secret_env_names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["GITHUB_TOKEN", "HF_TOKEN", "NPM_TOKEN"]);
-    let key = spans
-        .iter()
-        .find(|s| s["attributes"]["gen_ai.tool.call.id"] == "t6")
-        .unwrap();
-    assert_eq!(
-        key["attributes"]["sessiontrail.sensitive.severity"],
-        "critical"
-    );
-    assert!(
-        key["attributes"]["sessiontrail.sensitive.rules"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r == "ssh-private-key")
-    );
-    let since_future = stdout(&env.run(&["query", "--sensitive", "--since", "2027-01-01"], 0));
-    assert!(
-        since_future.contains("no sensitive access"),
-        "{since_future}"
-    );
+    let count = |key: &dyn Fn(&Plant) -> &'static str| {
+        let mut m: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for (i, p) in c.plants.iter().enumerate() {
+            let e = m.entry(key(p)).or_default();
+            e.1 += 1;
+            if found.contains_key(&i) {
+                e.0 += 1;
+            }
+        }
+        m
+    };
+    let _ = writeln!(t, "\nleaked per kind (leaked/planted):");
+    for (k, (l, n)) in count(&|p| p.kind) {
+        if l > 0 {
+            let _ = writeln!(t, "  {k}: {l}/{n}");
+        }
+    }
+    let _ = writeln!(t, "\nleaked per placement (leaked/planted):");
+    let per = count(&|p| p.placement);
+    for pl in PLACEMENTS {
+        let (l, n) = per[pl];
+        let _ = writeln!(t, "  {pl}: {l}/{n}");
+    }
+    let mut per_out: BTreeMap<&str, usize> = BTreeMap::new();
+    for outs in found.values() {
+        for o in outs.keys() {
+            *per_out.entry(o.as_str()).or_default() += 1;
+        }
+    }
+    let _ = writeln!(t, "\nleaked per output:");
+    for (o, n) in per_out {
+        let _ = writeln!(t, "  {o}: {n}");
+    }
+    t
+}
+
+fn assert_no_leak(level: Option<&str>) {
+    let c = build(seed());
+    let outs = outputs(&c, level);
+    let found = search(&c, &outs);
+    let level = level.unwrap_or("redacted");
+    if !found.is_empty() {
+        let t = table(&c, level, &found);
+        if let Some(path) = std::env::var_os("SESSIONTRAIL_SECRETS_TABLE") {
+            std::fs::write(format!("{}.{level}.md", path.to_string_lossy()), &t).unwrap();
+        }
+        panic!("planted secrets leaked\n{t}");
+    }
 }
 
 #[test]
-fn policy_files_are_checked_listed_and_applied() {
-    let env = TestEnv::new();
-    let bad = env.path("bad.toml");
-    std::fs::write(&bad, "[[rule]]\nid = \"x\"\nseverity = \"urgent\"\n").unwrap();
-    let o = env.run(&["policy", "check", bad.to_str().unwrap()], 1);
-    let text = stdout(&o);
-    let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].ends_with("bad.toml:2:6: rule 'x' has no matcher (paths, commands, env_vars, hosts, tools, output_secrets or input_secrets)"), "{text}");
-    assert!(
-        lines[1].contains("bad.toml:3:12: unknown severity 'urgent'"),
-        "{text}"
-    );
-    // An export with a bad policy does nothing and says why.
-    let o = env.run(
-        &[
-            "export",
-            claude_fixtures().join("git-ai").to_str().unwrap(),
-            "--policy",
-            bad.to_str().unwrap(),
-        ],
-        2,
-    );
-    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.toml:3:12"));
-    assert!(!env.store.exists());
+fn no_planted_secret_leaks_at_the_default_level() {
+    assert_no_leak(None);
+}
 
-    let good = env.path("team.toml");
-    std::fs::write(&good, "[[rule]]\nid = \"environment-dump\"\nenabled = false\n\n[[rule]]\nid = \"shop-secrets\"\nseverity = \"critical\"\ncategory = \"data\"\ndescription = \"Read the shop's secret store\"\ncommands = [\"curl *\"]\n").unwrap();
-    assert!(stdout(&env.run(&["policy", "check", good.to_str().unwrap()], 0)).contains("valid"));
-    let rules = json_lines(&env.run(
-        &[
-            "policy",
-            "list",
-            "--json",
-            "--policy",
-            good.to_str().unwrap(),
-        ],
-        0,
-    ));
-    let by_id = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap().clone();
-    assert_eq!(by_id("environment-dump")["enabled"], false);
-    assert_eq!(by_id("shop-secrets")["severity"], "critical");
-    assert_eq!(by_id("shop-secrets")["matchers"]["commands"][0], "curl *");
-    assert!(rules.len() >= 21);
+#[test]
+fn no_planted_secret_leaks_at_level_none() {
+    assert_no_leak(Some("none"));
+}
 
-    // Applied on export, from SESSIONTRAIL_POLICY.
-    let (text, _) = planted();
-    let dir = env.path("projects/-home-ana-shop");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{SID}.jsonl")), text).unwrap();
-    let mut c = env.cmd(&["export", dir.to_str().unwrap()]);
-    c.env("SESSIONTRAIL_POLICY", &good);
-    env.run_cmd(c, 0);
-    let hits = json_lines(&env.run(&["query", "--sensitive", "--json"], 0));
-    let rules: BTreeSet<&str> = hits
-        .iter()
-        .flat_map(|h| {
-            h["rules"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r.as_str().unwrap())
-        })
-        .collect();
+#[test]
+fn at_level_full_every_planted_secret_is_in_the_otlp_output() {
+    let c = build(seed());
+    let outs = outputs(&c, Some("full"));
+    let otlp: Vec<_> = outs.into_iter().filter(|(n, _)| n == "otlp-file").collect();
+    let found = search(&c, &otlp);
+    let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut carried: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (i, p) in c.plants.iter().enumerate() {
+        let dropped = NOT_EXPORTED.contains(&p.placement);
+        if !found.contains_key(&i) && !dropped {
+            missing.entry(p.placement).or_default().push(p.kind);
+        }
+        if found.contains_key(&i) && dropped {
+            carried.entry(p.placement).or_default().push(p.kind);
+        }
+    }
+    let mut t = String::new();
+    for (pl, ks) in &missing {
+        let _ = writeln!(t, "  {pl}: {} kinds ({})", ks.len(), ks.join(", "));
+    }
     assert!(
-        rules.contains("shop-secrets") && !rules.contains("environment-dump"),
-        "{rules:?}"
+        missing.is_empty(),
+        "seed {} (SESSIONTRAIL_SECRETS_SEED={} reproduces): planted secrets missing from the OTLP output at --content full, per placement:\n{t}",
+        c.seed,
+        c.seed
+    );
+    assert!(
+        carried.is_empty(),
+        "seed {}: placements in NOT_EXPORTED now reach the export, take them off the list: {carried:?}",
+        c.seed
     );
 }
