@@ -248,6 +248,11 @@ fn wordy(b: &[u8]) -> bool {
     (f64::from(common) - mean) / sd >= 5.0
 }
 
+/// [`wordy`] for any text.
+pub(crate) fn wordy_text(s: &str) -> bool {
+    wordy(s.as_bytes())
+}
+
 /// Base64 (standard or URL alphabet) of text: judged by what it says, not its entropy.
 pub(crate) fn decodes_to_text(tok: &str) -> bool {
     match super::views::base64_decode(tok.as_bytes()) {

@@ -40,6 +40,9 @@ pub use gitleaks::GITLEAKS_RELEASE;
 /// Kind of the high-entropy fallback.
 const HIGH_ENTROPY: &str = "high-entropy";
 
+/// Kind of a password with symbols standing alone.
+const PASSWORD: &str = "password";
+
 /// Where a format comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormatSource {
@@ -94,6 +97,8 @@ pub struct SecretRedactor {
     global: Vec<gitleaks::Allowlist>,
     /// Index of the high-entropy kind in `kinds`.
     high_entropy: usize,
+    /// Index of the symbol-password kind in `kinds`.
+    password_kind: usize,
     kinds: Vec<String>,
     markers: Regex,
 }
@@ -154,6 +159,7 @@ impl SecretRedactor {
                 kinds.push(d.kind.clone());
             }
         }
+        kinds.push(PASSWORD.to_owned());
         kinds.push(HIGH_ENTROPY.to_owned());
         let mut patterns: Vec<String> = Vec::new();
         let mut keyword_detectors: Vec<Vec<usize>> = Vec::new();
@@ -162,7 +168,7 @@ impl SecretRedactor {
             let keywords: Vec<String> = match &d.imp {
                 Imp::Gitleaks(r) => r.keywords.clone(),
                 Imp::Own(o, _) => o.keywords.iter().map(|k| (*k).to_owned()).collect(),
-                Imp::Prefixed(p, _) => vec![p.2.to_owned()],
+                Imp::Prefixed(p, _) => p.2.split('|').map(str::to_owned).collect(),
             };
             if keywords.is_empty() {
                 always.push(i);
@@ -183,6 +189,7 @@ impl SecretRedactor {
             .build(&patterns)
             .expect("keywords build (tested)");
         let high_entropy = kinds.len() - 1;
+        let password_kind = kinds.len() - 2;
         SecretRedactor {
             detectors,
             keywords,
@@ -190,6 +197,7 @@ impl SecretRedactor {
             always,
             global: config.global,
             high_entropy,
+            password_kind,
             kinds,
             markers: Regex::new(r"\[REDACTED:[A-Za-z0-9._-]{1,80}:[0-9a-f]{8}\]")
                 .expect("marker regex compiles"),
@@ -222,6 +230,11 @@ impl SecretRedactor {
                 description,
             });
         }
+        out.push(FormatInfo {
+            kind: PASSWORD.to_owned(),
+            source: FormatSource::Own,
+            description: own_description(PASSWORD).to_owned(),
+        });
         out.push(FormatInfo {
             kind: HIGH_ENTROPY.to_owned(),
             source: FormatSource::Own,
@@ -310,6 +323,15 @@ impl SecretRedactor {
                 }
             }
         }
+        for (s, e) in symbol_passwords(text) {
+            hits.push(Hit {
+                start: s,
+                end: e,
+                kind: self.password_kind,
+                priority: 4,
+                value: text[s..e].to_owned(),
+            });
+        }
         for (s, e) in random_tokens(text) {
             hits.push(Hit {
                 start: s,
@@ -385,10 +407,25 @@ impl SecretRedactor {
             }
             chain.push(view);
         }
-        // Base64 of text: the block goes when what it says holds a secret.
+        // Base64 of text, in the text or its last view: the block goes when what it says
+        // holds a secret.
         if depth < 2 {
-            for (s, e, decoded) in views::base64_texts(text) {
-                if let Some(inner) = self.hits(&decoded, depth + 1).into_iter().min_by_key(|h| h.priority) {
+            let last = chain.last();
+            let decoded_in = last.map_or(text, |v| v.text.as_str());
+            for (s, e, decoded) in views::base64_texts(decoded_in) {
+                let Some(inner) = self
+                    .hits(&decoded, depth + 1)
+                    .into_iter()
+                    .min_by_key(|h| h.priority)
+                else {
+                    continue;
+                };
+                let (mut s, mut e) = (s, e);
+                for v in chain.iter().rev() {
+                    s = v.to_source(s);
+                    e = v.to_source(e);
+                }
+                if s < e && text.is_char_boundary(s) && text.is_char_boundary(e) {
                     hits.push(Hit {
                         start: s,
                         end: e,
@@ -509,6 +546,7 @@ fn own_description(kind: &str) -> &'static str {
         "secret-assignment" => {
             "A value assigned to a secret-looking name (passwords with symbols, quoted passphrases)"
         }
+        PASSWORD => "A password with symbols standing alone (both cases, digits, symbols; not code)",
         HIGH_ENTROPY => {
             "A token random for its charset and length (thresholds measured per charset)"
         }
@@ -656,6 +694,11 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                         if entropy::is_random(seg) {
                             out.push((seg_at, seg_end));
                         } else {
+                            if let Some((s, e)) = hex_core(seg) {
+                                out.push((seg_at + s, seg_at + e));
+                                seg_at = seg_end + 1;
+                                continue;
+                            }
                             let mut part_at = seg_at;
                             for part in seg.split(['-', '_']) {
                                 let prefixed = part_at > seg_at;
@@ -673,6 +716,93 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
         i = end.max(i);
     }
     out
+}
+
+/// Hex inside a larger token that is no digest: `hex-hex-hex` (not a UUID), or a hex run
+/// of at least 32 characters with a prefix or suffix (`<36 hex>NRAL`).
+fn hex_core(tok: &str) -> Option<(usize, usize)> {
+    let b = tok.as_bytes();
+    let parts: Vec<&str> = tok.split('-').collect();
+    let all_hex = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_hexdigit());
+    if parts.len() >= 2 && parts.iter().all(|p| all_hex(p)) {
+        let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        if lens == [8, 4, 4, 4, 12] {
+            return None;
+        }
+        let joined: String = parts.concat();
+        return (joined.len() >= 32 && entropy::is_random_as(&joined, false))
+            .then_some((0, tok.len()));
+    }
+    let mut best = (0, 0);
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_digit() || (b'a'..=b'f').contains(&b[i])) {
+            i += 1;
+        }
+        if i - start > best.1 - best.0 {
+            best = (start, i);
+        }
+        i = i.max(start + 1);
+    }
+    let (s, e) = best;
+    (e - s >= 32 && e - s < tok.len() && entropy::is_random_as(&tok[s..e], false))
+        .then_some((0, tok.len()))
+}
+
+/// Passwords with symbols standing alone in text (`Qz7#pL!x@9v(wK`): words of 12 to 64
+/// characters with both letter cases, a digit and symbols beyond a path's or a version's,
+/// that read neither as code nor as words.
+fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    let sep = |c: u8| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'`');
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && sep(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && !sep(b[i]) {
+            i += 1;
+        }
+        let w = &text[start..i];
+        if (12..=64).contains(&w.len()) && symbol_password(w) {
+            out.push((start, i));
+        }
+    }
+    out
+}
+
+fn symbol_password(w: &str) -> bool {
+    let b = w.as_bytes();
+    if !b.is_ascii() {
+        return false;
+    }
+    let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
+    let lower = b.iter().filter(|c| c.is_ascii_lowercase()).count();
+    let digit = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let strong = b
+        .iter()
+        .filter(|c| b"!@#$%^&*+=?~|<>;,()[]{}".contains(c))
+        .count();
+    const CODE: [&str; 16] = [
+        "://", "=>", "==", "&&", "||", "::", "->", "()", ");", "${", "{{", "\\", "</", "/>",
+        "=\"", "...",
+    ];
+    upper >= 1
+        && lower >= 1
+        && digit >= 1
+        && strong >= 2
+        && !CODE.iter().any(|c| w.contains(c))
+        && !matches!(b[0], b'-' | b'/' | b'~' | b'$' | b'<' | b'{' | b'(' | b'[' | b'@' | b'.')
+        && !b.contains(&b'\\')
+        && {
+            let mut seen = [false; 128];
+            let distinct = b.iter().filter(|&&c| !std::mem::replace(&mut seen[c as usize], true)).count();
+            distinct * 4 >= b.len() * 3
+        }
+        && !entropy::wordy_text(w)
 }
 
 /// `s` as it reads inside a JSON string.

@@ -20,6 +20,10 @@ pub(crate) enum Check {
     Assigned,
     /// A bearer token in prose: random-looking, with a digit.
     Bearer,
+    /// A value in a field beside one that names it (`{"name": N, "value": V}`).
+    NamedValue,
+    /// A token a few words after a word that names a secret.
+    Near,
 }
 
 /// One format.
@@ -53,7 +57,7 @@ pub(crate) const OWN: &[Own] = &[
     },
     Own {
         kind: "putty-private-key",
-        regex: r"(?s)PuTTY-User-Key-File-\d+:.*?Private-Lines:\s*\d+\r?\n(?:[A-Za-z0-9+/=]+(?:\r?\n|\z))+",
+        regex: r"(?s)PuTTY-User-Key-File-\d+:.*?Private-Lines:\s*\d+\r?\n(?:[A-Za-z0-9+/=]+(?:\r?\n|\z))+(?:Private-MAC:\s*[0-9a-fA-F]+)?",
         groups: &[0],
         keywords: &["putty-user-key-file"],
         check: Check::None,
@@ -148,11 +152,29 @@ pub(crate) const OWN: &[Own] = &[
     // `host:port:database:user:password`.
     Own {
         kind: "pgpass-password",
-        regex: r"(?m)^[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(\S+?)\r?$",
+        regex: r#"(?:^|[\s'"=])[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s'"]+:[^:\s'"]+:([^\s'"]+)"#,
         groups: &[1],
-        keywords: &[],
+        keywords: &[":*:", ":5432:", ":3306:", ":5433:", ":6432:", ":26257:", ":1521:"],
         check: Check::Value,
         priority: 1,
+    },
+    // `{"name": "DB_PASSWORD", "value": "..."}`: the name in one field, the value in the next.
+    Own {
+        kind: "secret-assignment",
+        regex: r#"(?i)"(?:key|name|id|variable|env)"\s*:\s*"([A-Za-z0-9_.-]{3,80})"\s*,\s*"(?:value|secret|data|val)"\s*:\s*"([^"\n]{1,1024})""#,
+        groups: &[2],
+        keywords: &["value", "secret", "data", "val"],
+        check: Check::NamedValue,
+        priority: 3,
+    },
+    // A secret a few words after its name: `the DD_API_KEY is 3f9a...`, `Rotate X (v)`.
+    Own {
+        kind: "secret-near-name",
+        regex: r#"(?i)(\b(?:public|publishable|host|ssh|gpg|pgp)[ _-])?\b([A-Za-z0-9_.-]*(?:key|token|secret|password|passwd|passphrase|credentials?|apikey|pat|dsn))\b([^\n\r=:"'`]{0,24}?)[\s(\[]['"`]?([A-Za-z0-9+/_.~-]{16,256}={0,2})"#,
+        groups: &[4],
+        keywords: &["key", "token", "secret", "passw", "credential", "pat", "dsn"],
+        check: Check::Near,
+        priority: 3,
     },
     // `NAME=value`, `"name": "value"`, `name => 'value'`, with a secret-looking name.
     Own {
@@ -227,17 +249,18 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
     ("linear-api-key", r"\blin_api_[A-Za-z0-9]{40}\b", "lin_api_"),
     ("new-relic-key", r"\bNR(?:AK|AA|II|JS)-[A-Za-z0-9]{19,32}\b", "nr"),
     ("pulumi-token", r"\bpul-[a-f0-9]{40}\b", "pul-"),
-    ("twilio-key", r"\b(?:SK|AC)[0-9a-fA-F]{32}\b", "sk"),
+    ("twilio-key", r"\b(?:SK|AC)[0-9a-fA-F]{32}\b", "sk|ac"),
+    ("airtable-personal-access-token", r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", "pat"),
+    ("django-secret-key", r#"django-insecure-[^\s'"`]{30,}"#, "django-insecure-"),
     ("mailgun-key", r"\bkey-[0-9a-f]{32}\b", "key-"),
     ("sendgrid-token", r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}", "sg."),
     ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", "eyj"),
 ];
 
-/// Words that make a value a placeholder, not a secret (lowercase).
-const PLACEHOLDERS: [&str; 24] = [
+/// Words that make a value a placeholder, not a secret (lowercase substrings).
+const PLACEHOLDERS: [&str; 19] = [
     "xxxx",
     "****",
-    "....",
     "example",
     "changeme",
     "change_me",
@@ -249,10 +272,6 @@ const PLACEHOLDERS: [&str; 24] = [
     "yourtoken",
     "redacted",
     "dummy",
-    "<",
-    "${",
-    "{{",
-    "%s",
     "replace_",
     "replace-",
     "insert_",
@@ -260,6 +279,19 @@ const PLACEHOLDERS: [&str; 24] = [
     "not-a-real",
     "notreal",
 ];
+
+/// Shapes of a template or a reference rather than a value: `<token>`, `${X}`, `{{ x }}`,
+/// `%VAR%`, `$VAR`, `$(cmd)`, `%s`.
+fn template(v: &str) -> bool {
+    let b = v.as_bytes();
+    (v.starts_with('<') && v.ends_with('>'))
+        || v.starts_with("${")
+        || v.starts_with("$(")
+        || v.starts_with("{{")
+        || (v.starts_with('%') && v.ends_with('%'))
+        || (b[0] == b'$' && b.get(1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_'))
+        || v == "%s"
+}
 
 /// Values that are words for a secret, not one.
 const WORDS: [&str; 22] = [
@@ -305,11 +337,16 @@ pub(crate) fn is_value(value: &str) -> bool {
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    if PLACEHOLDERS.iter().any(|p| lower.contains(p)) || WORDS.contains(&lower.as_str()) {
+    if PLACEHOLDERS.iter().any(|p| lower.contains(p))
+        || WORDS.contains(&lower.as_str())
+        || template(v)
+    {
         return false;
     }
+    // `@file` (curl's data from a file), code.
     let first = v.as_bytes()[0];
-    if matches!(first, b'$' | b'%' | b'@' | b'(' | b'[' | b'{' | b'!' | b'&' | b'*') {
+    let plain = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-');
+    if (first == b'@' && v.bytes().skip(1).all(plain)) || matches!(first, b'(' | b'[' | b'{') {
         return false;
     }
     if lower.starts_with("process.env")
@@ -324,8 +361,13 @@ pub(crate) fn is_value(value: &str) -> bool {
     {
         return false;
     }
-    // A call or an attribute chain names a value: `token = request.headers.get(...)`.
-    if v.ends_with(')') || v.contains("()") {
+    // A call names a value: `token = request.headers.get(x)`, `get_token()`.
+    if v.contains("()")
+        || (v.ends_with(')')
+            && v.find('(').is_some_and(|i| {
+                i > 0 && v[..i].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+            }))
+    {
         return false;
     }
     let b = v.as_bytes();
@@ -343,11 +385,9 @@ pub(crate) fn is_value(value: &str) -> bool {
     if v.starts_with('/') || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/") {
         return false;
     }
-    if v.contains('/') && !super::entropy::is_random(v.trim_end_matches('=')) {
-        let b64ish = v.contains('+') || v.ends_with('=');
-        if !b64ish {
-            return false;
-        }
+    let pathish = v.bytes().all(plain);
+    if pathish && v.contains('/') && !super::entropy::is_random(v.trim_end_matches('=')) {
+        return false;
     }
     true
 }
@@ -461,6 +501,35 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                 return env_style && is_passphrase(secret);
             }
             is_value(secret) && secret.to_ascii_lowercase() != name.to_ascii_lowercase()
+        }
+        Check::NamedValue => {
+            let name = caps.get(1).map_or("", |m| m.as_str());
+            names_a_secret(name) && (is_value(secret) || is_passphrase(secret))
+        }
+        Check::Near => {
+            if caps.get(1).is_some() {
+                // A public key, a host key: meant to be shared.
+                return false;
+            }
+            let name = caps.get(2).map_or("", |m| m.as_str()).to_ascii_lowercase();
+            let gap = caps.get(3).map_or("", |m| m.as_str()).to_ascii_lowercase();
+            if gap.contains("-----") || name.contains("public") {
+                return false;
+            }
+            const WORDS: [&str; 12] = [
+                "key", "token", "secret", "password", "passwd", "passphrase", "credential",
+                "credentials", "apikey", "pat", "dsn", "keys",
+            ];
+            const DIGESTS: [&str; 12] = [
+                "sha", "hash", "digest", "commit", "checksum", "fingerprint", " id", "sum",
+                "version", "rev", "uuid", "name",
+            ];
+            (WORDS.contains(&name.as_str()) || names_a_secret(&name))
+                && !DIGESTS.iter().any(|d| gap.contains(d))
+                && is_value(secret)
+                && secret.bytes().any(|b| b.is_ascii_digit())
+                && secret.bytes().any(|b| b.is_ascii_alphabetic())
+                && super::entropy::entropy(secret) >= 3.0
         }
         Check::Bearer => {
             is_value(secret)

@@ -53,7 +53,7 @@ fn every_format_compiles_and_runs_behind_its_keywords() {
         let keywords: Vec<String> = match &d.imp {
             Imp::Gitleaks(g) => g.keywords.clone(),
             Imp::Own(o, _) => o.keywords.iter().map(|k| (*k).to_owned()).collect(),
-            Imp::Prefixed(p, _) => vec![p.2.to_owned()],
+            Imp::Prefixed(p, _) => p.2.split('|').map(str::to_owned).collect(),
         };
         for k in &keywords {
             let text = format!("some text {} more text", k.to_ascii_uppercase());
