@@ -36,7 +36,7 @@ pub fn simple_commands(line: &str) -> Vec<Vec<String>> {
 }
 
 /// The simple commands of a command line, in the order they appear; the commands of a
-/// script a command runs (`bash -c`) come just before it.
+/// script a command runs (`bash -c`) come just after it.
 pub fn commands(line: &str) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
     collect(line, 0, &mut out);
@@ -50,12 +50,15 @@ fn collect(line: &str, depth: usize, out: &mut Vec<SimpleCommand>) {
         if c.words.is_empty() {
             continue;
         }
-        if depth < MAX_DEPTH {
-            for script in scripts(&c) {
-                collect(&script, depth + 1, out);
-            }
-        }
+        let scripts = if depth < MAX_DEPTH {
+            scripts(&c)
+        } else {
+            Vec::new()
+        };
         out.push(c);
+        for script in scripts {
+            collect(&script, depth + 1, out);
+        }
     }
     // `$(...)` in an unquoted heredoc body runs, whatever reads the body.
     if depth < MAX_DEPTH {
@@ -672,7 +675,7 @@ mod tests {
         assert_eq!(cmds("x=`printenv`"), ["printenv"]);
         assert_eq!(
             cmds("bash -c 'cat /proc/1/environ'"),
-            ["cat /proc/1/environ", "bash -c cat /proc/1/environ"]
+            ["bash -c cat /proc/1/environ", "cat /proc/1/environ"]
         );
         assert_eq!(cmds("cat < ~/.netrc > /tmp/out"), ["cat ~/.netrc /tmp/out"]);
         assert_eq!(
@@ -685,7 +688,7 @@ mod tests {
         );
         assert_eq!(
             cmds("eval 'gh auth token'"),
-            ["gh auth token", "eval gh auth token"]
+            ["eval gh auth token", "gh auth token"]
         );
         assert_eq!(cmds("echo $((1 + (2 * 3)))x"), ["echo $((1 + (2 * 3)))x"]);
     }
@@ -714,9 +717,9 @@ mod tests {
         // A body fed to a shell is a script.
         assert_eq!(
             cmds("bash <<EOF\ncat ~/.aws/credentials\nEOF"),
-            ["cat ~/.aws/credentials", "bash"]
+            ["bash", "cat ~/.aws/credentials"]
         );
-        assert_eq!(cmds("sh -s <<< 'printenv'"), ["printenv", "sh -s"]);
+        assert_eq!(cmds("sh -s <<< 'printenv'"), ["sh -s", "printenv"]);
         let c = commands("python3 <<< 'print(1)'");
         assert_eq!(c[0].words, ["python3"]);
         assert_eq!(inline_code(&c[0]), ["print(1)"]);
