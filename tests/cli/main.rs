@@ -9,4 +9,5 @@ mod ops;
 mod otlp;
 mod phoenix;
 mod secrets;
+mod summary;
 mod util;
