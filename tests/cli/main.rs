@@ -10,4 +10,5 @@ mod ops;
 mod otlp;
 mod phoenix;
 mod secrets;
+mod summary;
 mod util;

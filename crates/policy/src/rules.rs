@@ -6,10 +6,10 @@ use std::path::Path;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
-use sessiontrail_model::{Access, SensitiveMatch, Severity, ToolCall};
+use sessiontrail_model::{Access, SensitiveMatch, Severity, ToolCall, redaction_marker};
 use toml::Spanned;
 
-use crate::shell::{basename, simple_commands};
+use crate::shell::{SimpleCommand, basename, commands, inline_code};
 
 /// The built-in rules, in the same format as a user's file.
 pub const BUILTIN: &str = include_str!("../builtin.toml");
@@ -85,13 +85,21 @@ pub struct Rule {
     paths: Option<GlobSet>,
     exclude_paths: Option<GlobSet>,
     access: AccessKind,
-    commands: Vec<Vec<globset::GlobMatcher>>,
+    commands: Vec<Vec<PatternWord>>,
     command_exact: Vec<bool>,
     env_vars: Option<GlobSet>,
     hosts: Option<GlobSet>,
     tools: Option<GlobSet>,
     output_secrets: Option<GlobSet>,
     input_secrets: Option<GlobSet>,
+}
+
+/// A word of a command pattern: a glob, and whether it is an option (`--raw`), which may
+/// stand anywhere among the command's options.
+#[derive(Debug, Clone)]
+struct PatternWord {
+    glob: globset::GlobMatcher,
+    option: bool,
 }
 
 /// The rules in force.
@@ -345,7 +353,10 @@ fn compile(raw: &RawRule, src: &Source<'_>, origin: &str) -> Result<Rule, Vec<Ru
         let mut ms = Vec::new();
         for w in words {
             match Glob::new(&w.to_ascii_lowercase()) {
-                Ok(g) => ms.push(g.compile_matcher()),
+                Ok(g) => ms.push(PatternWord {
+                    glob: g.compile_matcher(),
+                    option: w.starts_with('-'),
+                }),
                 Err(e) => errors.push(src.error(
                     c.span(),
                     format!("bad word '{w}' in command pattern: {}", e.kind()),
@@ -427,15 +438,140 @@ fn expand_path(p: &str) -> Vec<String> {
     }
 }
 
+/// A file a tool call touched.
+struct PathFact {
+    /// The forms rules are matched against: absolute, `/`-separated, home as [`HOME`].
+    matched: Vec<String>,
+    /// What a match says it touched (`~/.aws/credentials`, `~/**/*.pem`).
+    shown: String,
+    write: bool,
+}
+
 /// What a tool call touched, normalized for matching.
 struct Facts {
-    /// Absolute, `/`-separated paths, with whether each was written.
-    paths: Vec<(String, bool)>,
+    paths: Vec<PathFact>,
     /// Simple commands, program basename lowercased first.
     commands: Vec<Vec<String>>,
     env_vars: Vec<String>,
     hosts: Vec<String>,
 }
+
+/// Programs that only look at names and metadata: they read no file they name.
+const METADATA_ONLY: &[&str] = &[
+    "ls", "stat", "du", "test", "[", "[[", "realpath", "readlink", "dirname", "basename", "mkdir",
+    "chmod", "chown", "chgrp", "touch", "which", "whereis", "type", "tree", "exa", "eza", "lsd",
+    "df", "cd", "pushd", "popd",
+];
+
+/// Programs whose every operand is a file they read (or copy, or edit).
+const READS_OPERANDS: &[&str] = &[
+    "cat",
+    "tac",
+    "less",
+    "more",
+    "most",
+    "head",
+    "tail",
+    "bat",
+    "batcat",
+    "nl",
+    "od",
+    "xxd",
+    "hexdump",
+    "hd",
+    "strings",
+    "base64",
+    "base32",
+    "basenc",
+    "cp",
+    "mv",
+    "source",
+    ".",
+    "vi",
+    "vim",
+    "nvim",
+    "view",
+    "nano",
+    "pico",
+    "emacs",
+    "code",
+    "subl",
+    "wc",
+    "sort",
+    "uniq",
+    "file",
+    "sha1sum",
+    "sha224sum",
+    "sha256sum",
+    "sha384sum",
+    "sha512sum",
+    "md5sum",
+    "md5",
+    "shasum",
+    "cksum",
+    "b2sum",
+    "sum",
+    "shred",
+    "rm",
+    "unlink",
+    "diff",
+    "cmp",
+    "comm",
+    "paste",
+    "fold",
+    "fmt",
+    "column",
+    "iconv",
+    "split",
+    "tee",
+    "zcat",
+    "zless",
+    "zmore",
+    "gzip",
+    "gunzip",
+    "bzip2",
+    "bzcat",
+    "xz",
+    "xzcat",
+    "zstd",
+    "zstdcat",
+    "dos2unix",
+    "open",
+    "xdg-open",
+    "pbcopy",
+    "xclip",
+    "gpg",
+    "openssl",
+];
+
+/// Programs whose first operand is a pattern or a script, the others files.
+const PATTERN_THEN_FILES: &[&str] = &[
+    "grep", "egrep", "fgrep", "rg", "ag", "ack", "sed", "awk", "gawk", "mawk", "nawk", "jq", "yq",
+    "gojq",
+];
+
+/// Programs that fetch URLs, which may be written without a scheme.
+const NETWORK: &[&str] = &[
+    "curl",
+    "wget",
+    "http",
+    "https",
+    "xh",
+    "httpie",
+    "aria2c",
+    "lynx",
+    "w3m",
+    "links",
+    "elinks",
+    "nc",
+    "ncat",
+    "netcat",
+    "telnet",
+    "invoke-webrequest",
+    "iwr",
+    "irm",
+    "invoke-restmethod",
+];
 
 impl Facts {
     fn of(tool: &ToolCall, cwd: Option<&str>, home: Option<&str>) -> Facts {
@@ -447,30 +583,176 @@ impl Facts {
         };
         for a in &tool.access {
             match a {
-                Access::FileRead(p) | Access::Search(p) => {
-                    f.paths.push((resolve(p, cwd, home), false))
-                }
-                Access::FileWrite(p) => f.paths.push((resolve(p, cwd, home), true)),
+                Access::FileRead(p) | Access::Search(p) => f.path(resolve(p, cwd, home), false),
+                Access::FileWrite(p) => f.path(resolve(p, cwd, home), true),
                 Access::Url(u) => f.hosts.extend(host(u)),
                 Access::WebSearch(_) => {}
                 Access::Command(line) => {
                     f.env_vars.extend(env_refs(line));
-                    for words in simple_commands(line) {
-                        for w in words.iter().skip(1) {
-                            if let Some(h) = host(w) {
-                                f.hosts.push(h);
-                            } else if let Some(p) = path_word(w) {
-                                f.paths.push((resolve(p, cwd, home), false));
-                            }
-                        }
-                        let mut words = words;
-                        words[0] = basename(&words[0]).to_ascii_lowercase();
-                        f.commands.push(words);
+                    // `cd` earlier on the line moves where relative paths are.
+                    let mut dir = cwd.map(str::to_owned);
+                    for c in commands(line) {
+                        f.command(&c, &mut dir, home);
                     }
                 }
             }
         }
         f
+    }
+
+    fn path(&mut self, p: String, write: bool) {
+        self.paths.push(PathFact {
+            shown: shown(&p),
+            matched: vec![p],
+            write,
+        });
+    }
+
+    fn command(&mut self, c: &SimpleCommand, dir: &mut Option<String>, home: Option<&str>) {
+        let program = basename(&c.words[0]).to_ascii_lowercase();
+        let args = &c.words[1..];
+        let at = |p: &str, dir: &Option<String>| resolve(p, dir.as_deref(), home);
+        for (t, write) in &c.redirects {
+            // Bash's `/dev/tcp/HOST/PORT` is a connection.
+            if let Some(rest) = t.strip_prefix("/dev/tcp/").or(t.strip_prefix("/dev/udp/")) {
+                self.hosts.extend(authority_host(rest));
+            } else if !t.starts_with("/dev/") {
+                self.path(at(t, dir), *write);
+            }
+        }
+        let operands = || args.iter().filter(|w| !w.starts_with('-'));
+        match program.as_str() {
+            "cd" | "pushd" => match operands().next().map(String::as_str) {
+                None => *dir = Some(HOME.to_owned()),
+                Some("-") => {}
+                Some(t) => *dir = Some(at(t, dir)),
+            },
+            "find" => self.find(args, dir.as_deref(), home),
+            p if METADATA_ONLY.contains(&p) => {}
+            p if READS_OPERANDS.contains(&p) || PATTERN_THEN_FILES.contains(&p) => {
+                // With `-e`/`-f` the pattern is an option's value; else it is the first operand.
+                let skip = usize::from(
+                    PATTERN_THEN_FILES.contains(&p)
+                        && !args.iter().any(|w| {
+                            matches!(w.as_str(), "-e" | "-f" | "--regexp" | "--file")
+                                || w.starts_with("--regexp=")
+                                || w.starts_with("--file=")
+                        }),
+                );
+                for w in operands().skip(skip) {
+                    match host(w) {
+                        Some(h) => self.hosts.push(h),
+                        None => self.path(at(w, dir), false),
+                    }
+                }
+                for w in args.iter().filter(|w| w.starts_with('-')) {
+                    if let Some(p) = path_word(w) {
+                        self.path(at(p, dir), false);
+                    }
+                }
+            }
+            _ => {
+                for w in args {
+                    if let Some(h) = host(w) {
+                        self.hosts.push(h);
+                    } else if let Some(p) = path_word(w) {
+                        self.path(at(p, dir), false);
+                    }
+                }
+            }
+        }
+        if NETWORK.contains(&program.as_str()) {
+            self.hosts.extend(
+                operands()
+                    .filter(|w| !w.contains("://"))
+                    .filter_map(|w| bare_host(w)),
+            );
+        }
+        for code in inline_code(c) {
+            for lit in code_literals(code) {
+                if let Some(h) = host(&lit) {
+                    self.hosts.push(h);
+                } else if let Some(p) = path_word(&lit).filter(|p| !p.starts_with('-')) {
+                    self.path(at(p, dir), false);
+                }
+            }
+        }
+        let mut words = c.words.clone();
+        words[0] = program;
+        self.commands.push(words);
+    }
+
+    /// `find ROOT... -name PATTERN`: a search for files, shown as `ROOT/**/PATTERN`. Listing
+    /// names reads nothing; running a program on what is found reads it all.
+    fn find(&mut self, args: &[String], dir: Option<&str>, home: Option<&str>) {
+        let roots: Vec<&str> = args
+            .iter()
+            .take_while(|w| !(w.starts_with('-') || *w == "(" || *w == "!"))
+            .map(String::as_str)
+            .collect();
+        let mut patterns: Vec<(&str, bool)> = Vec::new();
+        let mut reads = false;
+        let mut it = args[roots.len()..].iter();
+        while let Some(w) = it.next() {
+            match w.as_str() {
+                "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename"
+                | "-lname" | "-ilname" => patterns.extend(it.next().map(|p| (p.as_str(), true))),
+                "-regex" | "-iregex" => patterns.extend(it.next().map(|p| (p.as_str(), false))),
+                "-exec" | "-execdir" | "-ok" | "-okdir" => {
+                    let mut cmd: Vec<String> = Vec::new();
+                    for x in it.by_ref() {
+                        if x == ";" || x == "+" {
+                            break;
+                        }
+                        cmd.push(x.clone());
+                    }
+                    if let Some(program) = cmd.first_mut() {
+                        *program = basename(program).to_ascii_lowercase();
+                        reads |= !METADATA_ONLY.contains(&program.as_str());
+                        self.commands.push(cmd);
+                    }
+                }
+                "-type" | "-maxdepth" | "-mindepth" | "-mtime" | "-mmin" | "-atime" | "-amin"
+                | "-ctime" | "-cmin" | "-size" | "-user" | "-group" | "-perm" | "-newer"
+                | "-printf" | "-fprint" | "-fprintf" | "-uid" | "-gid" | "-fstype" | "-links"
+                | "-inum" | "-samefile" => {
+                    it.next();
+                }
+                _ => {}
+            }
+        }
+        let roots = if roots.is_empty() { vec!["."] } else { roots };
+        for r in roots {
+            let root = resolve(r, dir, home);
+            let base = root.trim_end_matches('/');
+            let shown_base = shown(&root);
+            let shown_base = shown_base.trim_end_matches('/');
+            for (p, glob) in &patterns {
+                // A path pattern is matched from the root on: its leading `*/` is the `**`.
+                let p = p
+                    .trim_start_matches("./")
+                    .trim_start_matches("**/")
+                    .trim_start_matches("*/");
+                let mut matched = vec![format!("{base}/**/{p}")];
+                if *glob {
+                    // One file the pattern finds, so that `.env*` meets the rule for `.env`.
+                    let one: String = p.replace('*', "").replace('?', "x");
+                    matched.push(format!("{base}/{one}"));
+                }
+                self.paths.push(PathFact {
+                    matched,
+                    shown: format!("{shown_base}/**/{p}"),
+                    write: false,
+                });
+            }
+            if patterns.is_empty() && reads {
+                self.paths.push(PathFact {
+                    matched: vec![format!("{base}/**")],
+                    shown: format!("{shown_base}/**"),
+                    write: false,
+                });
+            }
+        }
     }
 }
 
@@ -483,7 +765,64 @@ fn path_word(w: &str) -> Option<&str> {
         w
     };
     let looks = w.contains('/') || w.starts_with('.') || w.starts_with('~') || w.contains('.');
-    (looks && !w.is_empty() && !w.contains("://") && !w.starts_with('$')).then_some(w)
+    let variable = w.starts_with('$') && matches!(expand_home(w), std::borrow::Cow::Borrowed(_));
+    (looks && !w.is_empty() && !w.contains("://") && !variable && !w.contains(char::is_whitespace))
+        .then_some(w)
+}
+
+/// The string literals of inline code (`open('~/.aws/credentials')`), and the paths the
+/// code builds from pieces: `Path.home() / '.aws' / 'credentials'`,
+/// `os.homedir() + '/.aws/credentials'`, `path.join(os.homedir(), '.ssh', 'id_rsa')`.
+fn code_literals(code: &str) -> Vec<String> {
+    let b = code.as_bytes();
+    let mut out = Vec::new();
+    let mut group: Option<String> = None;
+    let mut last_end = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let q = b[i];
+        if !matches!(q, b'\'' | b'"' | b'`') {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < b.len() && b[j] != q {
+            j += if b[j] == b'\\' { 2 } else { 1 };
+        }
+        let end = j.min(b.len());
+        let lit = String::from_utf8_lossy(&b[i + 1..end]).into_owned();
+        let between = &b[last_end.min(i)..i];
+        let joins = group.is_some()
+            && between
+                .iter()
+                .all(|&c| matches!(c, b' ' | b',' | b'+' | b'/' | b'\t'));
+        // Built on the home folder: `~` goes in front.
+        let lookback = String::from_utf8_lossy(&b[i.saturating_sub(40)..i]).to_ascii_lowercase();
+        let on_home = !joins
+            && !lit.starts_with('~')
+            && (lookback.contains("home") || lookback.contains("expanduser"));
+        let lit = if on_home {
+            format!("~/{}", lit.trim_start_matches('/'))
+        } else {
+            lit
+        };
+        group = Some(match group.take().filter(|_| joins) {
+            Some(g) => {
+                let joined = format!(
+                    "{}/{}",
+                    g.trim_end_matches('/'),
+                    lit.trim_start_matches('/')
+                );
+                out.push(joined.clone());
+                joined
+            }
+            None => lit.clone(),
+        });
+        out.push(lit);
+        last_end = end + 1;
+        i = end + 1;
+    }
+    out
 }
 
 /// `$NAME` and `${NAME}` references.
@@ -494,7 +833,7 @@ fn env_refs(line: &str) -> Vec<String> {
     while i < b.len() {
         if b[i] == b'$' {
             let start = i + 1 + usize::from(b.get(i + 1) == Some(&b'{'));
-            let end = b[start..]
+            let end = b[start.min(b.len())..]
                 .iter()
                 .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
                 .map_or(b.len(), |p| start + p);
@@ -512,6 +851,10 @@ fn env_refs(line: &str) -> Vec<String> {
 /// The host of a URL, lowercased.
 fn host(u: &str) -> Option<String> {
     let rest = u.split_once("://")?.1;
+    authority_host(rest)
+}
+
+fn authority_host(rest: &str) -> Option<String> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let h = authority.rsplit('@').next()?;
     let h = if let Some(v6) = h.strip_prefix('[') {
@@ -522,13 +865,87 @@ fn host(u: &str) -> Option<String> {
     (!h.is_empty()).then(|| h.to_ascii_lowercase())
 }
 
+/// The host of a URL written without a scheme (`169.254.169.254/latest/meta-data/`):
+/// a dotted name or an address, an optional port, then a path or nothing.
+fn bare_host(w: &str) -> Option<String> {
+    let authority = w.split('/').next()?;
+    let (h, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, rest) = v6.split_once(']')?;
+        let ok = h
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.');
+        (ok.then_some(h)?, rest.strip_prefix(':'))
+    } else {
+        let (h, port) = match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        let ok = h.contains('.')
+            && h.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+            && !h.starts_with('.')
+            && !h.ends_with('.');
+        (ok.then_some(h)?, port)
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit())) {
+        return None;
+    }
+    Some(h.to_ascii_lowercase())
+}
+
 /// The form every home folder takes for matching: `~/` rules are written for `/home/*/`.
 const HOME: &str = "/home/~";
 
-/// An absolute, normalized path: relative paths are under `cwd`, and `~` and the home folder
-/// become [`HOME`], so `~/` rules hold wherever the exporter's home is.
+/// What a match shows of a path: the home folder as `~` again.
+fn shown(p: &str) -> String {
+    match p.strip_prefix(HOME) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("~{rest}"),
+        _ => p.to_owned(),
+    }
+}
+
+/// A leading home variable as `~`: `$HOME`, `${HOME}`, `$ENV{HOME}` (Perl), `#{Dir.home}`
+/// (Ruby), `${os.homedir()}` (JavaScript), `%USERPROFILE%`; `$XDG_CONFIG_HOME` is
+/// `~/.config`.
+fn expand_home(p: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let head = if p.starts_with("${") || p.starts_with("#{") || p.starts_with("$ENV{") {
+        p.find('}').map(|i| i + 1)
+    } else if let Some(rest) = p.strip_prefix('$') {
+        Some(
+            1 + rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len()),
+        )
+    } else if let Some(rest) = p.strip_prefix('%') {
+        rest.find('%').map(|i| i + 2)
+    } else {
+        None
+    };
+    let Some(end) = head else {
+        return Cow::Borrowed(p);
+    };
+    let var = p[..end].to_ascii_uppercase();
+    let braced = var.contains('{');
+    let base = if var.contains("XDG_CONFIG_HOME") {
+        "~/.config"
+    } else if var.contains("XDG_DATA_HOME") {
+        "~/.local/share"
+    } else if matches!(var.as_str(), "$HOME" | "%USERPROFILE%" | "%HOMEPATH%")
+        || (braced && var.contains("HOME"))
+    {
+        "~"
+    } else {
+        return Cow::Borrowed(p);
+    };
+    Cow::Owned(format!("{base}{}", &p[end..]))
+}
+
+/// An absolute, normalized path: relative paths are under `cwd`, and `~`, home variables and
+/// the home folder become [`HOME`], so `~/` rules hold wherever the exporter's home is.
 fn resolve(p: &str, cwd: Option<&str>, home: Option<&str>) -> String {
     let p = p.trim_matches(|c| c == '"' || c == '\'').replace('\\', "/");
+    let p = expand_home(&p).into_owned();
     let home = home
         .map(|h| h.trim_end_matches('/'))
         .filter(|h| !h.is_empty());
@@ -568,31 +985,24 @@ fn resolve(p: &str, cwd: Option<&str>, home: Option<&str>) -> String {
 impl Rule {
     fn matches(&self, f: &Facts, tool: &ToolCall) -> Option<String> {
         if let Some(paths) = &self.paths {
-            for (p, write) in &f.paths {
+            for p in &f.paths {
                 let direction = match self.access {
                     AccessKind::Any => true,
-                    AccessKind::Read => !write,
-                    AccessKind::Write => *write,
+                    AccessKind::Read => !p.write,
+                    AccessKind::Write => p.write,
                 };
-                if direction
-                    && paths.is_match(p)
-                    && !self.exclude_paths.as_ref().is_some_and(|x| x.is_match(p))
-                {
-                    return Some(p.clone());
+                let hit = p.matched.iter().any(|m| {
+                    paths.is_match(m) && !self.exclude_paths.as_ref().is_some_and(|x| x.is_match(m))
+                });
+                if direction && hit {
+                    return Some(p.shown.clone());
                 }
             }
         }
         for (pattern, exact) in self.commands.iter().zip(&self.command_exact) {
             for words in &f.commands {
-                if command_matches(pattern, *exact, words) {
-                    return Some(
-                        words
-                            .iter()
-                            .take(pattern.len().max(1))
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    );
+                if let Some(shown) = command_matches(pattern, *exact, words) {
+                    return Some(shown);
                 }
             }
         }
@@ -611,11 +1021,12 @@ impl Rule {
         {
             return Some(tool.name.clone());
         }
+        // A secret is shown as the marker that replaced it in the text.
         let found = |kinds: &Option<GlobSet>, list: &[sessiontrail_model::SecretFinding]| {
             let kinds = kinds.as_ref()?;
             list.iter()
                 .find(|s| kinds.is_match(s.kind.as_str()))
-                .map(|s| format!("{}:{}", s.kind, s.fingerprint))
+                .map(redaction_marker)
         };
         if let Some(r) = &tool.result
             && let Some(t) = found(&self.output_secrets, &r.secrets)
@@ -629,26 +1040,35 @@ impl Rule {
     }
 }
 
-/// Program first, then the pattern's words in order among the command's non-option words.
-fn command_matches(pattern: &[globset::GlobMatcher], exact: bool, words: &[String]) -> bool {
-    let Some((program, rest)) = words.split_first() else {
-        return false;
-    };
-    if !pattern[0].is_match(program.as_str()) {
-        return false;
+/// Program first, then the pattern's words in order among the command's non-option words,
+/// and its options anywhere among the command's options. Returns what matched, as shown:
+/// the program and the matched words (an option without its `=value`).
+fn command_matches(pattern: &[PatternWord], exact: bool, words: &[String]) -> Option<String> {
+    let (program, rest) = words.split_first()?;
+    if !pattern[0].glob.is_match(program.as_str()) {
+        return None;
     }
-    let args: Vec<String> = rest
-        .iter()
-        .filter(|w| !w.starts_with('-'))
-        .map(|w| w.to_ascii_lowercase())
-        .collect();
-    let mut it = args.iter();
+    let lower: Vec<String> = rest.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let mut shown = vec![program.as_str()];
+    let mut args = lower.iter().filter(|w| !w.starts_with('-'));
+    let mut positional = 0;
     for p in &pattern[1..] {
-        if !it.by_ref().any(|a| p.is_match(a.as_str())) {
-            return false;
-        }
+        let hit = if p.option {
+            lower
+                .iter()
+                .find(|w| w.starts_with('-') && p.glob.is_match(w.split('=').next().unwrap_or(w)))
+        } else {
+            positional += 1;
+            args.by_ref().find(|a| p.glob.is_match(a.as_str()))
+        }?;
+        shown.push(if p.option {
+            hit.split('=').next().unwrap_or(hit)
+        } else {
+            hit
+        });
     }
-    !exact || args.len() == pattern.len() - 1
+    let others = lower.iter().filter(|w| !w.starts_with('-')).count();
+    (!exact || others == positional).then(|| shown.join(" "))
 }
 
 #[cfg(test)]

@@ -62,14 +62,123 @@ pub fn scrub_session(s: &mut Session, content: &ContentOptions) {
                 | Access::WebSearch(v) => fix(v),
             }
         }
-        for m in &mut t.sensitive {
+        // A secret's target is already its marker: redacting it again would fingerprint
+        // the fingerprint.
+        for m in t.sensitive.iter_mut().filter(|m| !is_marker(&m.target)) {
             fix(&mut m.target);
         }
     }
 }
 
+/// Whether `s` is exactly one redaction marker, `[REDACTED:<kind>:<fingerprint>]`.
+fn is_marker(s: &str) -> bool {
+    let Some(inner) = s
+        .strip_prefix("[REDACTED:")
+        .and_then(|r| r.strip_suffix(']'))
+    else {
+        return false;
+    };
+    let Some((kind, fingerprint)) = inner.rsplit_once(':') else {
+        return false;
+    };
+    !kind.is_empty()
+        && !fingerprint.is_empty()
+        && kind
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && fingerprint.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 #[cfg(test)]
 mod tests {
+    use sessiontrail_model::{
+        AgentKind, ContentLevel, ContentOptions, Redactor, SecretFinding, SecretSpan,
+        SensitiveMatch, Session, Severity, Text, Timestamp, ToolCall, ToolKind, ToolOutcome,
+        redaction_marker,
+    };
+
+    /// Redacts every `[`...`]` and every `pw=...` word: it would redact a marker again.
+    #[derive(Debug)]
+    struct Greedy;
+
+    impl Redactor for Greedy {
+        fn scan(&self, text: &str) -> Vec<SecretSpan> {
+            let start = text.find('[').or_else(|| text.find("pw="));
+            start
+                .map(|start| SecretSpan {
+                    start,
+                    end: text.len(),
+                    finding: SecretFinding {
+                        kind: "secret-assignment".into(),
+                        fingerprint: "ffffffff".into(),
+                    },
+                })
+                .into_iter()
+                .collect()
+        }
+    }
+
+    #[test]
+    fn secret_targets_keep_their_marker() {
+        assert!(super::is_marker("[REDACTED:password-in-url:0a1b2c3d]"));
+        assert!(!super::is_marker("[REDACTED:x:1] and more"));
+        assert!(!super::is_marker("/tmp/[REDACTED:x:1]"));
+        let marker = redaction_marker(&SecretFinding {
+            kind: "password-in-url".into(),
+            fingerprint: "0a1b2c3d".into(),
+        });
+        let mut s = Session::new(AgentKind::ClaudeCode, "s");
+        let mut t = ToolCall {
+            id: "t".into(),
+            name: "Bash".into(),
+            kind: ToolKind::Builtin,
+            run: 0,
+            turn: None,
+            call: None,
+            start: Timestamp(0),
+            end: None,
+            input: Text::default(),
+            result: None,
+            outcome: ToolOutcome::Ok,
+            access: Vec::new(),
+            description: None,
+            exit_code: None,
+            sensitive: Vec::new(),
+            head: None,
+            ran_commit: false,
+            commits_reported: Vec::new(),
+            commit_dir: None,
+            written_sha256: None,
+        };
+        for target in [marker.clone(), "/tmp/pw=hunter2".to_owned()] {
+            t.sensitive.push(SensitiveMatch {
+                rule: "r".into(),
+                severity: Severity::High,
+                category: "c".into(),
+                target,
+            });
+        }
+        s.tools.push(t);
+        let content = ContentOptions {
+            level: ContentLevel::Redacted,
+            redactor: Some(std::sync::Arc::new(Greedy)),
+            ..Default::default()
+        };
+        super::scrub_session(&mut s, &content);
+        let targets: Vec<&str> = s.tools[0]
+            .sensitive
+            .iter()
+            .map(|m| m.target.as_str())
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                marker.as_str(),
+                "/tmp/[REDACTED:secret-assignment:ffffffff]"
+            ]
+        );
+    }
+
     #[test]
     fn secret_env_names_by_name_only() {
         for yes in [

@@ -54,6 +54,16 @@ pub struct Issue {
     pub detail: String,
 }
 
+impl Issue {
+    /// The issue with its path and detail passed through `scrub` (the redactor, below
+    /// `--content full`): a file may be named after a secret.
+    pub fn scrubbed(mut self, scrub: &dyn Fn(&str) -> String) -> Issue {
+        self.path = scrub(&self.path);
+        self.detail = scrub(&self.detail);
+        self
+    }
+}
+
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
@@ -96,6 +106,17 @@ impl Report {
         self.duplicates += other.duplicates;
     }
 
+    /// Every name the report holds (paths, record kinds) passed through `scrub`, before
+    /// anything prints it: a record's `type` can be anything, a secret too.
+    pub fn scrub_names(&mut self, scrub: &dyn Fn(&str) -> String) {
+        for i in std::mem::take(&mut self.issues) {
+            self.issues.push(i.scrubbed(scrub));
+        }
+        for map in [&mut self.unmapped, &mut self.events] {
+            *map = scrub_keys(std::mem::take(map), scrub);
+        }
+    }
+
     pub(crate) fn unmapped(&mut self, kind: &str) {
         bump(&mut self.unmapped, kind);
     }
@@ -111,4 +132,13 @@ fn bump(map: &mut BTreeMap<String, u64>, kind: &str) {
     } else {
         map.insert(kind.to_owned(), 1);
     }
+}
+
+/// `map` with its keys passed through `scrub`; keys that become one are added up.
+fn scrub_keys(map: BTreeMap<String, u64>, scrub: &dyn Fn(&str) -> String) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        *out.entry(scrub(&k)).or_default() += v;
+    }
+    out
 }

@@ -760,7 +760,7 @@ fn access_attrs(at: &mut Vec<KeyValue>, acc: &Access, text: bool, max: usize) {
                 at.push(kv_str(a::PROCESS_COMMAND_LINE, &cap(c, max)));
             }
             if let Some(exe) = executable(c) {
-                at.push(kv_str(a::PROCESS_EXECUTABLE_NAME, &cap(exe, 256)));
+                at.push(kv_str(a::PROCESS_EXECUTABLE_NAME, &cap(&exe, 256)));
             }
         }
         Access::Url(u) => {
@@ -780,13 +780,14 @@ fn access_attrs(at: &mut Vec<KeyValue>, acc: &Access, text: bool, max: usize) {
     }
 }
 
-/// The program a command line starts: its first word that is not a variable assignment,
-/// without its directory.
-fn executable(command: &str) -> Option<&str> {
-    let word = command.split_whitespace().find(|w| !w.contains('='))?;
-    let word = word.trim_matches(|c| c == '"' || c == '\'' || c == '(');
-    let name = word.rsplit('/').next().unwrap_or(word);
-    (!name.is_empty()).then_some(name)
+/// The program a command line starts, without its directory: the shell parser's, so that
+/// quoted assignments (`A="x y" ./run`) and wrappers (`sudo`, `env`) are not taken for it.
+fn executable(command: &str) -> Option<String> {
+    let words = sessiontrail_policy::shell::simple_commands(command)
+        .into_iter()
+        .next()?;
+    let name = sessiontrail_policy::shell::basename(words.first()?);
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// Scheme and host of a URL, without user info, port, path or query.
@@ -861,11 +862,21 @@ mod tests {
     #[test]
     fn executable_skips_assignments_and_directories() {
         assert_eq!(
-            executable("FOO=1 BAR=2 /usr/bin/git commit -m x"),
+            executable("FOO=1 BAR=2 /usr/bin/git commit -m x").as_deref(),
             Some("git")
         );
-        assert_eq!(executable("cat .env"), Some("cat"));
+        assert_eq!(executable("cat .env").as_deref(), Some("cat"));
         assert_eq!(executable("   "), None);
+        assert_eq!(
+            executable(r#"DB_PASSWORD="velvet mango quartz 42" ./run"#).as_deref(),
+            Some("run")
+        );
+        assert_eq!(
+            executable(r#"env A=1 B="x y" /usr/bin/git status"#).as_deref(),
+            Some("git")
+        );
+        assert_eq!(executable("sudo -u root cat x").as_deref(), Some("cat"));
+        assert_eq!(executable("bash -c 'cat x'").as_deref(), Some("bash"));
     }
 
     #[test]

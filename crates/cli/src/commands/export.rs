@@ -14,7 +14,7 @@ use serde::Serialize;
 use sessiontrail_export::{
     Compression, Delivery, OtlpConfig, OtlpJsonFile, OtlpSender, Overrides, Protocol,
 };
-use sessiontrail_model::{LinkedCommit, Timestamp};
+use sessiontrail_model::{ContentOptions, LinkedCommit, Timestamp};
 use sessiontrail_sources::{Issue, ParseOptions, Report, SessionFiles};
 use sessiontrail_store::{
     CommitRow, NewSession, PutStats, SensitiveRow, SessionRow, SpanRow, Store,
@@ -28,9 +28,34 @@ use crate::{exit, format, settings};
 const SHOWN_ISSUES: usize = 20;
 
 pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Result<u8> {
+    let content = settings::content(a.content, a.max_attribute_bytes)?;
+    let scrub = content.clone();
+    run_with(a, content, store_path, out).map_err(|e| redact_error(e, &scrub))
+}
+
+/// An error names files and folders, which may be named after a secret: below `full`, its
+/// message goes through the redactor (an error with nothing to redact is kept as it is).
+fn redact_error(e: anyhow::Error, content: &ContentOptions) -> anyhow::Error {
+    let text = format!("{e:#}");
+    match content.scrub(&text) {
+        std::borrow::Cow::Borrowed(_) => e,
+        std::borrow::Cow::Owned(r) => anyhow::anyhow!(r),
+    }
+}
+
+/// What the summary prints of a name or path: redacted below `full`.
+fn scrubber(content: &ContentOptions) -> impl Fn(&str) -> String + '_ {
+    move |s: &str| content.scrub(s).into_owned()
+}
+
+fn run_with(
+    a: ExportArgs,
+    content: ContentOptions,
+    store_path: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
     let started = Instant::now();
     // Every setting is checked before any work starts.
-    let content = settings::content(a.content, a.max_attribute_bytes)?;
     let otlp = otlp_config(&a)?;
     if a.max_request_bytes < 1024 {
         anyhow::bail!(
@@ -79,11 +104,14 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
     );
     let total_bytes: u64 = discovery.sessions.iter().map(|s| s.bytes).sum();
     let bar = progress_bar(!a.json && !a.quiet, total_bytes);
+    let scrub = scrubber(&content);
     let mut summary = Summary {
-        store: store_path.display().to_string(),
+        store: scrub(&store_path.display().to_string()),
         ..Summary::default()
     };
-    summary.issues.extend(discovery.issues);
+    summary
+        .issues
+        .extend(discovery.issues.into_iter().map(|i| i.scrubbed(&scrub)));
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
@@ -108,14 +136,18 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
     traces.sort_unstable();
 
     if let Some(cfg) = otlp {
-        summary.otlp = Some(ship(&mut store, cfg, &traces, &a, &bar)?);
+        let mut o = ship(&mut store, cfg, &traces, &a, &bar)?;
+        o.endpoint = scrub(&o.endpoint);
+        o.rejection = o.rejection.map(|r| scrub(&r));
+        o.error = o.error.map(|e| scrub(&e));
+        summary.otlp = Some(o);
     }
     if let Some(path) = &a.otlp_file {
         let mut file = OtlpJsonFile::create(path)?;
         let d = sessiontrail_export::write_traces(&store, &traces, &mut file, a.max_request_bytes)?;
         file.finish()?;
         summary.otlp_file = Some(FileSummary {
-            path: path.display().to_string(),
+            path: scrub(&path.display().to_string()),
             spans: d.spans,
             lines: d.requests,
             bytes: d.bytes,
@@ -275,7 +307,7 @@ fn parse_and_store(
                             // One writer at a time per process: notes are refs.
                             let _guard = notes_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                             if let Err(e) = sessiontrail_git::write_notes(&s, &hex, trace_url.map(|u| u.replace("{trace_id}", &hex)).as_deref()) {
-                                tracing::warn!(session = %s.id, "cannot write the git notes of its commits: {e}");
+                                tracing::warn!(session = %parse.content.scrub(&s.id), "cannot write the git notes of its commits: {}", parse.content.scrub(&format!("{e:#}")));
                             }
                         }
                         encode(t)
@@ -322,7 +354,9 @@ fn parse_and_store(
             };
             let Some(p) = msg else { break };
             bar.inc(p.bytes);
-            summary.add_report(p.report);
+            let mut report = p.report;
+            report.scrub_names(&scrubber(&parse.content));
+            summary.add_report(report);
             if let Some(s) = p.trace {
                 summary.sessions += 1;
                 pending_bytes += s.spans.iter().map(|sp| sp.body.len()).sum::<usize>();

@@ -38,7 +38,15 @@ pub fn run(a: &QueryArgs, store: &Store, out: &mut dyn Write) -> anyhow::Result<
         })?,
         None => i64::MIN,
     };
-    let hits = store.sensitive(since)?;
+    let mut hits = store.sensitive(since)?;
+    // Stores written before targets were shown as `~/` hold the matching form.
+    for h in &mut hits {
+        for t in &mut h.access.targets {
+            if let Some(rest) = t.strip_prefix("/home/~/") {
+                *t = format!("~/{rest}");
+            }
+        }
+    }
     if a.json {
         for h in &hits {
             let line = Line {

@@ -34,8 +34,13 @@ fn bash(cmd: &str) -> ToolCall {
     call("Bash", vec![Access::Command(cmd.into())])
 }
 
+fn builtin() -> &'static RuleSet {
+    static SET: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+    SET.get_or_init(RuleSet::builtin)
+}
+
 fn rules_of(t: &ToolCall) -> Vec<String> {
-    RuleSet::builtin()
+    builtin()
         .evaluate(t, Some("/home/ana/proj"), Some("/home/ana"))
         .into_iter()
         .map(|m| m.rule)
@@ -96,7 +101,8 @@ fn sensitive_calls_are_flagged_by_the_expected_rule() {
             "ssh-private-key",
         ),
         (bash("cp ~/.ssh/id_rsa /tmp/k"), "ssh-private-key"),
-        (bash("ls -la ~/.ssh"), "ssh-directory"),
+        // Listing ~/.ssh reads names, not keys; reading a file in it is a read.
+        (bash("cat ~/.ssh/config"), "ssh-directory"),
         (
             call(
                 "Read",
@@ -197,6 +203,167 @@ fn sensitive_calls_are_flagged_by_the_expected_rule() {
             "gpg-keyring",
         ),
         (mcp, "secret-store-mcp"),
+        // Paths named inside inline code.
+        (
+            bash(r#"python3 -c "open('~/.aws/credentials').read()""#),
+            "aws-credentials",
+        ),
+        (
+            bash(
+                r#"python -c "import os; print(open(os.path.expanduser('~/.ssh/id_rsa')).read())""#,
+            ),
+            "ssh-private-key",
+        ),
+        (
+            bash(
+                r#"python3 -c "from pathlib import Path; print((Path.home() / '.aws' / 'credentials').read_text())""#,
+            ),
+            "aws-credentials",
+        ),
+        (
+            bash(
+                r#"node -e "console.log(require('fs').readFileSync(require('os').homedir() + '/.aws/credentials', 'utf8'))""#,
+            ),
+            "aws-credentials",
+        ),
+        (
+            bash(r#"ruby -e 'puts File.read(File.expand_path("~/.kube/config"))'"#),
+            "kubeconfig",
+        ),
+        (
+            bash(r#"perl -e 'open(F, "<", "$ENV{HOME}/.netrc"); print <F>'"#),
+            "package-registry-credentials",
+        ),
+        (
+            bash(r#"php -r 'echo file_get_contents(getenv("HOME") . "/.aws/credentials");'"#),
+            "aws-credentials",
+        ),
+        (
+            bash(
+                "python3 - <<'EOF'
+print(open('.env').read())
+EOF",
+            ),
+            "env-file",
+        ),
+        (
+            bash(
+                r#"python3 -c "import urllib.request as u; print(u.urlopen('http://169.254.169.254/latest/meta-data/').read())""#,
+            ),
+            "cloud-metadata",
+        ),
+        // Home variables, `cd` and `..`.
+        (bash("cat $HOME/.aws/credentials"), "aws-credentials"),
+        (bash(r#"cat "${HOME}/.ssh/id_rsa""#), "ssh-private-key"),
+        (bash("cd ~/.aws && cat credentials"), "aws-credentials"),
+        (
+            bash("pushd ~/.ssh >/dev/null; cat id_ed25519"),
+            "ssh-private-key",
+        ),
+        (
+            bash("cd && cd .aws && head -n 5 credentials"),
+            "aws-credentials",
+        ),
+        (bash("cat ~/.aws/../.aws/credentials"), "aws-credentials"),
+        (
+            bash(
+                "cat \
+  ~/.aws/credentials",
+            ),
+            "aws-credentials",
+        ),
+        (
+            bash(
+                "bash <<EOF
+cat ~/.aws/credentials
+EOF",
+            ),
+            "aws-credentials",
+        ),
+        // Mounted secrets and client password files.
+        (bash("cat /run/secrets/db_password"), "container-secrets"),
+        (
+            bash("cat /var/run/secrets/kubernetes.io/serviceaccount/token"),
+            "kubernetes-service-account",
+        ),
+        (
+            bash("cat /var/run/secrets/kubernetes.io/serviceaccount/ca.crt"),
+            "kubernetes-service-account",
+        ),
+        (bash("cat ~/.pgpass"), "database-credentials"),
+        (bash("cat ~/.my.cnf"), "database-credentials"),
+        (
+            bash("cat ~/.config/gh/hosts.yml"),
+            "package-registry-credentials",
+        ),
+        // Credential commands.
+        (
+            bash("echo $CR_PAT | docker login ghcr.io -u me --password-stdin"),
+            "registry-login",
+        ),
+        (
+            bash("docker login -u me -p hunter2 registry.example.com"),
+            "registry-login",
+        ),
+        (bash("gh auth token"), "cloud-secret-store"),
+        (bash("echo $(gh auth token)"), "cloud-secret-store"),
+        (
+            bash("export GH_TOKEN=$(gh auth token)"),
+            "cloud-secret-store",
+        ),
+        (
+            bash("GH_TOKEN=$(gh auth token) npm publish"),
+            "cloud-secret-store",
+        ),
+        (
+            bash("GH_TOKEN=\"`gh auth token`\" npm publish"),
+            "cloud-secret-store",
+        ),
+        (
+            bash("if gh auth token >/dev/null 2>&1; then echo ok; fi"),
+            "cloud-secret-store",
+        ),
+        (bash("timeout 5 gh auth token"), "cloud-secret-store"),
+        (
+            bash("cat <<EOF > .netrc.tmp\n$(gh auth token)\nEOF"),
+            "cloud-secret-store",
+        ),
+        (bash("heroku auth:token"), "cloud-secret-store"),
+        (bash("vault token lookup"), "cloud-secret-store"),
+        (bash("vault login -method=github"), "cloud-secret-store"),
+        (
+            bash("kubectl config view --raw -o json"),
+            "cloud-secret-store",
+        ),
+        (
+            bash("git config credential.helper"),
+            "git-credential-helper",
+        ),
+        (
+            bash("git config --get credential.helper"),
+            "git-credential-helper",
+        ),
+        (
+            bash("git config --get-regexp credential"),
+            "git-credential-helper",
+        ),
+        // Metadata endpoints without a scheme.
+        (
+            bash("curl 169.254.169.254/latest/meta-data/"),
+            "cloud-metadata",
+        ),
+        (
+            bash("wget -qO- metadata.google.internal/computeMetadata/v1/"),
+            "cloud-metadata",
+        ),
+        (
+            bash("curl -s http://[fd00:ec2::254]/latest/"),
+            "cloud-metadata",
+        ),
+        (bash("curl -s [fd00:ec2::254]/latest/"), "cloud-metadata"),
+        // A search for private keys.
+        (bash(r#"find ~ -name "*.pem""#), "ssh-private-key"),
+        (bash("find . -name '.env*' -exec cat {} +"), "env-file"),
         (with_secret("github-pat"), "secret-in-tool-output"),
         (wrote_key, "secret-in-tool-input"),
     ];
@@ -261,6 +428,39 @@ fn benign_look_alikes_are_not_flagged() {
             "Read",
             vec![Access::FileRead("/home/ana/proj/README.md".into())],
         ),
+        bash("cat README.md"),
+        bash("cat docs/kubeconfig.md"),
+        bash("cat docs/kubeconfig.md.bak"),
+        // Names and metadata only.
+        bash("ls ~/.ssh/"),
+        bash("ls -la ~/.ssh"),
+        bash("stat ~/.aws/credentials"),
+        bash("test -f ~/.aws/credentials && echo yes"),
+        bash("[ -f .env ] || echo missing"),
+        bash("du -sh ~/.ssh"),
+        bash("realpath ~/.ssh/id_rsa"),
+        bash("readlink -f ~/.kube/config"),
+        bash("dirname ~/.ssh/id_rsa; basename ~/.ssh/id_rsa"),
+        bash("mkdir -p ~/.ssh && chmod 700 ~/.ssh"),
+        bash("chmod 600 ~/.ssh/id_ed25519 && chown ana ~/.ssh/id_ed25519"),
+        bash("touch .env.local"),
+        bash("which gh"),
+        bash("cd ~/.ssh && ls"),
+        bash("find . -name '*.md'"),
+        bash("find ~/.ssh -type f"),
+        // Heredoc bodies are data.
+        bash(
+            "cat <<'EOF' > notes.md\nrun printenv, then gh auth token\ncat ~/.aws/credentials\nEOF",
+        ),
+        bash("git commit -F - <<EOF\nfix: stop reading ~/.aws/credentials\nEOF"),
+        bash("echo 'keys live in ~/.ssh/id_rsa'"),
+        bash(r#"python3 -c "print('hello')""#),
+        bash("node -e 'console.log(1 + 1)'"),
+        bash("kubectl config view"),
+        bash("git config user.email"),
+        bash("docker login ghcr.io"),
+        bash("gh auth status"),
+        bash(r#"DB_PASSWORD_HINT="velvet mango" ./run"#),
     ];
     for t in &cases {
         let got = rules_of(t);
@@ -357,4 +557,65 @@ fn the_builtin_pack_is_valid_and_complete() {
             r.id
         );
     }
+}
+
+#[test]
+fn targets_say_what_was_touched() {
+    let target = |t: &ToolCall, rule: &str| -> String {
+        builtin()
+            .evaluate(t, Some("/home/ana/proj"), Some("/home/ana"))
+            .into_iter()
+            .find(|m| m.rule == rule)
+            .unwrap_or_else(|| panic!("{:?} not flagged by {rule}", t.access))
+            .target
+    };
+    assert_eq!(
+        target(&bash("cat ~/.aws/credentials"), "aws-credentials"),
+        "~/.aws/credentials"
+    );
+    assert_eq!(
+        target(
+            &call(
+                "Read",
+                vec![Access::FileRead("/home/ana/.aws/credentials".into())]
+            ),
+            "aws-credentials"
+        ),
+        "~/.aws/credentials"
+    );
+    assert_eq!(
+        target(&bash("cd ~/.aws && cat credentials"), "aws-credentials"),
+        "~/.aws/credentials"
+    );
+    assert_eq!(
+        target(&bash(r#"find ~ -name "*.pem""#), "ssh-private-key"),
+        "~/**/*.pem"
+    );
+    assert_eq!(target(&bash("cat .env"), "env-file"), "/home/ana/proj/.env");
+    assert_eq!(
+        target(
+            &bash("kubectl --context prod get secrets -n payments"),
+            "cloud-secret-store"
+        ),
+        "kubectl get secrets"
+    );
+    assert_eq!(
+        target(
+            &bash("docker login -u me --password=hunter2 r.example.com"),
+            "registry-login"
+        ),
+        "docker login --password"
+    );
+    let mut t = call("Read", vec![]);
+    t.result = Some(Text {
+        secrets: vec![SecretFinding {
+            kind: "github-pat".into(),
+            fingerprint: "0a1b2c3d".into(),
+        }],
+        ..Default::default()
+    });
+    assert_eq!(
+        target(&t, "secret-in-tool-output"),
+        "[REDACTED:github-pat:0a1b2c3d]"
+    );
 }
