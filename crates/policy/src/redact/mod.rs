@@ -766,9 +766,27 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
         while i < b.len() && !sep(b[i]) {
             i += 1;
         }
-        let w = &text[start..i];
+        // Brackets and punctuation around a word are not part of it: `(pw)`, `pw,`.
+        let mut s = start;
+        let mut e = i;
+        while s < e && matches!(b[s], b'(' | b'[' | b'{' | b'<') {
+            s += 1;
+        }
+        while e > s && matches!(b[e - 1], b')' | b']' | b'}' | b'>' | b',' | b'.' | b';' | b':') {
+            e -= 1;
+        }
+        let w = &text[s..e];
         if (12..=64).contains(&w.len()) && symbol_password(w) {
-            out.push((start, i));
+            out.push((s, e));
+        } else if w.contains('/') {
+            // A path or URL segment.
+            let mut at = s;
+            for seg in w.split('/') {
+                if (12..=64).contains(&seg.len()) && symbol_password(seg) {
+                    out.push((at, at + seg.len()));
+                }
+                at += seg.len() + 1;
+            }
         }
     }
     out

@@ -39,6 +39,13 @@ pub(crate) struct Own {
     pub priority: u8,
 }
 
+/// A quoted value, or a bare one up to the next space (a shell word).
+macro_rules! word {
+    () => {
+        r#"(?:"([^"\n]{1,256})"|'([^'\n]{1,256})'|([^\s"'`]{1,256}))"#
+    };
+}
+
 /// A quoted or bare value, as shell and config files write one.
 macro_rules! value {
     () => {
@@ -65,7 +72,7 @@ pub(crate) const OWN: &[Own] = &[
     },
     Own {
         kind: "password-in-url",
-        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s/'"`<>\\]{1,256})@[^\s/?#@'"]"#,
+        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s@'"`]{1,256})@[^\s/?#@'"]"#,
         groups: &[2],
         keywords: &["://"],
         check: Check::UserPassword,
@@ -118,7 +125,7 @@ pub(crate) const OWN: &[Own] = &[
         kind: "cli-password",
         regex: concat!(
             r"(?i)(?:^|[\s;&|(])--?(?:password|passwd|passphrase|pass|pw|secret|token|auth-token|access-token|api-key|apikey|api-token|client-secret|secret-key|secret-access-key|private-key|key-password|store-?pass(?:word)?|key-?pass|keystore-password|db-password|admin-password|root-password|bot-token|webhook-secret|oauth-token|github-token|gitlab-token|npm-token|registry-password|docker-password|vault-token|sudo-password)(?:=|\s+)",
-            value!()
+            word!()
         ),
         groups: &[1, 2, 3],
         keywords: &["pass", "pw", "secret", "token", "api-key", "apikey", "private-key"],
@@ -131,7 +138,7 @@ pub(crate) const OWN: &[Own] = &[
         kind: "cli-password",
         regex: concat!(
             r"\b(?:(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mysqlsh|mariadb|mariadb-dump|7z|7za|rar)\b[^\n;|&]*?\s-p|(?:(?:docker|podman|buildah|skopeo|helm)\s+(?:registry\s+)?login|sshpass|mongo|mongosh|mongodump|mongorestore)\b[^\n;|&]*?\s-p\s*|(?:zip|unzip)\b[^\n;|&]*?\s-P\s*|redis-cli\b[^\n;|&]*?\s-a\s+|\s-pass(?:in|out)\s+pass:|\s-k\s+pass:)",
-            value!()
+            word!()
         ),
         groups: &[1, 2, 3],
         keywords: &[
@@ -161,7 +168,7 @@ pub(crate) const OWN: &[Own] = &[
     // `{"name": "DB_PASSWORD", "value": "..."}`: the name in one field, the value in the next.
     Own {
         kind: "secret-assignment",
-        regex: r#"(?i)"(?:key|name|id|variable|env)"\s*:\s*"([A-Za-z0-9_.-]{3,80})"\s*,\s*"(?:value|secret|data|val)"\s*:\s*"([^"\n]{1,1024})""#,
+        regex: r#"(?i)"(?:key|name|id|variable|env)"\s*:\s*"([A-Za-z0-9_.-]{3,80})"(?:\s*,\s*"[A-Za-z0-9_.-]{1,40}"\s*:\s*(?:"[^"\n]{0,200}"|[A-Za-z0-9_.-]{1,40}))*\s*,\s*"(?:value|secret|data|val)"\s*:\s*"([^"\n]{1,1024})""#,
         groups: &[2],
         keywords: &["value", "secret", "data", "val"],
         check: Check::NamedValue,
@@ -170,7 +177,7 @@ pub(crate) const OWN: &[Own] = &[
     // A secret a few words after its name: `the DD_API_KEY is 3f9a...`, `Rotate X (v)`.
     Own {
         kind: "secret-near-name",
-        regex: r#"(?i)(\b(?:public|publishable|host|ssh|gpg|pgp)[ _-])?\b([A-Za-z0-9_.-]*(?:key|token|secret|password|passwd|passphrase|credentials?|apikey|pat|dsn))\b([^\n\r=:"'`]{0,24}?)[\s(\[]['"`]?([A-Za-z0-9+/_.~-]{16,256}={0,2})"#,
+        regex: r#"(?i)(\b(?:public|publishable|host|ssh|gpg|pgp)[ _-])?\b([A-Za-z0-9_.-]*(?:key|token|secret|password|passwd|passphrase|credentials?|apikey|pat|dsn)[A-Za-z0-9_]*)\b([^\n\r=:"'`]{0,24}?)[\s(\[]['"`]?([A-Za-z0-9+/_.~-]{16,256}={0,2})"#,
         groups: &[4],
         keywords: &["key", "token", "secret", "passw", "credential", "pat", "dsn"],
         check: Check::Near,
@@ -250,6 +257,7 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
     ("new-relic-key", r"\bNR(?:AK|AA|II|JS)-[A-Za-z0-9]{19,32}\b", "nr"),
     ("pulumi-token", r"\bpul-[a-f0-9]{40}\b", "pul-"),
     ("twilio-key", r"\b(?:SK|AC)[0-9a-fA-F]{32}\b", "sk|ac"),
+    ("braintree-access-token", r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}", "access_token$"),
     ("airtable-personal-access-token", r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", "pat"),
     ("django-secret-key", r#"django-insecure-[^\s'"`]{30,}"#, "django-insecure-"),
     ("mailgun-key", r"\bkey-[0-9a-f]{32}\b", "key-"),
@@ -320,13 +328,15 @@ const WORDS: [&str; 22] = [
 ];
 
 /// The last word of a name that says it holds something about a secret, not the secret.
-const NOT_THE_SECRET: [&str; 58] = [
+const NOT_THE_SECRET: &[&str] = &[
     "id", "ids", "name", "names", "type", "types", "url", "uri", "endpoint", "length", "len",
     "size", "file", "files", "path", "dir", "env", "header", "field", "prompt", "count", "ttl",
     "expiry", "expires", "expiration", "at", "format", "policy", "mode", "version", "hint",
     "label", "placeholder", "regex", "pattern", "prefix", "suffix", "scope", "scopes", "kind",
     "method", "limit", "timeout", "enabled", "required", "reset", "strength", "min", "max",
     "algorithm", "rotation", "provider", "service", "location", "usage", "tokens", "ref", "var",
+    "hasher", "backend", "strategy", "manager", "store", "storage", "engine", "driver", "class",
+    "handler", "plugin", "encoder", "module", "audience", "issuer", "source", "command",
 ];
 
 /// Whether `value` is a password or token rather than a placeholder, a reference to one
@@ -432,6 +442,25 @@ pub(crate) fn names_a_secret(name: &str) -> bool {
         || joined.contains("secret")
 }
 
+/// A name that can only hold a password or a token.
+fn strong_name(name: &str) -> bool {
+    words(name).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "password" | "passwd" | "pass" | "pwd" | "passphrase" | "secret" | "token"
+        )
+    })
+}
+
+/// A single word of letters that is not a placeholder.
+fn plain_word(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    v.len() >= 6
+        && v.bytes().all(|b| b.is_ascii_alphabetic())
+        && !WORDS.contains(&lower.as_str())
+        && !PLACEHOLDERS.iter().any(|p| lower.contains(p))
+}
+
 /// The words of a name: split at `_ - .` and at camelCase humps, lowercased.
 fn words(name: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -500,7 +529,13 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                 let env_style = sep.trim_start_matches(['"', '\'']) == "=" && caps.get(5).is_none();
                 return env_style && is_passphrase(secret);
             }
-            is_value(secret) && secret.to_ascii_lowercase() != name.to_ascii_lowercase()
+            if secret.to_ascii_lowercase() == name.to_ascii_lowercase() {
+                return false;
+            }
+            // In a shell or .env assignment to a password's name, a plain word is a
+            // password too (`PGPASSWORD=velvet`).
+            let env_style = sep == "=" && name.bytes().all(|b| !b.is_ascii_lowercase());
+            is_value(secret) || (env_style && strong_name(name) && plain_word(secret))
         }
         Check::NamedValue => {
             let name = caps.get(1).map_or("", |m| m.as_str());
