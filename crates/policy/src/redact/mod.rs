@@ -288,7 +288,20 @@ impl SecretRedactor {
         for i in self.active(text) {
             let d = &self.detectors[i];
             let Ok(re) = self.regex(d) else { continue };
-            for caps in re.captures_iter(text) {
+            // Own formats resume inside a rejected value, so that `mysql -pmysql -paX`
+            // still reaches its real password; gitleaks' rules run as gitleaks runs them.
+            let resume = !matches!(d.imp, Imp::Gitleaks(_));
+            let mut at = 0;
+            while at <= text.len() {
+                let Some(caps) = re.captures_at(text, at) else {
+                    break;
+                };
+                let m = caps.get(0).expect("group 0 is the match");
+                at = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    next_char(text, m.end())
+                };
                 let Some((s, e)) = (match &d.imp {
                     Imp::Gitleaks(r) => r.secret_of(&caps),
                     Imp::Own(o, _) => o
@@ -304,14 +317,13 @@ impl SecretRedactor {
                     continue;
                 };
                 let secret = &text[s..e];
-                if secret.is_empty() || documented(secret) {
-                    continue;
-                }
-                let ok = match &d.imp {
-                    Imp::Gitleaks(r) => self.gitleaks_passes(r, &caps, text, secret),
-                    Imp::Own(o, _) => own::passes(o.check, &caps, secret),
-                    Imp::Prefixed(..) => !secret.contains("xxxx") && entropy(secret) > 3.0,
-                };
+                let ok = !secret.is_empty()
+                    && !documented(secret)
+                    && match &d.imp {
+                        Imp::Gitleaks(r) => self.gitleaks_passes(r, &caps, text, secret),
+                        Imp::Own(o, _) => own::passes(o.check, &caps, secret),
+                        Imp::Prefixed(..) => !secret.contains("xxxx") && entropy(secret) > 3.0,
+                    };
                 if ok {
                     hits.push(Hit {
                         start: s,
@@ -320,6 +332,8 @@ impl SecretRedactor {
                         priority: d.priority,
                         value: secret.to_owned(),
                     });
+                } else if resume && s > m.start() && s < at {
+                    at = s;
                 }
             }
         }
@@ -556,6 +570,11 @@ fn own_description(kind: &str) -> &'static str {
 
 fn documented(secret: &str) -> bool {
     DOCUMENTED_EXAMPLES.contains(&secret) || secret.contains("EXAMPLE")
+}
+
+/// The offset of the character after the one at `i` (or `i + 1` past the end).
+fn next_char(text: &str, i: usize) -> usize {
+    text[i..].chars().next().map_or(i + 1, |c| i + c.len_utf8())
 }
 
 /// Unions overlapping hits; the most specific (lowest priority) names the union.
@@ -815,11 +834,7 @@ fn symbol_password(w: &str) -> bool {
         && !CODE.iter().any(|c| w.contains(c))
         && !matches!(b[0], b'-' | b'/' | b'~' | b'$' | b'<' | b'{' | b'(' | b'[' | b'@' | b'.')
         && !b.contains(&b'\\')
-        && {
-            let mut seen = [false; 128];
-            let distinct = b.iter().filter(|&&c| !std::mem::replace(&mut seen[c as usize], true)).count();
-            distinct * 4 >= b.len() * 3
-        }
+        && entropy(w) >= entropy::threshold(entropy::Charset::Base64, w.len())
         && !entropy::wordy_text(w)
 }
 

@@ -20,6 +20,11 @@ pub(crate) enum Check {
     Assigned,
     /// A bearer token in prose: random-looking, with a digit.
     Bearer,
+    /// The rest of a .env line after a password's name.
+    EnvLine,
+    /// The value of a tool's password option: whatever it is, unless a placeholder or a
+    /// reference.
+    Flag,
     /// A value in a field beside one that names it (`{"name": N, "value": V}`).
     NamedValue,
     /// A token a few words after a word that names a secret.
@@ -145,12 +150,12 @@ pub(crate) const OWN: &[Own] = &[
             "mysql", "mariadb", "7z", "rar", "login", "sshpass", "mongo", "zip", "redis-cli",
             "pass:",
         ],
-        check: Check::Value,
+        check: Check::Flag,
         priority: 1,
     },
     Own {
         kind: "netrc-password",
-        regex: r"(?i)\b(?:machine\s+\S+|default)(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+(\S+)",
+        regex: r#"(?i)\b(?:machine\s+\S+|default)(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+([^\s"'`]+)"#,
         groups: &[1],
         keywords: &["password"],
         check: Check::Value,
@@ -159,7 +164,7 @@ pub(crate) const OWN: &[Own] = &[
     // `host:port:database:user:password`.
     Own {
         kind: "pgpass-password",
-        regex: r#"(?:^|[\s'"=])[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s'"]+:[^:\s'"]+:([^\s'"]+)"#,
+        regex: r#"(?:^|[\s'"=/(\[])[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s'"]+:[^:\s'"]+:([^\s'"]+)"#,
         groups: &[1],
         keywords: &[":*:", ":5432:", ":3306:", ":5433:", ":6432:", ":26257:", ":1521:"],
         check: Check::Value,
@@ -181,6 +186,15 @@ pub(crate) const OWN: &[Own] = &[
         groups: &[4],
         keywords: &["key", "token", "secret", "passw", "credential", "pat", "dsn"],
         check: Check::Near,
+        priority: 3,
+    },
+    // A .env line: the value runs to the end of the line (`PGPASSWORD=velvet mango 42`).
+    Own {
+        kind: "secret-assignment",
+        regex: r#"(?m)^[ \t]*(?:export[ \t]+)?([A-Z][A-Z0-9_]*)(=)([^"'\s#=][^\n"'#=]*[^\s"'#=])[ \t]*\r?$"#,
+        groups: &[3],
+        keywords: &["="],
+        check: Check::EnvLine,
         priority: 3,
     },
     // `NAME=value`, `"name": "value"`, `name => 'value'`, with a secret-looking name.
@@ -257,6 +271,7 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
     ("new-relic-key", r"\bNR(?:AK|AA|II|JS)-[A-Za-z0-9]{19,32}\b", "nr"),
     ("pulumi-token", r"\bpul-[a-f0-9]{40}\b", "pul-"),
     ("twilio-key", r"\b(?:SK|AC)[0-9a-fA-F]{32}\b", "sk|ac"),
+    ("mapbox-secret-token", r"\bsk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}", "sk.eyj"),
     ("braintree-access-token", r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}", "access_token$"),
     ("airtable-personal-access-token", r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", "pat"),
     ("django-secret-key", r#"django-insecure-[^\s'"`]{30,}"#, "django-insecure-"),
@@ -516,7 +531,19 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
         Check::Value => is_value(secret) || (secret.contains(' ') && is_passphrase(secret)),
         Check::UserPassword => {
             let user = caps.get(1).map_or("", |m| m.as_str());
-            is_value(secret) && secret != user && !(secret.len() <= 8 && secret.bytes().all(|b| b.is_ascii_digit()))
+            (is_value(secret) || plain_word(secret))
+                && secret != user
+                && !(secret.len() <= 8 && secret.bytes().all(|b| b.is_ascii_digit()))
+        }
+        Check::Flag => is_value(secret) || plain_word(secret),
+        Check::EnvLine => {
+            let name = caps.get(1).map_or("", |m| m.as_str());
+            names_a_secret(name)
+                && (if secret.contains(' ') {
+                    strong_name(name) && is_passphrase(secret)
+                } else {
+                    is_value(secret) || (strong_name(name) && plain_word(secret))
+                })
         }
         Check::Assigned => {
             let name = caps.get(1).map_or("", |m| m.as_str());
@@ -525,9 +552,11 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                 return false;
             }
             if secret.contains(' ') {
-                // Spaces only in a shell or .env assignment: `NAME="a b c"`.
-                let env_style = sep.trim_start_matches(['"', '\'']) == "=" && caps.get(5).is_none();
-                return env_style && is_passphrase(secret);
+                // Spaces only in a quoted value: `NAME="a b c"`, or any quoted value of a
+                // name that can only hold a password (`password = "a b c"`).
+                let quoted = caps.get(5).is_none();
+                let env_style = sep.trim_start_matches(['"', '\'']) == "=";
+                return quoted && (env_style || strong_name(name)) && is_passphrase(secret);
             }
             if secret.to_ascii_lowercase() == name.to_ascii_lowercase() {
                 return false;

@@ -349,3 +349,10 @@ fn entropy_is_bits_per_character() {
     assert_eq!(entropy("aaaa"), 0.0);
     assert!((entropy("abcd") - 2.0).abs() < 1e-9);
 }
+
+#[test]
+fn a_rejected_value_does_not_hide_the_next_one() {
+    let out = redacted("docker login -u ci -p $TOKEN; docker login -u ci -p Zq8w2Lx4Pn7Rv");
+    assert!(!out.contains("Zq8w2Lx4Pn7Rv"), "{out}");
+    assert!(out.contains("-p $TOKEN"), "{out}");
+}

@@ -216,12 +216,16 @@ pub(crate) fn shell_joined(s: &str) -> Option<View> {
                 v.replace(i, i + 1, "");
                 i += 2;
             }
-            b'"' | b'\''
-                if (i > 0 && word(b[i - 1]))
-                    || b.get(i + 1).is_some_and(|&c| word(c) || c == b'"' || c == b'\'') =>
-            {
-                v.replace(i, i + 1, "");
-                i += 1;
+            // A run of quotes between two word characters joins them: `gh"p_"'abc'`.
+            b'"' | b'\'' => {
+                let mut j = i;
+                while j < b.len() && matches!(b[j], b'"' | b'\'') {
+                    j += 1;
+                }
+                if i > 0 && word(b[i - 1]) && b.get(j).is_some_and(|&c| word(c)) {
+                    v.replace(i, j, "");
+                }
+                i = j;
             }
             _ => i += 1,
         }
