@@ -392,10 +392,7 @@ fn undetectable(p: &Plant) -> Option<&'static str> {
     let hex = raw.bytes().all(|b| b.is_ascii_hexdigit());
     let digest = hex && [32, 40, 56, 64, 96, 128].contains(&raw.len());
     let uuid = raw.len() == 36
-        && raw
-            .split('-')
-            .map(str::len)
-            .eq([8, 4, 4, 4, 12])
+        && raw.split('-').map(str::len).eq([8, 4, 4, 4, 12])
         && raw.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
     if (digest || uuid) && CONTEXTLESS.contains(&p.placement) {
         return Some("a digest or id with no name near it");
@@ -417,7 +414,10 @@ fn assert_no_leak(level: Option<&str>) {
     eprintln!(
         "{} plants are out of any detector's reach (no name near a digest-shaped value, \
          an unquoted passphrase) and {} of them came out",
-        c.plants.iter().filter(|p| undetectable(p).is_some()).count(),
+        c.plants
+            .iter()
+            .filter(|p| undetectable(p).is_some())
+            .count(),
         before - found.len()
     );
     let level = level.unwrap_or("redacted");
@@ -432,7 +432,14 @@ fn assert_no_leak(level: Option<&str>) {
         let mut leaked = String::new();
         for (i, outs) in &found {
             let p = &c.plants[*i];
-            let _ = writeln!(leaked, "{} | {} | {:?} | {:?}", p.kind, p.placement, p.forms, outs.keys().collect::<Vec<_>>());
+            let _ = writeln!(
+                leaked,
+                "{} | {} | {:?} | {:?}",
+                p.kind,
+                p.placement,
+                p.forms,
+                outs.keys().collect::<Vec<_>>()
+            );
         }
         std::fs::write(dir.join(format!("leaked.{level}.txt")), leaked).unwrap();
     }

@@ -7,7 +7,10 @@ fn main() {
     eprintln!("new: {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let _ = r.find("api_key = abc token secret password key");
-    eprintln!("first find (compiles the activated formats): {:?}", t.elapsed());
+    eprintln!(
+        "first find (compiles the activated formats): {:?}",
+        t.elapsed()
+    );
     let t = std::time::Instant::now();
     let mut n = 0;
     for line in std::io::stdin().lock().lines() {

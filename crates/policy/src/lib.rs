@@ -14,7 +14,9 @@ mod rules;
 mod scrub;
 pub mod shell;
 
-pub use redact::{FormatInfo, FormatSource, GITLEAKS_RELEASE, SecretRedactor, entropy, fingerprint};
+pub use redact::{
+    FormatInfo, FormatSource, GITLEAKS_RELEASE, SecretRedactor, entropy, fingerprint,
+};
 pub use rules::{AccessKind, BUILTIN, Rule, RuleError, RuleSet};
 pub use scrub::{apply, scrub_session};
 

@@ -48,8 +48,8 @@ const THRESHOLDS: [(Charset, [f64; 16]); 5] = [
     (
         Charset::OneCase,
         [
-            2.85, 3.16, 3.4, 3.53, 3.65, 3.93, 4.04, 4.28, 4.49, 4.62, 4.74, 4.81, 4.89, 4.96, 5.03,
-            5.11,
+            2.85, 3.16, 3.4, 3.53, 3.65, 3.93, 4.04, 4.28, 4.49, 4.62, 4.74, 4.81, 4.89, 4.96,
+            5.03, 5.11,
         ],
     ),
     (
@@ -168,6 +168,11 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     let lower = b.iter().any(u8::is_ascii_lowercase);
     let digit = b.iter().any(u8::is_ascii_digit);
     let classes = usize::from(upper) + usize::from(lower) + usize::from(digit);
+    // Random keys of letters and digits have digits (a 24-character one lacks them once
+    // in seventy); identifiers (`ShouldSkipOnDefaultBranch`) do not.
+    if !digit && cs != Charset::Base64 {
+        return false;
+    }
     let min = match cs {
         Charset::Hex if standalone && DIGEST_HEX_LENGTHS.contains(&n) => return false,
         Charset::Hex => 32,
@@ -178,6 +183,14 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // Separators every few characters make an identifier (`x86_64-unknown-linux-gnu`);
     // base64url has one in about thirty.
     let seps = b.iter().filter(|&&c| c == b'-' || c == b'_').count();
+    // `task-output-waiting-1770927708311`: words and a number.
+    if seps >= 2
+        && tok
+            .split(['-', '_'])
+            .any(|p| p.len() >= 4 && p.bytes().all(|c| c.is_ascii_lowercase()))
+    {
+        return false;
+    }
     n >= min
         && seps * 10 <= n
         && entropy(tok) >= threshold(cs, n)
@@ -207,7 +220,10 @@ pub fn entropy(s: &str) -> f64 {
 
 /// An alphabet or a counting run: most neighbours one apart.
 fn sequential(b: &[u8]) -> bool {
-    let steps = b.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    let steps = b
+        .windows(2)
+        .filter(|w| w[1] == w[0].wrapping_add(1))
+        .count();
     steps * 10 >= b.len().saturating_sub(1) * 3
 }
 
@@ -246,6 +262,12 @@ fn wordy(b: &[u8]) -> bool {
     let mean = n * RANDOM_BIGRAM_RATE;
     let sd = (n * RANDOM_BIGRAM_RATE * (1.0 - RANDOM_BIGRAM_RATE)).sqrt();
     (f64::from(common) - mean) / sd >= 5.0
+}
+
+/// Whether two letters make a common English pair.
+pub(crate) fn common_bigram(a: u8, b: u8) -> bool {
+    let p = [a.to_ascii_lowercase(), b.to_ascii_lowercase()];
+    BIGRAMS.iter().any(|g| **g == p)
 }
 
 /// [`wordy`] for any text.
@@ -317,7 +339,10 @@ mod tests {
                 let under = (0..samples)
                     .filter(|_| entropy(&r.token(alphabet, n)) < threshold(cs, n))
                     .count();
-                assert!(under <= 1 + samples / 1000, "{cs:?} n={n}: {under}/{samples}");
+                assert!(
+                    under <= 1 + samples / 1000,
+                    "{cs:?} n={n}: {under}/{samples}"
+                );
             }
         }
     }
@@ -335,7 +360,10 @@ mod tests {
                 let missed = (0..400)
                     .filter(|_| {
                         let t = r.token(alphabet, n);
-                        charset(t.as_bytes()) == Some(cs) && !is_random(&t)
+                        let b = t.as_bytes();
+                        charset(b) == Some(cs)
+                            && (b.iter().any(u8::is_ascii_digit) || cs == Charset::Base64)
+                            && !is_random(&t)
                     })
                     .count();
                 assert!(missed <= 1, "{cs:?} n={n}: {missed}/400 missed");

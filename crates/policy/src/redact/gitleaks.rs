@@ -349,10 +349,19 @@ mod tests {
     #[test]
     fn the_global_allowlist_lets_placeholders_through() {
         let c = load();
-        for p in ["${{ secrets.NPM_TOKEN }}", "$API_TOKEN", "%API_TOKEN%", "true"] {
+        for p in [
+            "${{ secrets.NPM_TOKEN }}",
+            "$API_TOKEN",
+            "%API_TOKEN%",
+            "true",
+        ] {
             assert!(c.global.iter().any(|a| a.allows(p, p, p)), "{p}");
         }
-        assert!(!c.global.iter().any(|a| a.allows("x7Qp2LmZ9vB4kR8t", "", "")));
+        assert!(
+            !c.global
+                .iter()
+                .any(|a| a.allows("x7Qp2LmZ9vB4kR8t", "", ""))
+        );
     }
 
     #[test]

@@ -67,7 +67,10 @@ enum Imp {
     Gitleaks(gitleaks::Rule),
     Own(&'static own::Own, OnceLock<Regex>),
     /// `(kind, regex, keyword)` of [`own::PREFIXED`].
-    Prefixed(&'static (&'static str, &'static str, &'static str), OnceLock<Regex>),
+    Prefixed(
+        &'static (&'static str, &'static str, &'static str),
+        OnceLock<Regex>,
+    ),
 }
 
 struct Detector {
@@ -117,7 +120,8 @@ impl Default for SecretRedactor {
 
 /// Documentation keys published as examples (AWS, Stripe, GitHub, jwt.io): they unlock
 /// nothing, and documents quote them everywhere.
-const DOCUMENTED_EXAMPLES: [&str; 6] = [
+const DOCUMENTED_EXAMPLES: [&str; 7] = [
+    "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
     "pk_test_TYooMQauvdEDq54NiTphI7jx",
@@ -371,7 +375,9 @@ impl SecretRedactor {
         }
         let m = caps.get(0).expect("group 0 is the match");
         let line_start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[m.end()..].find('\n').map_or(text.len(), |i| m.end() + i);
+        let line_end = text[m.end()..]
+            .find('\n')
+            .map_or(text.len(), |i| m.end() + i);
         let line = &text[line_start..line_end];
         let Ok(c) = r.compiled() else { return false };
         !self
@@ -449,6 +455,13 @@ impl SecretRedactor {
             }
         }
         self.elsewhere(text, &mut hits);
+        // Documentation examples, and every part of them, stay.
+        for ex in DOCUMENTED_EXAMPLES {
+            for (at, _) in text.match_indices(ex) {
+                let end = at + ex.len();
+                hits.retain(|h| !(at <= h.start && h.end <= end));
+            }
+        }
         merge(hits)
     }
 
@@ -548,7 +561,9 @@ fn own_description(kind: &str) -> &'static str {
         "private-key" => "A private key block (PEM or OpenSSH), also when cut before its end",
         "putty-private-key" => "A PuTTY private key file",
         "url-user-token" => "A token given as a URL's user (https://<token>@host, a Sentry DSN)",
-        "password-in-url" => "The password of a URL's user info (postgres://user:pw@, redis://:pw@)",
+        "password-in-url" => {
+            "The password of a URL's user info (postgres://user:pw@, redis://:pw@)"
+        }
         "authorization-header" => "The credentials of an Authorization header",
         "secret-header" => "A key, token or cookie header value (X-Api-Key: ...)",
         "bearer-token" => "A bearer token named in text",
@@ -560,7 +575,9 @@ fn own_description(kind: &str) -> &'static str {
         "secret-assignment" => {
             "A value assigned to a secret-looking name (passwords with symbols, quoted passphrases)"
         }
-        PASSWORD => "A password with symbols standing alone (both cases, digits, symbols; not code)",
+        PASSWORD => {
+            "A password with symbols standing alone (both cases, digits, symbols; not code)"
+        }
         HIGH_ENTROPY => {
             "A token random for its charset and length (thresholds measured per charset)"
         }
@@ -597,6 +614,28 @@ fn merge(mut hits: Vec<Hit>) -> Vec<Hit> {
     out
 }
 
+/// Prefixes of the ids agents and model APIs give calls, messages and requests: random,
+/// and no secret.
+const ID_PREFIXES: [&str; 17] = [
+    "agent_msg_",
+    "toolu_",
+    "srvtoolu_",
+    "req_",
+    "msg_",
+    "msgbatch_",
+    "chatcmpl-",
+    "call_",
+    "resp_",
+    "run_",
+    "thread_",
+    "asst_",
+    "file-",
+    "file_",
+    "batch_",
+    "fc_",
+    "rs_",
+];
+
 /// Contexts after which a token is a digest, a public key or an inline file, never a key.
 fn benign_context(before: &[u8]) -> bool {
     let lower: Vec<u8> = before
@@ -609,7 +648,10 @@ fn benign_context(before: &[u8]) -> bool {
     let trimmed = {
         let mut t = &lower[..];
         while let [rest @ .., last] = t {
-            if matches!(last, b'"' | b'\'' | b' ' | b':' | b'=' | b',' | b'-' | b'\t') {
+            if matches!(
+                last,
+                b'"' | b'\'' | b' ' | b':' | b'=' | b',' | b'-' | b'\t'
+            ) {
                 t = rest;
             } else {
                 break;
@@ -632,9 +674,28 @@ fn benign_context(before: &[u8]) -> bool {
         b"nix/store/",
     ];
     const NAMES: [&[u8]; 22] = [
-        b"sha1", b"sha224", b"sha256", b"sha384", b"sha512", b"sha3", b"md5", b"h1", b"hash",
-        b"checksum", b"checksums", b"integrity", b"digest", b"narhash", b"etag", b"blake2b",
-        b"blake3", b"xxh3", b"crc32", b"fingerprint", b"shasum", b"sum",
+        b"sha1",
+        b"sha224",
+        b"sha256",
+        b"sha384",
+        b"sha512",
+        b"sha3",
+        b"md5",
+        b"h1",
+        b"hash",
+        b"checksum",
+        b"checksums",
+        b"integrity",
+        b"digest",
+        b"narhash",
+        b"etag",
+        b"blake2b",
+        b"blake3",
+        b"xxh3",
+        b"crc32",
+        b"fingerprint",
+        b"shasum",
+        b"sum",
     ];
     AFTER.iter().any(|a| lower.ends_with(a))
         || NAMES.iter().any(|n| {
@@ -697,13 +758,21 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
         if i - start < 20
             || public.iter().any(|&(s, e)| s <= start && start < e)
             || benign_context(&b[..start])
+            || ID_PREFIXES.iter().any(|p| text[start..].starts_with(p))
         {
             i = end.max(i);
             continue;
         }
         let run = &text[start..i];
         if !run.to_ascii_lowercase().contains("example") {
-            if entropy::is_random(run.trim_matches('/')) {
+            // A run with `/` is judged whole only when it mixes cases and digits, as
+            // base64 does: paths and module names (`go-md2man/v2`) are judged by segment.
+            let rb = run.as_bytes();
+            let whole = !run.contains('/')
+                || (rb.iter().any(u8::is_ascii_uppercase)
+                    && rb.iter().any(u8::is_ascii_lowercase)
+                    && rb.iter().any(u8::is_ascii_digit));
+            if whole && entropy::is_random(run.trim_matches('/')) {
                 out.push((start, end));
             } else {
                 let mut seg_at = start;
@@ -745,7 +814,8 @@ fn hex_core(tok: &str) -> Option<(usize, usize)> {
     let all_hex = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_hexdigit());
     if parts.len() >= 2 && parts.iter().all(|p| all_hex(p)) {
         let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
-        if lens == [8, 4, 4, 4, 12] {
+        // A UUID, a W3C traceparent: ids.
+        if lens == [8, 4, 4, 4, 12] || matches!(lens.as_slice(), [2, 32, 16] | [2, 32, 16, 2]) {
             return None;
         }
         let joined: String = parts.concat();
@@ -791,10 +861,24 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
         while s < e && matches!(b[s], b'(' | b'[' | b'{' | b'<') {
             s += 1;
         }
-        while e > s && matches!(b[e - 1], b')' | b']' | b'}' | b'>' | b',' | b'.' | b';' | b':') {
+        while e > s
+            && matches!(
+                b[e - 1],
+                b')' | b']' | b'}' | b'>' | b',' | b'.' | b';' | b':'
+            )
+        {
             e -= 1;
         }
         let w = &text[s..e];
+        let lower = w.to_ascii_lowercase();
+        let hashed = [
+            "h1:", "sha1-", "sha256-", "sha384-", "sha512-", "sha256:", "sha512:",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p));
+        if hashed || benign_context(&b[..s]) {
+            continue;
+        }
         if (12..=64).contains(&w.len()) && symbol_password(w) {
             out.push((s, e));
         } else if w.contains('/') {
@@ -821,21 +905,54 @@ fn symbol_password(w: &str) -> bool {
     let digit = b.iter().filter(|c| c.is_ascii_digit()).count();
     let strong = b
         .iter()
-        .filter(|c| b"!@#$%^&*+=?~|<>;,()[]{}".contains(c))
+        .filter(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c))
         .count();
-    const CODE: [&str; 16] = [
-        "://", "=>", "==", "&&", "||", "::", "->", "()", ");", "${", "{{", "\\", "</", "/>",
-        "=\"", "...",
+    const CODE: [&str; 22] = [
+        "](", "http", "://", "=>", "==", "&&", "||", "::", "->", "()", ");", "${", "{{", "\\",
+        "</", "/>", "=\"", "...", ";base64,", "|1|", "]133;", "]99;",
     ];
-    upper >= 1
-        && lower >= 1
-        && digit >= 1
+    // `key=value;key=value` settings, escape sequences.
+    if w.contains('=') && w.contains(';') {
+        return false;
+    }
+    // Code and markup read as words between their symbols: `Enum.map(&plain_line(&1`,
+    // `<h3>Transcript</h3>`. A random password's letter runs rarely pair like English.
+    let wordlike_run = w
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|run| run.len() >= 4 && common_pairs(run) >= 2);
+    let kinds = {
+        let mut k: Vec<u8> = b
+            .iter()
+            .copied()
+            .filter(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c))
+            .collect();
+        k.sort_unstable();
+        k.dedup();
+        k.len()
+    };
+    upper >= 2
+        && lower >= 2
+        && digit >= 2
         && strong >= 2
+        && kinds >= 2
+        && !wordlike_run
+        && !w.contains('%')
         && !CODE.iter().any(|c| w.contains(c))
-        && !matches!(b[0], b'-' | b'/' | b'~' | b'$' | b'<' | b'{' | b'(' | b'[' | b'@' | b'.')
+        && !matches!(
+            b[0],
+            b'-' | b'/' | b'~' | b'$' | b'<' | b'{' | b'(' | b'[' | b'@' | b'.'
+        )
         && !b.contains(&b'\\')
         && entropy(w) >= entropy::threshold(entropy::Charset::Base64, w.len())
         && !entropy::wordy_text(w)
+}
+
+/// Common English letter pairs in a run of letters.
+fn common_pairs(run: &str) -> usize {
+    run.as_bytes()
+        .windows(2)
+        .filter(|w| entropy::common_bigram(w[0], w[1]))
+        .count()
 }
 
 /// `s` as it reads inside a JSON string.

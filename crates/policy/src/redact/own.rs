@@ -104,7 +104,14 @@ pub(crate) const OWN: &[Own] = &[
         kind: "secret-header",
         regex: r#"(?i)(?:^|[\s'"{,(])(x-[a-z0-9-]*(?:key|token|secret|auth|password|signature|session)[a-z0-9-]*|api-?key|private-token|apitoken|x-auth|cookie)["']?\s*:\s*["']?([A-Za-z0-9._~+/=:%-]{8,})"#,
         groups: &[2],
-        keywords: &["x-", "api-key", "apikey", "private-token", "apitoken", "cookie"],
+        keywords: &[
+            "x-",
+            "api-key",
+            "apikey",
+            "private-token",
+            "apitoken",
+            "cookie",
+        ],
         check: Check::Value,
         priority: 1,
     },
@@ -133,7 +140,15 @@ pub(crate) const OWN: &[Own] = &[
             word!()
         ),
         groups: &[1, 2, 3],
-        keywords: &["pass", "pw", "secret", "token", "api-key", "apikey", "private-key"],
+        keywords: &[
+            "pass",
+            "pw",
+            "secret",
+            "token",
+            "api-key",
+            "apikey",
+            "private-key",
+        ],
         check: Check::Value,
         priority: 1,
     },
@@ -147,7 +162,15 @@ pub(crate) const OWN: &[Own] = &[
         ),
         groups: &[1, 2, 3],
         keywords: &[
-            "mysql", "mariadb", "7z", "rar", "login", "sshpass", "mongo", "zip", "redis-cli",
+            "mysql",
+            "mariadb",
+            "7z",
+            "rar",
+            "login",
+            "sshpass",
+            "mongo",
+            "zip",
+            "redis-cli",
             "pass:",
         ],
         check: Check::Flag,
@@ -166,7 +189,9 @@ pub(crate) const OWN: &[Own] = &[
         kind: "pgpass-password",
         regex: r#"(?:^|[\s'"=/(\[])[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s'"]+:[^:\s'"]+:([^\s'"]+)"#,
         groups: &[1],
-        keywords: &[":*:", ":5432:", ":3306:", ":5433:", ":6432:", ":26257:", ":1521:"],
+        keywords: &[
+            ":*:", ":5432:", ":3306:", ":5433:", ":6432:", ":26257:", ":1521:",
+        ],
         check: Check::Value,
         priority: 1,
     },
@@ -182,9 +207,17 @@ pub(crate) const OWN: &[Own] = &[
     // A secret a few words after its name: `the DD_API_KEY is 3f9a...`, `Rotate X (v)`.
     Own {
         kind: "secret-near-name",
-        regex: r#"(?i)(\b(?:public|publishable|host|ssh|gpg|pgp)[ _-])?\b([A-Za-z0-9_.-]*(?:key|token|secret|password|passwd|passphrase|credentials?|apikey|pat|dsn)[A-Za-z0-9_]*)\b([^\n\r=:"'`]{0,24}?)[\s(\[]['"`]?([A-Za-z0-9+/_.~-]{16,256}={0,2})"#,
+        regex: r#"(?i)(\b(?:public|publishable|host|ssh|gpg|pgp)[ _-])?\b([A-Za-z0-9_.-]*(?:key|token|secret|password|passwd|passphrase|credentials?|apikey|pat|dsn)[A-Za-z0-9_]*)\b([^\n\r=:"'`]{0,24}?)[ \t(\[]['"`]?([A-Za-z0-9+/_.~-]{16,256}={0,2})"#,
         groups: &[4],
-        keywords: &["key", "token", "secret", "passw", "credential", "pat", "dsn"],
+        keywords: &[
+            "key",
+            "token",
+            "secret",
+            "passw",
+            "credential",
+            "pat",
+            "dsn",
+        ],
         check: Check::Near,
         priority: 3,
     },
@@ -225,21 +258,53 @@ pub(crate) const OWN: &[Own] = &[
 /// nearby): `(kind, regex, keyword)`. The prefix is specific enough on its own.
 pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
     ("supabase-access-token", r"\bsbp_[a-f0-9]{40}\b", "sbp_"),
-    ("supabase-secret-key", r"\bsb_secret_[A-Za-z0-9_-]{20,}", "sb_secret_"),
+    (
+        "supabase-secret-key",
+        r"\bsb_secret_[A-Za-z0-9_-]{20,}",
+        "sb_secret_",
+    ),
     ("buildkite-api-token", r"\bbkua_[a-f0-9]{40}\b", "bkua_"),
-    ("dockerhub-access-token", r"\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}", "dckr_"),
+    (
+        "dockerhub-access-token",
+        r"\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}",
+        "dckr_",
+    ),
     ("netlify-personal-token", r"\bnfp_[A-Za-z0-9]{36,}", "nfp_"),
     ("groq-api-key", r"\bgsk_[A-Za-z0-9]{48,}", "gsk_"),
     ("xai-api-key", r"\bxai-[A-Za-z0-9]{60,}", "xai-"),
     ("replicate-api-token", r"\br8_[A-Za-z0-9]{30,}", "r8_"),
-    ("stripe-webhook-secret", r"\bwhsec_[A-Za-z0-9+/=]{24,}", "whsec_"),
-    ("square-token", r"\bsq0(?:atp|csp|idp)-[A-Za-z0-9_-]{22,}", "sq0"),
+    (
+        "stripe-webhook-secret",
+        r"\bwhsec_[A-Za-z0-9+/=]{24,}",
+        "whsec_",
+    ),
+    (
+        "square-token",
+        r"\bsq0(?:atp|csp|idp)-[A-Za-z0-9_-]{22,}",
+        "sq0",
+    ),
     ("nuget-api-key", r"\boy2[a-z0-9]{43}\b", "oy2"),
-    ("circleci-personal-token", r"\bCCIPAT_[A-Za-z0-9_]{30,}", "ccipat_"),
-    ("bitbucket-app-password", r"\bATBB[A-Za-z0-9_=.-]{28,}", "atbb"),
-    ("atlassian-api-token", r"\bATATT3[A-Za-z0-9_=.-]{40,}", "atatt3"),
+    (
+        "circleci-personal-token",
+        r"\bCCIPAT_[A-Za-z0-9_]{30,}",
+        "ccipat_",
+    ),
+    (
+        "bitbucket-app-password",
+        r"\bATBB[A-Za-z0-9_=.-]{28,}",
+        "atbb",
+    ),
+    (
+        "atlassian-api-token",
+        r"\bATATT3[A-Za-z0-9_=.-]{40,}",
+        "atatt3",
+    ),
     ("heroku-api-key-v2", r"\bHRKU-[A-Za-z0-9_-]{30,}", "hrku-"),
-    ("doppler-token", r"\bdp\.(?:st|ct|sa|scim|audit)\.[A-Za-z0-9_.-]{30,}", "dp."),
+    (
+        "doppler-token",
+        r"\bdp\.(?:st|ct|sa|scim|audit)\.[A-Za-z0-9_.-]{30,}",
+        "dp.",
+    ),
     ("posthog-api-key", r"\bph[cx]_[A-Za-z0-9]{40,}", "ph"),
     ("sentry-token", r"\bsntr[ysu]_[A-Za-z0-9+/=_-]{40,}", "sntr"),
     ("grafana-cloud-token", r"\bglc_[A-Za-z0-9+/=]{32,}", "glc_"),
@@ -248,36 +313,116 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
     ("cerebras-api-key", r"\bcsk-[a-z0-9]{40,}", "csk-"),
     ("openrouter-api-key", r"\bsk-or-v1-[a-f0-9]{64}\b", "sk-or-"),
     ("deepseek-or-generic-sk", r"\bsk-[a-f0-9]{32}\b", "sk-"),
-    ("langsmith-api-key", r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b", "lsv2_"),
-    ("discord-webhook-url", r"discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{40,}", "discord"),
-    ("gitlab-token", r"\bgl(?:pat|dt|rt|ptt|cbt|ft|imt|agent|oas|soat|ffct)-[A-Za-z0-9_-]{20,}", "gl"),
-    ("google-oauth-client-secret", r"\bGOCSPX-[A-Za-z0-9_-]{28}", "gocspx-"),
-    ("azure-storage-key", r"(?i)\bAccountKey=([A-Za-z0-9+/]{86}==)", "accountkey="),
-    ("azure-sas-signature", r"(?i)[?&]sig=([A-Za-z0-9%+/=]{40,})", "sig="),
+    (
+        "langsmith-api-key",
+        r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b",
+        "lsv2_",
+    ),
+    (
+        "discord-webhook-url",
+        r"discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{40,}",
+        "discord",
+    ),
+    (
+        "gitlab-token",
+        r"\bgl(?:pat|dt|rt|ptt|cbt|ft|imt|agent|oas|soat|ffct)-[A-Za-z0-9_-]{20,}",
+        "gl",
+    ),
+    (
+        "google-oauth-client-secret",
+        r"\bGOCSPX-[A-Za-z0-9_-]{28}",
+        "gocspx-",
+    ),
+    (
+        "azure-storage-key",
+        r"(?i)\bAccountKey=([A-Za-z0-9+/]{86}==)",
+        "accountkey=",
+    ),
+    (
+        "azure-sas-signature",
+        r"(?i)[?&]sig=([A-Za-z0-9%+/=]{40,})",
+        "sig=",
+    ),
     ("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}", "hv"),
-    ("age-secret-key", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", "age-secret-key-1"),
-    ("pypi-upload-token", r"pypi-AgE[A-Za-z0-9_-]{50,}", "pypi-age"),
-    ("anthropic-key", r"\bsk-ant-[a-z]{2,8}\d{2}-[A-Za-z0-9_-]{20,}", "sk-ant-"),
-    ("openai-key", r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}", "sk-"),
+    (
+        "age-secret-key",
+        r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}",
+        "age-secret-key-1",
+    ),
+    (
+        "pypi-upload-token",
+        r"pypi-AgE[A-Za-z0-9_-]{50,}",
+        "pypi-age",
+    ),
+    (
+        "anthropic-key",
+        r"\bsk-ant-[a-z]{2,8}\d{2}-[A-Za-z0-9_-]{20,}",
+        "sk-ant-",
+    ),
+    (
+        "openai-key",
+        r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}",
+        "sk-",
+    ),
     ("huggingface-token", r"\bhf_[A-Za-z0-9]{30,}", "hf_"),
     ("npm-token", r"(?i)\bnpm_[a-z0-9]{36}\b", "npm_"),
     ("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}", "xox"),
-    ("slack-webhook-url", r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,}", "hooks.slack.com"),
-    ("telegram-bot-token", r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b", ":aa"),
-    ("shopify-token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", "shp"),
+    (
+        "slack-webhook-url",
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,}",
+        "hooks.slack.com",
+    ),
+    (
+        "telegram-bot-token",
+        r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b",
+        ":aa",
+    ),
+    (
+        "shopify-token",
+        r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
+        "shp",
+    ),
     ("databricks-token", r"\bdapi[a-f0-9]{32}(?:-\d)?\b", "dapi"),
     ("digitalocean-token", r"\bdo[por]_v1_[a-f0-9]{64}\b", "_v1_"),
     ("linear-api-key", r"\blin_api_[A-Za-z0-9]{40}\b", "lin_api_"),
-    ("new-relic-key", r"\bNR(?:AK|AA|II|JS)-[A-Za-z0-9]{19,32}\b", "nr"),
+    (
+        "new-relic-key",
+        r"\bNR(?:AK|AA|II|JS)-[A-Za-z0-9]{19,32}\b",
+        "nr",
+    ),
     ("pulumi-token", r"\bpul-[a-f0-9]{40}\b", "pul-"),
     ("twilio-key", r"\b(?:SK|AC)[0-9a-fA-F]{32}\b", "sk|ac"),
-    ("mapbox-secret-token", r"\bsk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}", "sk.eyj"),
-    ("braintree-access-token", r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}", "access_token$"),
-    ("airtable-personal-access-token", r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", "pat"),
-    ("django-secret-key", r#"django-insecure-[^\s'"`]{30,}"#, "django-insecure-"),
+    (
+        "mapbox-secret-token",
+        r"\bsk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}",
+        "sk.eyj",
+    ),
+    (
+        "braintree-access-token",
+        r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}",
+        "access_token$",
+    ),
+    (
+        "airtable-personal-access-token",
+        r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b",
+        "pat",
+    ),
+    (
+        "django-secret-key",
+        r#"django-insecure-[^\s'"`]{30,}"#,
+        "django-insecure-",
+    ),
     ("mailgun-key", r"\bkey-[0-9a-f]{32}\b", "key-"),
-    ("sendgrid-token", r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}", "sg."),
-    ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", "eyj"),
+    (
+        "sendgrid-token",
+        r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}",
+        "sg.",
+    ),
+    (
+        "jwt",
+        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        "eyj",
+    ),
 ];
 
 /// Words that make a value a placeholder, not a secret (lowercase substrings).
@@ -312,7 +457,9 @@ fn template(v: &str) -> bool {
         || v.starts_with("$(")
         || v.starts_with("{{")
         || (v.starts_with('%') && v.ends_with('%'))
-        || (b[0] == b'$' && b.get(1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_'))
+        || (b[0] == b'$'
+            && b.get(1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_'))
         || v == "%s"
 }
 
@@ -344,14 +491,109 @@ const WORDS: [&str; 22] = [
 
 /// The last word of a name that says it holds something about a secret, not the secret.
 const NOT_THE_SECRET: &[&str] = &[
-    "id", "ids", "name", "names", "type", "types", "url", "uri", "endpoint", "length", "len",
-    "size", "file", "files", "path", "dir", "env", "header", "field", "prompt", "count", "ttl",
-    "expiry", "expires", "expiration", "at", "format", "policy", "mode", "version", "hint",
-    "label", "placeholder", "regex", "pattern", "prefix", "suffix", "scope", "scopes", "kind",
-    "method", "limit", "timeout", "enabled", "required", "reset", "strength", "min", "max",
-    "algorithm", "rotation", "provider", "service", "location", "usage", "tokens", "ref", "var",
-    "hasher", "backend", "strategy", "manager", "store", "storage", "engine", "driver", "class",
-    "handler", "plugin", "encoder", "module", "audience", "issuer", "source", "command",
+    "id",
+    "ids",
+    "name",
+    "names",
+    "type",
+    "types",
+    "url",
+    "uri",
+    "endpoint",
+    "length",
+    "len",
+    "size",
+    "file",
+    "files",
+    "path",
+    "dir",
+    "env",
+    "header",
+    "field",
+    "prompt",
+    "count",
+    "ttl",
+    "expiry",
+    "expires",
+    "expiration",
+    "at",
+    "format",
+    "policy",
+    "mode",
+    "version",
+    "hint",
+    "label",
+    "placeholder",
+    "regex",
+    "pattern",
+    "prefix",
+    "suffix",
+    "scope",
+    "scopes",
+    "kind",
+    "method",
+    "limit",
+    "timeout",
+    "enabled",
+    "required",
+    "reset",
+    "strength",
+    "min",
+    "max",
+    "algorithm",
+    "rotation",
+    "provider",
+    "service",
+    "location",
+    "usage",
+    "tokens",
+    "ref",
+    "var",
+    "hasher",
+    "backend",
+    "strategy",
+    "manager",
+    "store",
+    "storage",
+    "engine",
+    "driver",
+    "class",
+    "handler",
+    "plugin",
+    "encoder",
+    "module",
+    "audience",
+    "issuer",
+    "source",
+    "command",
+    "template",
+    "identifier",
+    "email",
+    "link",
+    "subject",
+    "message",
+    "text",
+    "title",
+    "interval",
+    "milliseconds",
+    "seconds",
+    "ms",
+    "duration",
+    "delay",
+    "retries",
+    "attempts",
+    "flow",
+    "page",
+    "form",
+    "input",
+    "button",
+    "route",
+    "event",
+    "events",
+    "error",
+    "errors",
+    "status",
+    "state",
 ];
 
 /// Whether `value` is a password or token rather than a placeholder, a reference to one
@@ -390,18 +632,30 @@ pub(crate) fn is_value(value: &str) -> bool {
     if v.contains("()")
         || (v.ends_with(')')
             && v.find('(').is_some_and(|i| {
-                i > 0 && v[..i].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+                i > 0
+                    && v[..i]
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
             }))
     {
         return false;
     }
     let b = v.as_bytes();
-    if b.iter().all(u8::is_ascii_digit) {
+    // Numbers (`300_000`, `1.5`), templates with placeholders (`projects/{p}/secrets`).
+    if b.iter()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'_' | b'.' | b','))
+    {
+        return false;
+    }
+    if v.contains('{') && v.contains('}') {
+        return false;
+    }
+    // Slugs of words (`password-reset-email-template-v2`) are names, not secrets.
+    if v.contains(['-', '_', '.']) && super::entropy::wordy_text(v) {
         return false;
     }
     // Identifiers and dotted names: letters and `_ . -` only.
-    if b
-        .iter()
+    if b.iter()
         .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'.' | b'-'))
     {
         return false;
@@ -513,7 +767,9 @@ pub(crate) fn is_passphrase(value: &str) -> bool {
     value.len() >= 8
         && (2..=8).contains(&words.len())
         && !value.ends_with(['.', '?', '!', ':'])
-        && !words.iter().any(|w| STOP.contains(&w.to_ascii_lowercase().as_str()))
+        && !words
+            .iter()
+            .any(|w| STOP.contains(&w.to_ascii_lowercase().as_str()))
         && !words
             .iter()
             .all(|w| w.chars().next().is_some_and(char::is_uppercase))
@@ -581,12 +837,32 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                 return false;
             }
             const WORDS: [&str; 12] = [
-                "key", "token", "secret", "password", "passwd", "passphrase", "credential",
-                "credentials", "apikey", "pat", "dsn", "keys",
+                "key",
+                "token",
+                "secret",
+                "password",
+                "passwd",
+                "passphrase",
+                "credential",
+                "credentials",
+                "apikey",
+                "pat",
+                "dsn",
+                "keys",
             ];
             const DIGESTS: [&str; 12] = [
-                "sha", "hash", "digest", "commit", "checksum", "fingerprint", " id", "sum",
-                "version", "rev", "uuid", "name",
+                "sha",
+                "hash",
+                "digest",
+                "commit",
+                "checksum",
+                "fingerprint",
+                " id",
+                "sum",
+                "version",
+                "rev",
+                "uuid",
+                "name",
             ];
             (WORDS.contains(&name.as_str()) || names_a_secret(&name))
                 && !DIGESTS.iter().any(|d| gap.contains(d))
@@ -642,7 +918,12 @@ mod tests {
 
     #[test]
     fn values() {
-        for yes in ["hunter2Sunday9", "p@ss!w0rd#", "s3cr3t-value", "aB3/xY9+zQ1="] {
+        for yes in [
+            "hunter2Sunday9",
+            "p@ss!w0rd#",
+            "s3cr3t-value",
+            "aB3/xY9+zQ1=",
+        ] {
             assert!(is_value(yes), "{yes}");
         }
         for no in [

@@ -1,5 +1,5 @@
-use base64::Engine as _;
 use super::*;
+use base64::Engine as _;
 
 fn r() -> &'static SecretRedactor {
     static R: OnceLock<SecretRedactor> = OnceLock::new();
@@ -104,10 +104,7 @@ fn tokens_gitleaks_knows() {
     let mut g = Rng(13);
     let cases = [
         format!("SK{}", g.pick(HEX, 32)),
-        format!(
-            "https://{}@o123456.ingest.sentry.io/4505",
-            g.pick(HEX, 32)
-        ),
+        format!("https://{}@o123456.ingest.sentry.io/4505", g.pick(HEX, 32)),
         format!(
             "https://discord.com/api/webhooks/{}/{}",
             g.pick("0123456789", 18),
@@ -117,7 +114,10 @@ fn tokens_gitleaks_knows() {
         format!("glptt-{}", g.pick(HEX, 40)),
         format!("pul-{}", g.pick(HEX, 40)),
         format!("sbp_{}", g.pick(HEX, 40)),
-        format!("NRAK-{}", g.pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27)),
+        format!(
+            "NRAK-{}",
+            g.pick("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27)
+        ),
         format!("bkua_{}", g.pick(HEX, 40)),
         format!("dckr_pat_{}", g.pick(ALNUM, 27)),
     ];
@@ -180,20 +180,23 @@ fn every_view_of_a_secret_is_redacted() {
         // JSON inside JSON.
         format!(r#"{{"body":"{{\"password\":\"{pw}\"}}"}}"#),
         // URL-encoded.
-        format!(
-            "https://x.test/cb?password={}&next=%2F",
-            url_encode(&pw)
-        ),
+        format!("https://x.test/cb?password={}&next=%2F", url_encode(&pw)),
         format!("curl 'https://x.test/?t={}'", url_encode(&pat)),
         // Base64 of a text holding it.
         format!("echo {b64} | base64 -d > .env"),
         // A line continuation and shell quotes splitting the word.
-        format!("gh auth login --with-token <<< \"{}\"\\\n'{}'", &pat[..10], &pat[10..]),
+        format!(
+            "gh auth login --with-token <<< \"{}\"\\\n'{}'",
+            &pat[..10],
+            &pat[10..]
+        ),
         format!("echo {}\"{}\"", &pat[..7], &pat[7..]),
         // A heredoc.
         format!("cat > .env <<EOF\nAPI_SECRET={pw}\nEOF"),
         // JSON-escaped heredoc with a line continuation.
-        format!(r#"{{"command":"cat > .env <<EOF\nAPI_SECRET={pw}\nEOF\n./run \\\n --token {pat}"}}"#),
+        format!(
+            r#"{{"command":"cat > .env <<EOF\nAPI_SECRET={pw}\nEOF\n./run \\\n --token {pat}"}}"#
+        ),
     ];
     for text in &cases {
         let out = redacted(text);
@@ -236,7 +239,10 @@ fn passwords_in_commands_and_files() {
         format!("*:*:*:postgres:{sym}"),
         format!("redis://:{pw}@cache:6379/0"),
         format!("amqp://guest:{sym}@mq/vhost"),
-        format!("PGPASSWORD=\"velvet mango quartz {}\" psql", g.pick("0123456789", 2)),
+        format!(
+            "PGPASSWORD=\"velvet mango quartz {}\" psql",
+            g.pick("0123456789", 2)
+        ),
         format!("export DB_PASS='{sym}'"),
         format!("password: \"{sym}\""),
         format!("Authorization: Basic {}", g.pick(B64, 28)),
@@ -261,7 +267,10 @@ fn random_tokens_without_context() {
         (ALNUM, 24),
         (B64, 40),
         (B64, 1000),
-        ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 86),
+        (
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+            86,
+        ),
     ] {
         for _ in 0..20 {
             let t = g.pick(alphabet, n);
