@@ -697,11 +697,16 @@ fn benign_context(before: &[u8]) -> bool {
         b"shasum",
         b"sum",
     ];
-    AFTER.iter().any(|a| lower.ends_with(a))
+    // Hashed known_hosts lines: `|1|salt=|hash= ssh-ed25519 ...`.
+    let line = lower.rsplit(|&c| c == b'\n').next().unwrap_or(&[]);
+    line.starts_with(b"|1|")
+        || AFTER.iter().any(|a| lower.ends_with(a))
         || NAMES.iter().any(|n| {
             trimmed.ends_with(n)
                 && (trimmed.len() == n.len()
-                    || !trimmed[trimmed.len() - n.len() - 1].is_ascii_alphanumeric())
+                    || !trimmed[trimmed.len() - n.len() - 1].is_ascii_alphanumeric()
+                    // `cargoHash`, `vendorHash`, `outputHash`.
+                    || n.len() >= 4)
         })
 }
 
@@ -759,6 +764,9 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
             || public.iter().any(|&(s, e)| s <= start && start < e)
             || benign_context(&b[..start])
             || ID_PREFIXES.iter().any(|p| text[start..].starts_with(p))
+            || ["sha1-", "sha256-", "sha384-", "sha512-"]
+                .iter()
+                .any(|p| text[start..].starts_with(p))
         {
             i = end.max(i);
             continue;
@@ -789,7 +797,9 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                             }
                             let mut part_at = seg_at;
                             for part in seg.split(['-', '_']) {
-                                let prefixed = part_at > seg_at;
+                                // After a word (`sbp_`), not after a number (`00-`).
+                                let prefixed = part_at > seg_at
+                                    && text[seg_at..part_at].bytes().any(|c| c.is_ascii_alphabetic());
                                 if part.len() >= 20 && entropy::is_random_as(part, !prefixed) {
                                     out.push((part_at, part_at + part.len()));
                                 }

@@ -775,6 +775,8 @@ pub(crate) fn is_passphrase(value: &str) -> bool {
             .all(|w| w.chars().next().is_some_and(char::is_uppercase))
         && !value.starts_with('$')
         && !value.contains("${")
+        && !value.contains("{{")
+        && !template(value)
         && !PLACEHOLDERS
             .iter()
             .any(|p| value.to_ascii_lowercase().contains(p))
