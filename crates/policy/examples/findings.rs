@@ -3,6 +3,16 @@ fn main() {
     let r = sessiontrail_policy::SecretRedactor::new();
     for path in std::env::args().skip(1) {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if std::env::var_os("WHOLE").is_some() {
+            for (s, e, kind) in r.find(&text) {
+                println!("{path}: {kind}: [{}]", &text[s..e]);
+            }
+            let json = serde_json::to_string(&text).expect("a string serialises");
+            for (s, e, kind) in r.find(&json) {
+                println!("{path} (as JSON): {kind}: [{}]", &json[s..e]);
+            }
+            continue;
+        }
         for (n, line) in text.lines().enumerate() {
             let decoded: String = serde_json::from_str::<serde_json::Value>(line)
                 .ok()

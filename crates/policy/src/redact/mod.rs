@@ -459,7 +459,8 @@ impl SecretRedactor {
         for ex in DOCUMENTED_EXAMPLES {
             for (at, _) in text.match_indices(ex) {
                 let end = at + ex.len();
-                hits.retain(|h| !(at <= h.start && h.end <= end));
+                // What starts inside it (a rule may run on into the JSON escapes after).
+                hits.retain(|h| !(at <= h.start && h.start < end));
             }
         }
         merge(hits)
@@ -698,7 +699,17 @@ fn benign_context(before: &[u8]) -> bool {
         b"sum",
     ];
     // Hashed known_hosts lines: `|1|salt=|hash= ssh-ed25519 ...`.
-    let line = lower.rsplit(|&c| c == b'\n').next().unwrap_or(&[]);
+    let line_start = lower
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1)
+        .max(
+            lower
+                .windows(2)
+                .rposition(|w| w == b"\\n")
+                .map_or(0, |i| i + 2),
+        );
+    let line = &lower[line_start..];
     line.starts_with(b"|1|")
         || AFTER.iter().any(|a| lower.ends_with(a))
         || NAMES.iter().any(|n| {
@@ -752,7 +763,13 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
             i += 1;
             continue;
         }
-        let start = i;
+        // The letter of a JSON escape (`\n`, `\t`) is no part of the token after it.
+        let start =
+            if i > 0 && b[i - 1] == b'\\' && matches!(b[i], b'n' | b't' | b'r' | b'b' | b'f') {
+                i + 1
+            } else {
+                i
+            };
         while i < b.len() && key(b[i]) {
             i += 1;
         }
@@ -760,7 +777,7 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
         while end < b.len() && end - i < 2 && b[end] == b'=' {
             end += 1;
         }
-        if i - start < 20
+        if i < start + 20
             || public.iter().any(|&(s, e)| s <= start && start < e)
             || benign_context(&b[..start])
             || ID_PREFIXES.iter().any(|p| text[start..].starts_with(p))
@@ -799,7 +816,9 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                             for part in seg.split(['-', '_']) {
                                 // After a word (`sbp_`), not after a number (`00-`).
                                 let prefixed = part_at > seg_at
-                                    && text[seg_at..part_at].bytes().any(|c| c.is_ascii_alphabetic());
+                                    && text[seg_at..part_at]
+                                        .bytes()
+                                        .any(|c| c.is_ascii_alphabetic());
                                 if part.len() >= 20 && entropy::is_random_as(part, !prefixed) {
                                     out.push((part_at, part_at + part.len()));
                                 }

@@ -600,7 +600,8 @@ const NOT_THE_SECRET: &[&str] = &[
 /// (`$VAR`, `${{ secrets.X }}`, `process.env.X`, a call), a flag, a path or a number.
 pub(crate) fn is_value(value: &str) -> bool {
     let v = value.trim_end_matches(['.', ',', ';', ':']);
-    if v.len() < 6 || v.starts_with('-') {
+    // A flag, or what a JSON escape left (`\n...`).
+    if v.len() < 6 || v.starts_with('-') || v.starts_with('\\') {
         return false;
     }
     let lower = v.to_ascii_lowercase();
