@@ -145,7 +145,8 @@ impl SecretRedactor {
         for p in own::PREFIXED {
             detectors.push(Detector {
                 kind: p.0.to_owned(),
-                priority: 0,
+                // Where gitleaks has a rule for the same token, its name wins.
+                priority: 1,
                 imp: Imp::Prefixed(p, OnceLock::new()),
             });
         }

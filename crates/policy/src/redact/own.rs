@@ -343,7 +343,11 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
         r"(?i)[?&]sig=([A-Za-z0-9%+/=]{40,})",
         "sig=",
     ),
-    ("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}", "hv"),
+    (
+        "hashicorp-vault-token",
+        r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}",
+        "hv",
+    ),
     (
         "age-secret-key",
         r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}",
@@ -355,12 +359,12 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
         "pypi-age",
     ),
     (
-        "anthropic-key",
+        "anthropic-api-key",
         r"\bsk-ant-[a-z]{2,8}\d{2}-[A-Za-z0-9_-]{20,}",
         "sk-ant-",
     ),
     (
-        "openai-key",
+        "openai-api-key",
         r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}",
         "sk-",
     ),
@@ -383,7 +387,7 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
         "shp",
     ),
     ("databricks-token", r"\bdapi[a-f0-9]{32}(?:-\d)?\b", "dapi"),
-    ("digitalocean-token", r"\bdo[por]_v1_[a-f0-9]{64}\b", "_v1_"),
+    ("digitalocean-pat", r"\bdo[por]_v1_[a-f0-9]{64}\b", "_v1_"),
     ("linear-api-key", r"\blin_api_[A-Za-z0-9]{40}\b", "lin_api_"),
     (
         "new-relic-key",
