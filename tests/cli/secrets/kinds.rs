@@ -626,7 +626,7 @@ fn table() -> Vec<(&'static str, &'static [&'static str], Gen)> {
             "gcp-service-account-json",
             &["GOOGLE_APPLICATION_CREDENTIALS_JSON", "GCP_SA_KEY"],
             |r| {
-                let (key, mut needles) = pem(
+                let (key, needles) = pem(
                     r,
                     "PRIVATE KEY",
                     "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",

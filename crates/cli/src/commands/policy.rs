@@ -25,6 +25,26 @@ pub fn run(a: PolicyArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     match a.command {
         PolicyCommand::List { policy, json } => {
             let rules = settings::rules(policy.as_deref())?;
+            // Which secret formats redaction follows: gitleaks' release, and ours.
+            let formats = sessiontrail_policy::SecretRedactor::new().formats();
+            let gitleaks = formats
+                .iter()
+                .filter(|f| f.source == sessiontrail_policy::FormatSource::Gitleaks)
+                .count();
+            let own = formats.len() - gitleaks;
+            let release = sessiontrail_policy::GITLEAKS_RELEASE;
+            if json {
+                serde_json::to_writer(
+                    &mut *out,
+                    &serde_json::json!({"type": "secret-formats", "gitleaks_release": release, "gitleaks_rules": gitleaks, "own_formats": own}),
+                )?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "secret formats: gitleaks {release} default rules ({gitleaks}) and sessiontrail's own ({own})"
+                )?;
+            }
             for r in rules.rules() {
                 if json {
                     let line = RuleLine {

@@ -710,7 +710,16 @@ fn benign_context(before: &[u8]) -> bool {
                 .rposition(|w| w == b"\\n")
                 .map_or(0, |i| i + 2),
         );
-    let line = &lower[line_start..];
+    // As `cat -n` and the Read tool number lines: `     5\t`, `     5→`.
+    let mut line = &lower[line_start..];
+    while let [c, rest @ ..] = line {
+        if c.is_ascii_digit() || matches!(c, b' ' | b'\t') {
+            line = rest;
+        } else {
+            break;
+        }
+    }
+    let line = line.strip_prefix("→".as_bytes()).unwrap_or(line);
     line.starts_with(b"|1|")
         || AFTER.iter().any(|a| lower.ends_with(a))
         || NAMES.iter().any(|n| {
