@@ -821,7 +821,7 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                 let env_style = sep.trim_start_matches(['"', '\'']) == "=";
                 return quoted && (env_style || strong_name(name)) && is_passphrase(secret);
             }
-            if secret.to_ascii_lowercase() == name.to_ascii_lowercase() {
+            if secret.eq_ignore_ascii_case(name) {
                 return false;
             }
             // In a shell or .env assignment to a password's name, a plain word is a
