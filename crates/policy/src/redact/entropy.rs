@@ -181,7 +181,7 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         _ => 32,
     };
     // Separators every few characters make an identifier (`x86_64-unknown-linux-gnu`);
-    // base64url has one in about thirty.
+    // base64url has one in about thirty-two.
     let seps = b.iter().filter(|&&c| c == b'-' || c == b'_').count();
     // `task-output-waiting-1770927708311`: words and a number.
     if seps >= 2
@@ -192,7 +192,7 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         return false;
     }
     n >= min
-        && seps * 10 <= n
+        && seps * 8 <= n
         && entropy(tok) >= threshold(cs, n)
         && !sequential(b)
         // Hex letters pair into common English bigrams by chance: no words to see there.

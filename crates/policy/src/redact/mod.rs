@@ -803,10 +803,13 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
             // A run with `/` is judged whole only when it mixes cases and digits, as
             // base64 does: paths and module names (`go-md2man/v2`) are judged by segment.
             let rb = run.as_bytes();
-            let whole = !run.contains('/')
+            let slashes = rb.iter().filter(|&&c| c == b'/').count();
+            let whole = slashes == 0
                 || (rb.iter().any(u8::is_ascii_uppercase)
                     && rb.iter().any(u8::is_ascii_lowercase)
-                    && rb.iter().any(u8::is_ascii_digit));
+                    && rb.iter().any(u8::is_ascii_digit)
+                    // Base64 has a `/` in about 64 characters; paths every few.
+                    && run.len() >= 16 * (slashes + 1));
             if whole && entropy::is_random(run.trim_matches('/')) {
                 out.push((start, end));
             } else {
