@@ -67,7 +67,10 @@ fn parse_utc_millis(b: &[u8]) -> Option<Timestamp> {
     )?;
     let days = i64::from(date.num_days_from_ce()) - 719_163;
     let secs = days * 86_400 + h * 3600 + mi * 60 + sec;
-    Some(Timestamp(secs * 1_000_000_000 + ms * 1_000_000))
+    // Nanoseconds in an i64 reach the year 2262: later times are not representable.
+    secs.checked_mul(1_000_000_000)?
+        .checked_add(ms * 1_000_000)
+        .map(Timestamp)
 }
 
 impl fmt::Display for Timestamp {
@@ -83,6 +86,14 @@ impl fmt::Display for Timestamp {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_past_2262_are_refused_not_overflowed() {
+        assert_eq!(
+            super::Timestamp::parse_rfc3339("8372-01-07T11:47:31.774Z"),
+            None
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -504,14 +504,38 @@ impl SecretRedactor {
         if text.len() < 6 {
             return Vec::new();
         }
-        let mut hits = self.hits(text, 0);
-        if text.contains("[REDACTED:") {
-            let markers: Vec<(usize, usize)> = self
-                .markers
-                .find_iter(text)
-                .map(|m| (m.start(), m.end()))
+        let mut hits = self.outside_markers(text, self.hits(text, 0));
+        // Redacting can change what the text around a secret says (a placeholder word
+        // after it, a public key's type before it): redact the result again, until
+        // nothing more is found, so that redacting twice changes nothing.
+        for _ in 0..3 {
+            if hits.is_empty() {
+                break;
+            }
+            let parts: Vec<(usize, usize, String)> = hits
+                .iter()
+                .map(|h| {
+                    let f = SecretFinding {
+                        kind: self.kinds[h.kind].clone(),
+                        fingerprint: fingerprint(&h.value),
+                    };
+                    (h.start, h.end, sessiontrail_model::redaction_marker(&f))
+                })
                 .collect();
-            hits.retain(|h| !markers.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+            let view = views::replaced(text, &parts);
+            let again = self.outside_markers(&view.text, self.hits(&view.text, 0));
+            if again.is_empty() {
+                break;
+            }
+            for mut h in again {
+                let (s, e) = (view.to_source(h.start), view.to_source(h.end));
+                if s < e && text.is_char_boundary(s) && text.is_char_boundary(e) {
+                    h.start = s;
+                    h.end = e;
+                    hits.push(h);
+                }
+            }
+            hits = merge(hits);
         }
         hits.into_iter()
             .map(|h| SecretSpan {
@@ -523,6 +547,19 @@ impl SecretRedactor {
                 },
             })
             .collect()
+    }
+
+    /// `hits` less those inside a marker already in `text`.
+    fn outside_markers(&self, text: &str, mut hits: Vec<Hit>) -> Vec<Hit> {
+        if text.contains("[REDACTED:") {
+            let markers: Vec<(usize, usize)> = self
+                .markers
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            hits.retain(|h| !markers.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+        }
+        hits
     }
 
     /// Secrets in `text`: (start, end, kind), sorted and not overlapping.

@@ -72,6 +72,18 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// `s` with each `(start, end, replacement)` (sorted, apart) put in place.
+pub(crate) fn replaced(s: &str, parts: &[(usize, usize, String)]) -> View {
+    let mut v = Builder::new(s);
+    for (start, end, with) in parts {
+        v.replace(*start, *end, with);
+    }
+    v.finish().unwrap_or(View {
+        text: s.to_owned(),
+        marks: Vec::new(),
+    })
+}
+
 /// JSON string escapes decoded (`\"`, `\\`, `\n`, `\u00e9`...), wherever they are.
 pub(crate) fn json_unescaped(s: &str) -> Option<View> {
     let b = s.as_bytes();
