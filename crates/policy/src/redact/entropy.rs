@@ -183,6 +183,13 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // Separators every few characters make an identifier (`x86_64-unknown-linux-gnu`);
     // base64url has one in about thirty-two.
     let seps = b.iter().filter(|&&c| c == b'-' || c == b'_').count();
+    // A UUID is an id.
+    if n == 36
+        && tok.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+        && b.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-')
+    {
+        return false;
+    }
     // `task-output-waiting-1770927708311`: words and a number.
     if seps >= 2
         && tok

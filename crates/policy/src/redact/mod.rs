@@ -321,6 +321,12 @@ impl SecretRedactor {
                 }) else {
                     continue;
                 };
+                // What a JSON escape leaves at a value's end (`pw\"`) is not the value.
+                let e = if resume {
+                    s + text[s..e].trim_end_matches('\\').len()
+                } else {
+                    e
+                };
                 let secret = &text[s..e];
                 let ok = !secret.is_empty()
                     && !documented(secret)
@@ -937,13 +943,13 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
         // Brackets and punctuation around a word are not part of it: `(pw)`, `pw,`.
         let mut s = start;
         let mut e = i;
-        while s < e && matches!(b[s], b'(' | b'[' | b'{' | b'<') {
+        while s < e && matches!(b[s], b'(' | b'[' | b'{' | b'<' | b'*') {
             s += 1;
         }
         while e > s
             && matches!(
                 b[e - 1],
-                b')' | b']' | b'}' | b'>' | b',' | b'.' | b';' | b':'
+                b')' | b']' | b'}' | b'>' | b',' | b'.' | b';' | b':' | b'*'
             )
         {
             e -= 1;
@@ -991,14 +997,14 @@ fn symbol_password(w: &str) -> bool {
         "</", "/>", "=\"", "...", ";base64,", "|1|", "]133;", "]99;",
     ];
     // `key=value;key=value` settings, escape sequences.
-    if w.contains('=') && w.contains(';') {
+    if w.matches('=').count() >= 2 && w.contains(';') {
         return false;
     }
     // Code and markup read as words between their symbols: `Enum.map(&plain_line(&1`,
     // `<h3>Transcript</h3>`. A random password's letter runs rarely pair like English.
     let wordlike_run = w
         .split(|c: char| !c.is_ascii_alphabetic())
-        .any(|run| run.len() >= 4 && common_pairs(run) >= 2);
+        .any(|run| run.len() >= 4 && word_cased(run) && common_pairs(run) >= 3);
     let kinds = {
         let mut k: Vec<u8> = b
             .iter()
@@ -1009,13 +1015,19 @@ fn symbol_password(w: &str) -> bool {
         k.dedup();
         k.len()
     };
-    upper >= 2
-        && lower >= 2
-        && digit >= 2
+    // URL-encoded text reads as symbols: `%3E%3Cfilter`.
+    let escapes = b
+        .windows(3)
+        .filter(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
+        .count();
+    upper >= 1
+        && lower >= 1
+        && digit >= 1
         && strong >= 2
         && kinds >= 2
         && !wordlike_run
-        && !w.contains('%')
+        && escapes == 0
+        && !method_call(w)
         && !CODE.iter().any(|c| w.contains(c))
         && !matches!(
             b[0],
@@ -1024,6 +1036,29 @@ fn symbol_password(w: &str) -> bool {
         && !b.contains(&b'\\')
         && entropy(w) >= entropy::threshold(entropy::Charset::Base64, w.len())
         && !entropy::wordy_text(w)
+}
+
+/// `x.name(`: a method call.
+fn method_call(w: &str) -> bool {
+    w.split('.').skip(1).any(|rest| {
+        let name = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+        name >= 2 && rest.as_bytes().get(name) == Some(&b'(')
+    }) || w.contains("&1")
+}
+
+/// Cased as words are: `line`, `Transcript`, `visibleCmds`, `HTTP`; random letters mix
+/// cases anyhow (`CpHEI`).
+fn word_cased(run: &str) -> bool {
+    let b = run.as_bytes();
+    let humps = b
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count();
+    let downs = b
+        .windows(2)
+        .filter(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
+        .count();
+    b.iter().all(u8::is_ascii_uppercase) || (downs == 0 && humps * 4 <= b.len())
 }
 
 /// Common English letter pairs in a run of letters.

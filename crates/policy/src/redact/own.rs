@@ -22,6 +22,8 @@ pub(crate) enum Check {
     Bearer,
     /// The rest of a .env line after a password's name.
     EnvLine,
+    /// A whole word after a password's name and `=` or `: ` (`ADMIN_PASSWORD=a}b?c`).
+    Wide,
     /// The value of a tool's password option: whatever it is, unless a placeholder or a
     /// reference.
     Flag,
@@ -219,6 +221,15 @@ pub(crate) const OWN: &[Own] = &[
             "dsn",
         ],
         check: Check::Near,
+        priority: 3,
+    },
+    // A password's name, `=` or `: `, and the whole word after it, symbols and all.
+    Own {
+        kind: "secret-assignment",
+        regex: r#"(?i)(?:^|[^a-z0-9_.-])([a-z0-9_.-]*(?:passw(?:or)?d|passphrase|pwd|secret|token)[a-z0-9_]*)(=|:[ \t]+)([^\s"'`]{6,256})"#,
+        groups: &[3],
+        keywords: &["passw", "passphrase", "pwd", "secret", "token"],
+        check: Check::Wide,
         priority: 3,
     },
     // A .env line: the value runs to the end of the line (`PGPASSWORD=velvet mango 42`).
@@ -652,7 +663,7 @@ pub(crate) fn is_value(value: &str) -> bool {
     {
         return false;
     }
-    if v.contains('{') && v.contains('}') {
+    if has_placeholder_braces(v) {
         return false;
     }
     // Slugs of words (`password-reset-email-template-v2`) are names, not secrets.
@@ -674,6 +685,18 @@ pub(crate) fn is_value(value: &str) -> bool {
         return false;
     }
     true
+}
+
+/// `{name}` placeholders (`projects/{project}/secrets/{secret}`).
+fn has_placeholder_braces(v: &str) -> bool {
+    v.split('{').skip(1).any(|rest| {
+        rest.split_once('}').is_some_and(|(inside, _)| {
+            !inside.is_empty()
+                && inside
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b' '))
+        })
+    })
 }
 
 /// Whether `name` (the left side of an assignment) names a secret.
@@ -724,6 +747,39 @@ fn strong_name(name: &str) -> bool {
             "password" | "passwd" | "pass" | "pwd" | "passphrase" | "secret" | "token"
         )
     })
+}
+
+/// Whatever follows a password option, unless a placeholder, a reference or a flag.
+fn flag_value(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    v.len() >= 6
+        && !v.starts_with(['-', '$', '\\', '<'])
+        && !template(v)
+        && !WORDS.contains(&lower.as_str())
+        && !PLACEHOLDERS.iter().any(|p| lower.contains(p))
+}
+
+/// `v` without closing brackets and punctuation it does not open (`(pw)`, `pw.`); the
+/// trimmed length says whether anything was cut.
+pub(crate) fn trim_unbalanced(v: &str) -> &str {
+    let mut end = v.len();
+    let b = v.as_bytes();
+    while end > 0 {
+        let c = b[end - 1];
+        let open = match c {
+            b')' => Some(b'('),
+            b']' => Some(b'['),
+            b'}' => Some(b'{'),
+            _ => None,
+        };
+        let unbalanced = open.is_some_and(|o| !b[..end - 1].contains(&o));
+        if unbalanced || matches!(c, b'.' | b',' | b';' | b':') {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    &v[..end]
 }
 
 /// A single word of letters that is not a placeholder.
@@ -798,7 +854,17 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                 && secret != user
                 && !(secret.len() <= 8 && secret.bytes().all(|b| b.is_ascii_digit()))
         }
-        Check::Flag => is_value(secret) || plain_word(secret),
+        Check::Flag => is_value(secret) || flag_value(secret),
+        Check::Wide => {
+            let name = caps.get(1).map_or("", |m| m.as_str());
+            let v = trim_unbalanced(secret);
+            names_a_secret(name)
+                && strong_name(name)
+                && v.len() == secret.len()
+                // A symbol or a digit: `csrfToken` names a variable.
+                && (is_value(v)
+                    || (flag_value(v) && v.bytes().any(|c| !c.is_ascii_alphabetic() && c != b'_')))
+        }
         Check::EnvLine => {
             let name = caps.get(1).map_or("", |m| m.as_str());
             names_a_secret(name)
