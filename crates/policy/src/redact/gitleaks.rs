@@ -13,7 +13,7 @@
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
-use regex::{Regex, RegexBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 /// The gitleaks release the vendored configuration comes from.
@@ -26,10 +26,52 @@ pub const GITLEAKS_TOML: &str = include_str!("../../gitleaks/gitleaks.toml");
 /// compile to more than `regex`'s default 10 MiB program: valid RE2, only large.
 const REGEX_SIZE_LIMIT: usize = 64 << 20;
 
+/// Compiled in ASCII mode, as Go's RE2 reads `\b`, `\w`, `\s` and `(?i)`: it also keeps the
+/// fast engines on (a Unicode `\b` sends every search on non-ASCII text to the slowest).
 pub(crate) fn compile(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(&from_go(pattern))
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
+}
+
+/// The capture groups of a match, as text: a byte regex may stop inside a character,
+/// so every group is widened to whole characters.
+pub(crate) struct Groups<'t> {
+    pub text: &'t str,
+    pub caps: regex::bytes::Captures<'t>,
+}
+
+impl<'t> Groups<'t> {
+    /// Group `i`'s byte range, on character boundaries.
+    pub(crate) fn range(&self, i: usize) -> Option<(usize, usize)> {
+        self.caps
+            .get(i)
+            .map(|m| snap(self.text, m.start(), m.end()))
+    }
+
+    /// Group `i`'s text.
+    pub(crate) fn get(&self, i: usize) -> Option<&'t str> {
+        self.range(i).map(|(s, e)| &self.text[s..e])
+    }
+
+    /// Number of groups, the whole match included.
+    pub(crate) fn len(&self) -> usize {
+        self.caps.len()
+    }
+}
+
+/// `start..end` widened to character boundaries of `text`.
+pub(crate) fn snap(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    start = start.min(text.len());
+    end = end.min(text.len()).max(start);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (start, end)
 }
 
 /// Go's RE2 syntax in `regex`'s: Go reads a `{` that starts no repetition (`{\d+}`, `{{`)
@@ -184,7 +226,7 @@ impl Allowlist {
             Target::Match => matched,
             Target::Line => line,
         };
-        self.regexes.iter().any(|r| r.is_match(target))
+        self.regexes.iter().any(|r| r.is_match(target.as_bytes()))
             || self
                 .stopwords
                 .as_ref()
@@ -259,21 +301,21 @@ impl Rule {
     }
 
     /// The secret of a match, as gitleaks picks it: `(start, end)` in the text.
-    pub(crate) fn secret_of(&self, caps: &regex::Captures<'_>) -> Option<(usize, usize)> {
-        if caps.len() >= 2 {
-            if let Some(g) = self.secret_group.filter(|&g| g > 0) {
-                return caps.get(g).map(|m| (m.start(), m.end()));
+    pub(crate) fn secret_of(&self, g: &Groups<'_>) -> Option<(usize, usize)> {
+        if g.len() >= 2 {
+            if let Some(i) = self.secret_group.filter(|&i| i > 0) {
+                return g.range(i);
             }
-            if let Some(m) = caps.iter().skip(1).flatten().find(|m| !m.is_empty()) {
-                return Some((m.start(), m.end()));
+            if let Some(r) = (1..g.len()).filter_map(|i| g.range(i)).find(|(s, e)| s < e) {
+                return Some(r);
             }
         }
-        let m = caps.get(0)?;
+        let (start, end) = g.range(0)?;
         // gitleaks trims newlines off a whole match.
-        let s = m.as_str();
+        let s = &g.text[start..end];
         let lead = s.len() - s.trim_start_matches('\n').len();
         let trail = s.len() - s.trim_end_matches('\n').len();
-        (m.start() + lead < m.end() - trail).then(|| (m.start() + lead, m.end() - trail))
+        (start + lead < end - trail).then(|| (start + lead, end - trail))
     }
 }
 
@@ -342,7 +384,7 @@ mod tests {
             (r"^\{\d{0,2}}$", "{1}"),
             (r"a{2,3}b", "aab"),
         ] {
-            assert!(compile(go).unwrap().is_match(text), "{go}");
+            assert!(compile(go).unwrap().is_match(text.as_bytes()), "{go}");
         }
     }
 
@@ -371,8 +413,8 @@ mod tests {
         assert_eq!(sonar.secret_group, Some(2));
         let text = format!("SONAR_TOKEN={}", "a1b2c3d4e5".repeat(4));
         let re = &sonar.compiled().unwrap().regex;
-        let caps = re.captures(&text).unwrap();
-        let (s, e) = sonar.secret_of(&caps).unwrap();
+        let caps = re.captures(text.as_bytes()).unwrap();
+        let (s, e) = sonar.secret_of(&Groups { text: &text, caps }).unwrap();
         assert_eq!(&text[s..e], "a1b2c3d4e5".repeat(4));
     }
 }

@@ -31,6 +31,11 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
+
+use gitleaks::Groups;
+
+/// The regexes of the formats: byte regexes in ASCII mode (`gitleaks::compile`).
+type Re = regex::bytes::Regex;
 use sessiontrail_model::{SecretFinding, SecretSpan};
 use sha2::{Digest, Sha256};
 
@@ -65,11 +70,11 @@ pub struct FormatInfo {
 
 enum Imp {
     Gitleaks(gitleaks::Rule),
-    Own(&'static own::Own, OnceLock<Regex>),
+    Own(&'static own::Own, OnceLock<Re>),
     /// `(kind, regex, keyword)` of [`own::PREFIXED`].
     Prefixed(
         &'static (&'static str, &'static str, &'static str),
-        OnceLock<Regex>,
+        OnceLock<Re>,
     ),
 }
 
@@ -256,7 +261,7 @@ impl SecretRedactor {
             .collect()
     }
 
-    fn regex<'a>(&'a self, d: &'a Detector) -> Result<&'a Regex, String> {
+    fn regex<'a>(&'a self, d: &'a Detector) -> Result<&'a Re, String> {
         match &d.imp {
             Imp::Gitleaks(r) => r.compiled().map(|c| &c.regex).map_err(str::to_owned),
             Imp::Own(o, cell) => once(cell, o.regex),
@@ -298,26 +303,20 @@ impl SecretRedactor {
             let resume = !matches!(d.imp, Imp::Gitleaks(_));
             let mut at = 0;
             while at <= text.len() {
-                let Some(caps) = re.captures_at(text, at) else {
+                let Some(caps) = re.captures_at(text.as_bytes(), at) else {
                     break;
                 };
-                let m = caps.get(0).expect("group 0 is the match");
-                at = if m.end() > m.start() {
-                    m.end()
+                let caps = Groups { text, caps };
+                let (m_start, m_end) = caps.range(0).expect("group 0 is the match");
+                at = if m_end > m_start {
+                    m_end
                 } else {
-                    next_char(text, m.end())
+                    next_char(text, m_end)
                 };
                 let Some((s, e)) = (match &d.imp {
                     Imp::Gitleaks(r) => r.secret_of(&caps),
-                    Imp::Own(o, _) => o
-                        .groups
-                        .iter()
-                        .find_map(|&g| caps.get(g))
-                        .map(|m| (m.start(), m.end())),
-                    Imp::Prefixed(..) => caps
-                        .get(1)
-                        .or_else(|| caps.get(0))
-                        .map(|m| (m.start(), m.end())),
+                    Imp::Own(o, _) => o.groups.iter().find_map(|&g| caps.range(g)),
+                    Imp::Prefixed(..) => caps.range(1).or_else(|| caps.range(0)),
                 }) else {
                     continue;
                 };
@@ -343,7 +342,7 @@ impl SecretRedactor {
                         priority: d.priority,
                         value: secret.to_owned(),
                     });
-                } else if resume && s > m.start() && s < at {
+                } else if resume && s > m_start && s < at {
                     at = s;
                 }
             }
@@ -371,7 +370,7 @@ impl SecretRedactor {
     fn gitleaks_passes(
         &self,
         r: &gitleaks::Rule,
-        caps: &regex::Captures<'_>,
+        caps: &Groups<'_>,
         text: &str,
         secret: &str,
     ) -> bool {
@@ -380,18 +379,16 @@ impl SecretRedactor {
         {
             return false;
         }
-        let m = caps.get(0).expect("group 0 is the match");
-        let line_start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[m.end()..]
-            .find('\n')
-            .map_or(text.len(), |i| m.end() + i);
+        let (start, end) = caps.range(0).expect("group 0 is the match");
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
         let line = &text[line_start..line_end];
         let Ok(c) = r.compiled() else { return false };
         !self
             .global
             .iter()
             .chain(&c.allowlists)
-            .any(|a| a.allows(secret, m.as_str(), line))
+            .any(|a| a.allows(secret, &text[start..end], line))
     }
 
     fn kind_index(&self, kind: &str) -> usize {
@@ -593,7 +590,7 @@ impl sessiontrail_model::Redactor for SecretRedactor {
     }
 }
 
-fn once<'a>(cell: &'a OnceLock<Regex>, pattern: &str) -> Result<&'a Regex, String> {
+fn once<'a>(cell: &'a OnceLock<Re>, pattern: &str) -> Result<&'a Re, String> {
     if let Some(r) = cell.get() {
         return Ok(r);
     }

@@ -844,19 +844,19 @@ pub(crate) fn is_passphrase(value: &str) -> bool {
 }
 
 /// The checks of `check` on a secret found by an own format. `caps` holds the match.
-pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> bool {
+pub(crate) fn passes(check: Check, caps: &super::gitleaks::Groups<'_>, secret: &str) -> bool {
     match check {
         Check::None => true,
         Check::Value => is_value(secret) || (secret.contains(' ') && is_passphrase(secret)),
         Check::UserPassword => {
-            let user = caps.get(1).map_or("", |m| m.as_str());
+            let user = caps.get(1).unwrap_or("");
             (is_value(secret) || plain_word(secret))
                 && secret != user
                 && !(secret.len() <= 8 && secret.bytes().all(|b| b.is_ascii_digit()))
         }
         Check::Flag => is_value(secret) || flag_value(secret),
         Check::Wide => {
-            let name = caps.get(1).map_or("", |m| m.as_str());
+            let name = caps.get(1).unwrap_or("");
             let v = trim_unbalanced(secret);
             names_a_secret(name)
                 && strong_name(name)
@@ -866,7 +866,7 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                     || (flag_value(v) && v.bytes().any(|c| !c.is_ascii_alphabetic() && c != b'_')))
         }
         Check::EnvLine => {
-            let name = caps.get(1).map_or("", |m| m.as_str());
+            let name = caps.get(1).unwrap_or("");
             names_a_secret(name)
                 && (if secret.contains(' ') {
                     strong_name(name) && is_passphrase(secret)
@@ -875,8 +875,8 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                 })
         }
         Check::Assigned => {
-            let name = caps.get(1).map_or("", |m| m.as_str());
-            let sep = caps.get(2).map_or("", |m| m.as_str());
+            let name = caps.get(1).unwrap_or("");
+            let sep = caps.get(2).unwrap_or("");
             if !names_a_secret(name) {
                 return false;
             }
@@ -896,7 +896,7 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
             is_value(secret) || (env_style && strong_name(name) && plain_word(secret))
         }
         Check::NamedValue => {
-            let name = caps.get(1).map_or("", |m| m.as_str());
+            let name = caps.get(1).unwrap_or("");
             names_a_secret(name) && (is_value(secret) || is_passphrase(secret))
         }
         Check::Near => {
@@ -904,8 +904,8 @@ pub(crate) fn passes(check: Check, caps: &regex::Captures<'_>, secret: &str) -> 
                 // A public key, a host key: meant to be shared.
                 return false;
             }
-            let name = caps.get(2).map_or("", |m| m.as_str()).to_ascii_lowercase();
-            let gap = caps.get(3).map_or("", |m| m.as_str()).to_ascii_lowercase();
+            let name = caps.get(2).unwrap_or("").to_ascii_lowercase();
+            let gap = caps.get(3).unwrap_or("").to_ascii_lowercase();
             if gap.contains("-----") || name.contains("public") {
                 return false;
             }
