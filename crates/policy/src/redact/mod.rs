@@ -278,19 +278,27 @@ impl SecretRedactor {
     }
 
     fn active(&self, text: &str) -> Vec<usize> {
-        let mut on = vec![false; self.detectors.len()];
+        // A bit per format, on the stack: this runs for every text.
+        let mut on = [0u64; 8];
+        debug_assert!(self.detectors.len() <= on.len() * 64);
+        let mut set = |i: usize| on[i / 64] |= 1 << (i % 64);
         for &i in &self.always {
-            on[i] = true;
+            set(i);
         }
         for m in self.keywords.find_overlapping_iter(text) {
             for &i in &self.keyword_detectors[m.pattern().as_usize()] {
-                on[i] = true;
+                set(i);
             }
         }
-        on.iter()
-            .enumerate()
-            .filter_map(|(i, &a)| a.then_some(i))
-            .collect()
+        let mut out = Vec::new();
+        for (w, bits) in on.iter().enumerate() {
+            let mut b = *bits;
+            while b != 0 {
+                out.push(w * 64 + b.trailing_zeros() as usize);
+                b &= b - 1;
+            }
+        }
+        out
     }
 
     /// Secrets in `text` by the formats and the fallback, in `text`'s own offsets.
@@ -457,6 +465,9 @@ impl SecretRedactor {
                     });
                 }
             }
+        }
+        if hits.is_empty() {
+            return hits;
         }
         self.elsewhere(text, &mut hits);
         // Documentation examples, and every part of them, stay.
@@ -680,13 +691,12 @@ const ID_PREFIXES: [&str; 17] = [
 
 /// Contexts after which a token is a digest, a public key or an inline file, never a key.
 fn benign_context(before: &[u8]) -> bool {
-    let lower: Vec<u8> = before
-        .iter()
-        .rev()
-        .take(40)
-        .rev()
-        .map(u8::to_ascii_lowercase)
-        .collect();
+    let tail = &before[before.len().saturating_sub(40)..];
+    let mut buf = [0u8; 40];
+    for (d, s) in buf.iter_mut().zip(tail) {
+        *d = s.to_ascii_lowercase();
+    }
+    let lower = &buf[..tail.len()];
     let trimmed = {
         let mut t = &lower[..];
         while let [rest @ .., last] = t {
@@ -979,7 +989,11 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
 
 fn symbol_password(w: &str) -> bool {
     let b = w.as_bytes();
-    if !b.is_ascii() {
+    let strong_first = b
+        .iter()
+        .filter(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c))
+        .count();
+    if strong_first < 2 || !b.is_ascii() {
         return false;
     }
     let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();

@@ -279,8 +279,13 @@ pub(crate) fn base64_texts(s: &str) -> Vec<(usize, usize, String)> {
         while end < b.len() && end - i < 2 && b[end] == b'=' {
             end += 1;
         }
+        let run = &b[start..end];
+        // Base64 of text mixes cases; a path or a word does not decode to text anyway.
         if end - start >= 20
-            && let Some(bytes) = base64_decode(&b[start..end])
+            && run.iter().any(u8::is_ascii_uppercase)
+            && run.iter().any(u8::is_ascii_lowercase)
+            && (end - start) % 4 != 1
+            && let Some(bytes) = base64_decode(run)
             && super::entropy::printable(&bytes)
             && let Ok(text) = String::from_utf8(bytes)
         {
