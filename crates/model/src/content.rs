@@ -57,6 +57,12 @@ pub struct SecretSpan {
 pub trait Redactor: Send + Sync + fmt::Debug {
     /// The secrets in `text`, sorted and not overlapping.
     fn scan(&self, text: &str) -> Vec<SecretSpan>;
+
+    /// The secrets in a text that is not kept (only what was found is): where each sits
+    /// need not be exact, so a redactor may look less hard for their edges.
+    fn findings(&self, text: &str) -> Vec<SecretFinding> {
+        self.scan(text).into_iter().map(|s| s.finding).collect()
+    }
 }
 
 /// What replaces a secret: its kind and fingerprint, never its value.
@@ -218,12 +224,18 @@ impl TextBuilder {
     pub fn push(&mut self, part: &str) {
         self.hasher.update(part.as_bytes());
         self.size += part.len() as u64;
+        let Some(k) = self.kept.as_mut() else {
+            if let Some(r) = &self.redactor {
+                self.secrets.extend(r.findings(part));
+            }
+            return;
+        };
         let spans = self
             .redactor
             .as_ref()
             .map(|r| r.scan(part))
             .unwrap_or_default();
-        if let Some(k) = self.kept.as_mut() {
+        {
             let mut at = 0;
             if self.level == ContentLevel::Redacted {
                 for s in &spans {

@@ -408,8 +408,19 @@ impl SecretRedactor {
 
     /// Every secret of `text` in every view, in `text`'s offsets, merged.
     fn hits(&self, text: &str, depth: usize) -> Vec<Hit> {
+        self.hits_as(text, depth, true)
+    }
+
+    /// [`Self::hits`]; `everywhere`: also redact each value found wherever else it is.
+    fn hits_as(&self, text: &str, depth: usize, everywhere: bool) -> Vec<Hit> {
         let mut hits = Vec::new();
-        self.scan_plain(text, &mut hits);
+        // Where JSON escapes decode, the decoded view holds everything the text does, and
+        // reads it plainly: scan that instead of both.
+        let json = memchr::memchr(b'\\', text.as_bytes()).is_some()
+            && views::json_unescaped(text).is_some();
+        if !json {
+            self.scan_plain(text, &mut hits);
+        }
         // Views, each built on the one before: JSON escapes (twice: JSON inside JSON),
         // shell words, URL escapes.
         let steps: [fn(&str) -> Option<views::View>; 4] = [
@@ -469,7 +480,9 @@ impl SecretRedactor {
         if hits.is_empty() {
             return hits;
         }
-        self.elsewhere(text, &mut hits);
+        if everywhere {
+            self.elsewhere(text, &mut hits);
+        }
         // Documentation examples, and every part of them, stay.
         for ex in DOCUMENTED_EXAMPLES {
             for (at, _) in text.match_indices(ex) {
@@ -598,6 +611,21 @@ impl SecretRedactor {
 impl sessiontrail_model::Redactor for SecretRedactor {
     fn scan(&self, text: &str) -> Vec<SecretSpan> {
         self.spans(text)
+    }
+
+    /// Every view is scanned, but no second pass runs over the redacted text and values
+    /// are not looked for again elsewhere: that only moves the edges of what is redacted.
+    fn findings(&self, text: &str) -> Vec<SecretFinding> {
+        if text.len() < 6 {
+            return Vec::new();
+        }
+        let hits = self.outside_markers(text, self.hits_as(text, 0, false));
+        hits.into_iter()
+            .map(|h| SecretFinding {
+                kind: self.kinds[h.kind].clone(),
+                fingerprint: fingerprint(&h.value),
+            })
+            .collect()
     }
 }
 
@@ -962,6 +990,10 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
             e -= 1;
         }
         let w = &text[s..e];
+        // Most words hold no symbol a password has: nothing more to look at.
+        if w.len() < 12 || !b[s..e].iter().any(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c)) {
+            continue;
+        }
         let lower = w.to_ascii_lowercase();
         let hashed = [
             "h1:", "sha1-", "sha256-", "sha384-", "sha512-", "sha256:", "sha512:",

@@ -209,7 +209,7 @@ pub(crate) const OWN: &[Own] = &[
     // A secret a few words after its name: `the DD_API_KEY is 3f9a...`, `Rotate X (v)`.
     Own {
         kind: "secret-near-name",
-        regex: r#"(?i)(\b(?:public|publishable|host|ssh|gpg|pgp)[ _-])?\b([A-Za-z0-9_.-]*(?:key|token|secret|password|passwd|passphrase|credentials?|apikey|pat|dsn)[A-Za-z0-9_]*)\b([^\n\r=:"'`]{0,24}?)[ \t(\[]['"`]?([A-Za-z0-9+/_.~-]{16,256}={0,2})"#,
+        regex: r#"(?i)(\b(?:public|publishable|host|ssh|gpg|pgp)[ _-])?\b([A-Za-z0-9_.-]*(?:key|token|secret|password|passwd|passphrase|credentials?|apikey|dsn)[A-Za-z0-9_]*)\b([^\n\r=:"'`]{0,24}?)[ \t(\[]['"`]?([A-Za-z0-9+/_.~-]{16,256}={0,2})"#,
         groups: &[4],
         keywords: &[
             "key",
