@@ -170,7 +170,8 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     let classes = usize::from(upper) + usize::from(lower) + usize::from(digit);
     // Random keys of letters and digits have digits (a 24-character one lacks them once
     // in seventy); identifiers (`ShouldSkipOnDefaultBranch`) do not.
-    if !digit && cs != Charset::Base64 {
+    // Without digits, only long tokens whose letters are not cased as words are.
+    if !digit && cs != Charset::Base64 && (n < 24 || !upper || !lower || word_cased(b)) {
         return false;
     }
     let min = match cs {
@@ -206,6 +207,20 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         && (cs == Charset::Hex || !wordy(b))
         && !(matches!(cs, Charset::Alnum | Charset::Base64 | Charset::OneCase)
             && decodes_to_text(tok))
+}
+
+/// Cased as words are: `line`, `Transcript`, `visibleCmds`, `HTTP`; random letters mix
+/// cases anyhow (`CpHEI`).
+pub(crate) fn word_cased(b: &[u8]) -> bool {
+    let humps = b
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count();
+    let downs = b
+        .windows(2)
+        .filter(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
+        .count();
+    b.iter().all(|c| !c.is_ascii_lowercase()) || (downs * 8 <= b.len() && humps * 4 <= b.len())
 }
 
 /// Shannon entropy in bits per character.

@@ -726,7 +726,7 @@ fn benign_context(before: &[u8]) -> bool {
     }
     let lower = &buf[..tail.len()];
     let trimmed = {
-        let mut t = &lower[..];
+        let mut t = lower;
         while let [rest @ .., last] = t {
             if matches!(
                 last,
@@ -886,8 +886,12 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                 || (rb.iter().any(u8::is_ascii_uppercase)
                     && rb.iter().any(u8::is_ascii_lowercase)
                     && rb.iter().any(u8::is_ascii_digit)
-                    // Base64 has a `/` in about 64 characters; paths every few.
-                    && run.len() >= 16 * (slashes + 1));
+                    // Base64 has a `/` in about 64 characters; paths every few, and
+                    // words between them (`tmp7sKYpz/claude/projects`).
+                    && run.len() >= 8 * (slashes + 1)
+                    && !run.split(['/', '-', '_']).any(|p| {
+                        p.len() >= 3 && p.bytes().all(|c| c.is_ascii_lowercase())
+                    }));
             if whole && entropy::is_random(run.trim_matches('/')) {
                 out.push((start, end));
             } else {
@@ -1047,7 +1051,7 @@ fn symbol_password(w: &str) -> bool {
     // `<h3>Transcript</h3>`. A random password's letter runs rarely pair like English.
     let wordlike_run = w
         .split(|c: char| !c.is_ascii_alphabetic())
-        .any(|run| run.len() >= 4 && word_cased(run) && common_pairs(run) >= 3);
+        .any(|run| run.len() >= 4 && entropy::word_cased(run.as_bytes()) && common_pairs(run) >= 3);
     let kinds = {
         let mut k: Vec<u8> = b
             .iter()
@@ -1087,21 +1091,6 @@ fn method_call(w: &str) -> bool {
         let name = rest.bytes().take_while(u8::is_ascii_lowercase).count();
         name >= 2 && rest.as_bytes().get(name) == Some(&b'(')
     }) || w.contains("&1")
-}
-
-/// Cased as words are: `line`, `Transcript`, `visibleCmds`, `HTTP`; random letters mix
-/// cases anyhow (`CpHEI`).
-fn word_cased(run: &str) -> bool {
-    let b = run.as_bytes();
-    let humps = b
-        .windows(2)
-        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
-        .count();
-    let downs = b
-        .windows(2)
-        .filter(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
-        .count();
-    b.iter().all(u8::is_ascii_uppercase) || (downs == 0 && humps * 4 <= b.len())
 }
 
 /// Common English letter pairs in a run of letters.

@@ -408,6 +408,21 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
     ("pulumi-token", r"\bpul-[a-f0-9]{40}\b", "pul-"),
     ("twilio-key", r"\b(?:SK|AC)[0-9a-fA-F]{32}\b", "sk|ac"),
     (
+        "azure-ad-client-secret",
+        r"(?:^|[^A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:[^A-Za-z0-9_~.-]|$)",
+        "q~",
+    ),
+    (
+        "planetscale-token",
+        r"\bpscale_(?:tkn|pw|oauth)_[A-Za-z0-9_=.-]{32,64}",
+        "pscale_",
+    ),
+    (
+        "discord-bot-token",
+        r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}\b",
+        ".",
+    ),
+    (
         "mapbox-secret-token",
         r"\bsk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}",
         "sk.eyj",
@@ -940,8 +955,9 @@ pub(crate) fn passes(check: Check, caps: &super::gitleaks::Groups<'_>, secret: &
             (WORDS.contains(&name.as_str()) || names_a_secret(&name))
                 && !DIGESTS.iter().any(|d| gap.contains(d))
                 && is_value(secret)
-                && secret.bytes().any(|b| b.is_ascii_digit())
                 && secret.bytes().any(|b| b.is_ascii_alphabetic())
+                && (secret.bytes().any(|b| b.is_ascii_digit())
+                    || (secret.len() >= 20 && !super::entropy::word_cased(secret.as_bytes())))
                 && super::entropy::entropy(secret) >= 3.0
         }
         Check::Bearer => {
