@@ -193,9 +193,11 @@ impl SecretRedactor {
                 }
             }
         }
+        // A full DFA: every text is searched, and the patterns are few and short.
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("keywords build (tested)");
         let high_entropy = kinds.len() - 1;
