@@ -304,7 +304,8 @@ impl SecretRedactor {
     }
 
     /// Secrets in `text` by the formats and the fallback, in `text`'s own offsets.
-    fn scan_plain(&self, text: &str, hits: &mut Vec<Hit>) {
+    /// `fallbacks`: also the shapes no format names (high entropy, symbol passwords).
+    fn scan_plain(&self, text: &str, hits: &mut Vec<Hit>, fallbacks: bool) {
         for i in self.active(text) {
             let d = &self.detectors[i];
             let Ok(re) = self.regex(d) else { continue };
@@ -356,6 +357,9 @@ impl SecretRedactor {
                     at = s;
                 }
             }
+        }
+        if !fallbacks {
+            return;
         }
         for (s, e) in symbol_passwords(text) {
             hits.push(Hit {
@@ -421,7 +425,7 @@ impl SecretRedactor {
         let json = memchr::memchr(b'\\', text.as_bytes()).is_some()
             && views::json_unescaped(text).is_some();
         if !json {
-            self.scan_plain(text, &mut hits);
+            self.scan_plain(text, &mut hits, everywhere);
         }
         // Views, each built on the one before: JSON escapes (twice: JSON inside JSON),
         // shell words, URL escapes.
@@ -436,7 +440,7 @@ impl SecretRedactor {
             let current = chain.last().map_or(text, |v| v.text.as_str());
             let Some(view) = step(current) else { continue };
             let mut found = Vec::new();
-            self.scan_plain(&view.text, &mut found);
+            self.scan_plain(&view.text, &mut found, everywhere);
             for mut h in found {
                 let (mut s, mut e) = (view.to_source(h.start), view.to_source(h.end));
                 for v in chain.iter().rev() {
@@ -615,8 +619,10 @@ impl sessiontrail_model::Redactor for SecretRedactor {
         self.spans(text)
     }
 
-    /// Every view is scanned, but no second pass runs over the redacted text and values
-    /// are not looked for again elsewhere: that only moves the edges of what is redacted.
+    /// Every view is scanned by every format, but not by the shape fallbacks (high entropy,
+    /// symbol passwords), no second pass runs and values are not looked for again
+    /// elsewhere: nothing of such a text is kept, and an alert on a tool's output must
+    /// come from a format that names what it found, not from a guess.
     fn findings(&self, text: &str) -> Vec<SecretFinding> {
         if text.len() < 6 {
             return Vec::new();
