@@ -903,6 +903,29 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
             if whole && entropy::is_random(run.trim_matches('/')) {
                 out.push((start, end));
             } else {
+                // Base64 with `/` inside a path: the segments that are not path words
+                // (which have no capitals), judged together.
+                let mut group: Option<(usize, usize)> = None;
+                let mut seg_at = start;
+                for seg in run.split('/').chain(std::iter::once("")) {
+                    let seg_end = seg_at + seg.len();
+                    if seg.bytes().any(|c| c.is_ascii_uppercase()) {
+                        group = Some(group.map_or((seg_at, seg_end), |(s, _)| (s, seg_end)));
+                    } else if let Some((s, e)) = group.take() {
+                        let joined = &text[s..e];
+                        let words = joined
+                            .split(['/', '-', '_', '.'])
+                            .any(|p| p.len() >= 3 && p.bytes().all(|c| c.is_ascii_lowercase()));
+                        if joined.contains('/')
+                            && joined.len() >= 20
+                            && !words
+                            && entropy::is_random(joined.trim_matches('/'))
+                        {
+                            out.push((s, e));
+                        }
+                    }
+                    seg_at = seg_end + 1;
+                }
                 let mut seg_at = start;
                 for seg in run.split('/') {
                     let seg_end = seg_at + seg.len();

@@ -422,6 +422,7 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
         r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}\b",
         ".",
     ),
+    ("gcp-api-key", r"\bAIza[A-Za-z0-9_-]{35}", "aiza"),
     (
         "mapbox-secret-token",
         r"\bsk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}",
@@ -682,7 +683,10 @@ pub(crate) fn is_value(value: &str) -> bool {
         return false;
     }
     // Slugs of words (`password-reset-email-template-v2`) are names, not secrets.
-    if v.contains(['-', '_', '.']) && super::entropy::wordy_text(v) {
+    let hexish = v
+        .bytes()
+        .all(|c| c.is_ascii_hexdigit() || matches!(c, b'-' | b'_' | b'.'));
+    if !hexish && v.contains(['-', '_', '.']) && super::entropy::wordy_text(v) {
         return false;
     }
     // Identifiers and dotted names: letters and `_ . -` only.
