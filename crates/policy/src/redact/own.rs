@@ -237,7 +237,7 @@ pub(crate) const OWN: &[Own] = &[
         kind: "secret-assignment",
         regex: r#"(?m)^[ \t]*(?:export[ \t]+)?([A-Z][A-Z0-9_]*)(=)([^"'\s#=][^\n"'#=]*[^\s"'#=])[ \t]*\r?$"#,
         groups: &[3],
-        keywords: &["="],
+        keywords: &["pass", "pwd", "secret", "token", "key", "credential", "auth"],
         check: Check::EnvLine,
         priority: 3,
     },
