@@ -235,9 +235,17 @@ pub(crate) const OWN: &[Own] = &[
     // A .env line: the value runs to the end of the line (`PGPASSWORD=velvet mango 42`).
     Own {
         kind: "secret-assignment",
-        regex: r#"(?m)^[ \t]*(?:export[ \t]+)?([A-Z][A-Z0-9_]*)(=)([^"'\s#=][^\n"'#=]*[^\s"'#=])[ \t]*\r?$"#,
+        regex: r#"(?m)(?:^|[;&|"(])[ \t]*(?:export[ \t]+)?([A-Z][A-Z0-9_]*)(=)([^"'\s#=][^\n"'#=;&|]*[^\s"'#=;&|])[ \t]*\r?(?:$|["';&|])"#,
         groups: &[3],
-        keywords: &["pass", "pwd", "secret", "token", "key", "credential", "auth"],
+        keywords: &[
+            "pass",
+            "pwd",
+            "secret",
+            "token",
+            "key",
+            "credential",
+            "auth",
+        ],
         check: Check::EnvLine,
         priority: 3,
     },
@@ -760,12 +768,19 @@ pub(crate) fn names_a_secret(name: &str) -> bool {
 
 /// A name that can only hold a password or a token.
 fn strong_name(name: &str) -> bool {
-    words(name).iter().any(|w| {
-        matches!(
-            w.as_str(),
-            "password" | "passwd" | "pass" | "pwd" | "passphrase" | "secret" | "token"
-        )
-    })
+    let joined = words(name).concat();
+    // `PGPASSWORD`, `MYSQL_PWD`, `REDISPASS`: one word.
+    ["passw", "passphrase", "secret", "token"]
+        .iter()
+        .any(|w| joined.contains(w))
+        || joined.ends_with("pwd")
+        || joined.ends_with("pass")
+        || words(name).iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "password" | "passwd" | "pass" | "pwd" | "passphrase" | "secret" | "token"
+            )
+        })
 }
 
 /// Whatever follows a password option, unless a placeholder, a reference or a flag.
