@@ -477,15 +477,15 @@ fn close(t: &mut Tokens, stack: &mut Vec<Frame>) {
     }
 }
 
-/// `$(( ... ))`: copied into the word as it is, up to its end; returns the index after it.
-fn arithmetic(b: &[u8], start: usize, word: &mut Vec<u8>) -> usize {
+/// The index of the `)` that closes the `(` at `open` (the end of `b` when none does).
+fn close_paren(b: &[u8], open: usize) -> usize {
     let mut depth = 0usize;
-    let mut i = start + 1;
+    let mut i = open;
     while i < b.len() {
         match b[i] {
             b'(' => depth += 1,
             b')' => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
                     break;
                 }
@@ -494,6 +494,12 @@ fn arithmetic(b: &[u8], start: usize, word: &mut Vec<u8>) -> usize {
         }
         i += 1;
     }
+    i
+}
+
+/// `$(( ... ))`: copied into the word as it is, up to its end; returns the index after it.
+fn arithmetic(b: &[u8], start: usize, word: &mut Vec<u8>) -> usize {
+    let i = close_paren(b, start + 1);
     let end = (i + 1).min(b.len());
     word.extend_from_slice(&b[start..end]);
     end
@@ -538,24 +544,7 @@ fn substitutions(text: &[u8], out: &mut Vec<String>) {
     let mut i = 0;
     while i < text.len() {
         let (start, end) = match text[i] {
-            b'$' if text.get(i + 1) == Some(&b'(') => {
-                let mut depth = 0usize;
-                let mut j = i + 1;
-                while j < text.len() {
-                    match text[j] {
-                        b'(' => depth += 1,
-                        b')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                (i + 2, j)
-            }
+            b'$' if text.get(i + 1) == Some(&b'(') => (i + 2, close_paren(text, i + 1)),
             b'`' => {
                 let j = text[i + 1..]
                     .iter()

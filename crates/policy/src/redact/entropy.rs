@@ -321,20 +321,7 @@ pub(crate) fn printable(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn token(&mut self, alphabet: &[u8], n: usize) -> String {
-            (0..n)
-                .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
-                .collect()
-        }
-    }
+    use crate::redact::tests::Rng;
 
     const ALPHABETS: [(Charset, &[u8]); 5] = [
         (Charset::Hex, b"0123456789abcdef"),

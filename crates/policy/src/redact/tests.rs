@@ -18,7 +18,7 @@ fn redacted(text: &str) -> String {
 }
 
 /// Deterministic random strings, so no token-shaped literal sits in the source.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
@@ -27,7 +27,9 @@ impl Rng {
         self.0
     }
     fn pick(&mut self, alphabet: &str, n: usize) -> String {
-        let a = alphabet.as_bytes();
+        self.token(alphabet.as_bytes(), n)
+    }
+    pub(crate) fn token(&mut self, a: &[u8], n: usize) -> String {
         (0..n)
             .map(|_| a[(self.next() % a.len() as u64) as usize] as char)
             .collect()
