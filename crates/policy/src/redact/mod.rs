@@ -970,7 +970,9 @@ fn hex_core(tok: &str) -> Option<(usize, usize)> {
     if parts.len() >= 2 && parts.iter().all(|p| all_hex(p)) {
         let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
         // A UUID, a W3C traceparent: ids.
-        if lens == [8, 4, 4, 4, 12] || matches!(lens.as_slice(), [2, 32, 16] | [2, 32, 16, 2]) {
+        if lens.ends_with(&[8, 4, 4, 4, 12])
+            || matches!(lens.as_slice(), [2, 32, 16] | [2, 32, 16, 2])
+        {
             return None;
         }
         let joined: String = parts.concat();

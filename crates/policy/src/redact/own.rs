@@ -697,9 +697,11 @@ pub(crate) fn is_value(value: &str) -> bool {
     if !hexish && v.contains(['-', '_', '.']) && super::entropy::wordy_text(v) {
         return false;
     }
-    // Identifiers and dotted names: letters and `_ . -` only.
+    // Identifiers and dotted names: letters and `_ . -` only, cased as words are (the
+    // random letters of a key are not: `aYeAwcKqxTcrvIavXkQE`).
     if b.iter()
         .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'.' | b'-'))
+        && (v.len() < 16 || super::entropy::word_cased(b) || super::entropy::wordy_text(v))
     {
         return false;
     }
