@@ -118,3 +118,28 @@ fn errors_are_printed_redacted() {
         "{err}"
     );
 }
+
+#[test]
+fn a_long_token_in_a_record_kind_is_printed_redacted() {
+    // A fine-grained GitHub token is 93 characters, longer than record kinds usually are.
+    let env = TestEnv::new();
+    let body: String = token(0x5eed_0004)[4..].repeat(3);
+    let long = format!("github_pat_{}", &body[..82]);
+    let dir = env.path("projects/-home-ana-shop");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("5ec7e75a-0000-4000-8000-00000000abcd.jsonl"),
+        session_with_unknown_record(&format!("x-{long}")),
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut args = vec!["export", dir.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        let o = env.run(&args, 0);
+        let all = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+        assert!(!all.contains(&long[..40]), "{all}");
+        assert!(all.contains("[REDACTED:"), "{all}");
+    }
+}

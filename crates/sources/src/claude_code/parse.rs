@@ -1137,9 +1137,10 @@ fn hash_str(s: &str) -> u64 {
     BuildHasherDefault::<DefaultHasher>::default().hash_one(s)
 }
 
-/// Keeps record kinds from the file short in reports.
+/// Keeps record kinds from the file short in reports: long enough that a token among them
+/// is still whole when the report is redacted (the longest formats are under 256 bytes).
 fn short(s: &str) -> &str {
-    let mut end = s.len().min(48);
+    let mut end = s.len().min(256);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
