@@ -846,33 +846,22 @@ fn public_blocks(text: &str) -> Vec<(usize, usize)> {
 /// `-` / `_` part, outside digests, public keys and inline files.
 fn random_tokens(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
-    let key = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-');
     let public = if text.contains("-----BEGIN ") {
         public_blocks(text)
     } else {
         Vec::new()
     };
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if !key(b[i]) {
-            i += 1;
-            continue;
-        }
+    for (first, i, end) in views::key_runs(b) {
         // The letter of a JSON escape (`\n`, `\t`) is no part of the token after it.
-        let start =
-            if i > 0 && b[i - 1] == b'\\' && matches!(b[i], b'n' | b't' | b'r' | b'b' | b'f') {
-                i + 1
-            } else {
-                i
-            };
-        while i < b.len() && key(b[i]) {
-            i += 1;
-        }
-        let mut end = i;
-        while end < b.len() && end - i < 2 && b[end] == b'=' {
-            end += 1;
-        }
+        let start = if first > 0
+            && b[first - 1] == b'\\'
+            && matches!(b[first], b'n' | b't' | b'r' | b'b' | b'f')
+        {
+            first + 1
+        } else {
+            first
+        };
         if i < start + 20
             || public.iter().any(|&(s, e)| s <= start && start < e)
             || benign_context(&b[..start])
@@ -881,7 +870,6 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                 .iter()
                 .any(|p| text[start..].starts_with(p))
         {
-            i = end.max(i);
             continue;
         }
         let run = &text[start..i];
@@ -956,7 +944,6 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                 }
             }
         }
-        i = end.max(i);
     }
     out
 }

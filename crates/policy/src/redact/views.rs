@@ -263,6 +263,27 @@ pub(crate) fn base64_decode(b: &[u8]) -> Option<Vec<u8>> {
 /// that text.
 pub(crate) fn base64_texts(s: &str) -> Vec<(usize, usize, String)> {
     let b = s.as_bytes();
+    let mut out = Vec::new();
+    for (start, _, end) in key_runs(b) {
+        let run = &b[start..end];
+        // Base64 of text mixes cases; a path or a word does not decode to text anyway.
+        if end - start >= 20
+            && run.iter().any(u8::is_ascii_uppercase)
+            && run.iter().any(u8::is_ascii_lowercase)
+            && (end - start) % 4 != 1
+            && let Some(bytes) = base64_decode(run)
+            && super::entropy::printable(&bytes)
+            && let Ok(text) = String::from_utf8(bytes)
+        {
+            out.push((start, end, text));
+        }
+    }
+    out
+}
+
+/// Runs of the characters keys are written in (base64 and base64url), each as
+/// `(start, end of its characters, end with up to two `=` of padding)`.
+pub(crate) fn key_runs(b: &[u8]) -> Vec<(usize, usize, usize)> {
     let key = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
     let mut out = Vec::new();
     let mut i = 0;
@@ -279,19 +300,8 @@ pub(crate) fn base64_texts(s: &str) -> Vec<(usize, usize, String)> {
         while end < b.len() && end - i < 2 && b[end] == b'=' {
             end += 1;
         }
-        let run = &b[start..end];
-        // Base64 of text mixes cases; a path or a word does not decode to text anyway.
-        if end - start >= 20
-            && run.iter().any(u8::is_ascii_uppercase)
-            && run.iter().any(u8::is_ascii_lowercase)
-            && (end - start) % 4 != 1
-            && let Some(bytes) = base64_decode(run)
-            && super::entropy::printable(&bytes)
-            && let Ok(text) = String::from_utf8(bytes)
-        {
-            out.push((start, end, text));
-        }
-        i = end.max(i);
+        out.push((start, i, end));
+        i = end;
     }
     out
 }
