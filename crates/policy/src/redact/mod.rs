@@ -225,9 +225,6 @@ impl SecretRedactor {
     pub fn formats(&self) -> Vec<FormatInfo> {
         let mut out: Vec<FormatInfo> = Vec::new();
         for d in &self.detectors {
-            if out.iter().any(|f| f.kind == d.kind) {
-                continue;
-            }
             let (source, description) = match &d.imp {
                 Imp::Gitleaks(r) => (FormatSource::Gitleaks, r.description.clone()),
                 Imp::Own(o, _) => (FormatSource::Own, own_description(o.kind).to_owned()),
@@ -236,6 +233,10 @@ impl SecretRedactor {
                     format!("A token in its issuer's format ({})", p.0),
                 ),
             };
+            // One line per kind and source: a gitleaks rule and ours may share a kind.
+            if out.iter().any(|f| f.kind == d.kind && f.source == source) {
+                continue;
+            }
             out.push(FormatInfo {
                 kind: d.kind.clone(),
                 source,
