@@ -98,8 +98,33 @@ pub struct Rule {
 /// stand anywhere among the command's options.
 #[derive(Debug, Clone)]
 struct PatternWord {
-    glob: globset::GlobMatcher,
+    glob: Word,
     option: bool,
+}
+
+/// A word with no glob syntax is compared as it is: compiling a glob builds a regex, and
+/// most words of the built-in patterns (`cat`, `--raw`) are plain.
+#[derive(Debug, Clone)]
+enum Word {
+    Plain(String),
+    Glob(globset::GlobMatcher),
+}
+
+impl Word {
+    fn new(w: &str) -> Result<Word, globset::Error> {
+        if w.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+            Ok(Word::Glob(Glob::new(w)?.compile_matcher()))
+        } else {
+            Ok(Word::Plain(w.to_owned()))
+        }
+    }
+
+    fn is_match(&self, w: &str) -> bool {
+        match self {
+            Word::Plain(p) => p == w,
+            Word::Glob(g) => g.is_match(w),
+        }
+    }
 }
 
 /// The rules in force.
@@ -352,9 +377,9 @@ fn compile(raw: &RawRule, src: &Source<'_>, origin: &str) -> Result<Rule, Vec<Ru
         }
         let mut ms = Vec::new();
         for w in words {
-            match Glob::new(&w.to_ascii_lowercase()) {
-                Ok(g) => ms.push(PatternWord {
-                    glob: g.compile_matcher(),
+            match Word::new(&w.to_ascii_lowercase()) {
+                Ok(glob) => ms.push(PatternWord {
+                    glob,
                     option: w.starts_with('-'),
                 }),
                 Err(e) => errors.push(src.error(

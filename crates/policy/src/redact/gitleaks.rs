@@ -13,7 +13,8 @@
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
-use regex::bytes::{Regex, RegexBuilder};
+
+use super::pattern::{self, Groups, Pattern};
 use serde::Deserialize;
 
 /// The gitleaks release the vendored configuration comes from.
@@ -22,56 +23,10 @@ pub const GITLEAKS_RELEASE: &str = "v8.30.1";
 /// The vendored configuration, byte for byte as released.
 pub const GITLEAKS_TOML: &str = include_str!("../../gitleaks/gitleaks.toml");
 
-/// Three of gitleaks' patterns (`generic-api-key`, `vault-batch-token`, `pypi-upload-token`)
-/// compile to more than `regex`'s default 10 MiB program: valid RE2, only large.
-const REGEX_SIZE_LIMIT: usize = 64 << 20;
-
-/// Compiled in ASCII mode, as Go's RE2 reads `\b`, `\w`, `\s` and `(?i)`: it also keeps the
-/// fast engines on (a Unicode `\b` sends every search on non-ASCII text to the slowest).
-pub(crate) fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&from_go(pattern))
-        .unicode(false)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-}
-
-/// The capture groups of a match, as text: a byte regex may stop inside a character,
-/// so every group is widened to whole characters.
-pub(crate) struct Groups<'t> {
-    pub text: &'t str,
-    pub caps: regex::bytes::Captures<'t>,
-}
-
-impl<'t> Groups<'t> {
-    /// Group `i`'s byte range, on character boundaries.
-    pub(crate) fn range(&self, i: usize) -> Option<(usize, usize)> {
-        self.caps
-            .get(i)
-            .map(|m| snap(self.text, m.start(), m.end()))
-    }
-
-    /// Group `i`'s text.
-    pub(crate) fn get(&self, i: usize) -> Option<&'t str> {
-        self.range(i).map(|(s, e)| &self.text[s..e])
-    }
-
-    /// Number of groups, the whole match included.
-    pub(crate) fn len(&self) -> usize {
-        self.caps.len()
-    }
-}
-
-/// `start..end` widened to character boundaries of `text`.
-pub(crate) fn snap(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
-    start = start.min(text.len());
-    end = end.min(text.len()).max(start);
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    while !text.is_char_boundary(end) {
-        end += 1;
-    }
-    (start, end)
+/// Compiles a pattern in Go's RE2 syntax (see [`pattern::compile`]); `keywords`: the
+/// prefilter's words for it.
+pub(crate) fn compile(pattern: &str, keywords: &[String]) -> Result<Pattern, String> {
+    pattern::compile(&from_go(pattern), keywords)
 }
 
 /// Go's RE2 syntax in `regex`'s: Go reads a `{` that starts no repetition (`{\d+}`, `{{`)
@@ -213,7 +168,7 @@ pub(crate) enum Target {
 /// A compiled allowlist.
 pub(crate) struct Allowlist {
     target: Target,
-    regexes: Vec<Regex>,
+    regexes: Vec<Pattern>,
     /// Lowercase stopwords, tested as substrings of the lowercased secret.
     stopwords: Option<AhoCorasick>,
 }
@@ -252,7 +207,7 @@ fn allowlist(raw: &RawAllowlist) -> Result<Option<Allowlist>, String> {
     let regexes = raw
         .regexes
         .iter()
-        .map(|r| compile(r).map_err(|e| format!("allowlist regex: {e}")))
+        .map(|r| compile(r, &[]).map_err(|e| format!("allowlist regex: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let stopwords = if raw.stopwords.is_empty() {
         None
@@ -280,7 +235,7 @@ pub(crate) struct Rule {
 }
 
 pub(crate) struct Compiled {
-    pub regex: Regex,
+    pub regex: Pattern,
     pub allowlists: Vec<Allowlist>,
 }
 
@@ -289,7 +244,7 @@ impl Rule {
     pub(crate) fn compiled(&self) -> Result<&Compiled, &str> {
         self.compiled
             .get_or_init(|| {
-                let regex = compile(&self.regex).map_err(|e| e.to_string())?;
+                let regex = compile(&self.regex, &self.keywords)?;
                 let mut allowlists = Vec::new();
                 for a in &self.allowlists {
                     allowlists.extend(allowlist(a)?);
@@ -384,7 +339,7 @@ mod tests {
             (r"^\{\d{0,2}}$", "{1}"),
             (r"a{2,3}b", "aab"),
         ] {
-            assert!(compile(go).unwrap().is_match(text.as_bytes()), "{go}");
+            assert!(compile(go, &[]).unwrap().is_match(text.as_bytes()), "{go}");
         }
     }
 
@@ -413,8 +368,8 @@ mod tests {
         assert_eq!(sonar.secret_group, Some(2));
         let text = format!("SONAR_TOKEN={}", "a1b2c3d4e5".repeat(4));
         let re = &sonar.compiled().unwrap().regex;
-        let caps = re.captures(text.as_bytes()).unwrap();
-        let (s, e) = sonar.secret_of(&Groups { text: &text, caps }).unwrap();
+        let caps = re.captures_in(&text, 0, text.len()).unwrap();
+        let (s, e) = sonar.secret_of(&caps).unwrap();
         assert_eq!(&text[s..e], "a1b2c3d4e5".repeat(4));
     }
 }

@@ -23,7 +23,9 @@
 
 mod entropy;
 mod gitleaks;
+mod memo;
 mod own;
+mod pattern;
 mod views;
 
 use std::borrow::Cow;
@@ -32,10 +34,10 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
-use gitleaks::Groups;
+use pattern::Groups;
 
 /// The regexes of the formats: byte regexes in ASCII mode (`gitleaks::compile`).
-type Re = regex::bytes::Regex;
+type Re = pattern::Pattern;
 use sessiontrail_model::{SecretFinding, SecretSpan};
 use sha2::{Digest, Sha256};
 
@@ -82,6 +84,9 @@ struct Detector {
     kind: String,
     priority: u8,
     imp: Imp,
+    /// Its prefilter keywords (lowercase), and their indexes in the automaton.
+    keywords: Vec<String>,
+    keyword_ids: Vec<usize>,
 }
 
 /// A secret found: where, what, and the fingerprint of its value.
@@ -109,6 +114,13 @@ pub struct SecretRedactor {
     password_kind: usize,
     kinds: Vec<String>,
     markers: Regex,
+    /// Identity of this redactor in the per-thread memo.
+    id: u64,
+}
+
+thread_local! {
+    static SPANS: std::cell::RefCell<memo::Memo<Vec<SecretSpan>>> = Default::default();
+    static FINDINGS: std::cell::RefCell<memo::Memo<Vec<SecretFinding>>> = Default::default();
 }
 
 impl std::fmt::Debug for SecretRedactor {
@@ -145,6 +157,8 @@ impl SecretRedactor {
                 kind: o.kind.to_owned(),
                 priority: o.priority,
                 imp: Imp::Own(o, OnceLock::new()),
+                keywords: o.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+                keyword_ids: Vec::new(),
             });
         }
         for p in own::PREFIXED {
@@ -153,6 +167,8 @@ impl SecretRedactor {
                 // Where gitleaks has a rule for the same token, its name wins.
                 priority: 1,
                 imp: Imp::Prefixed(p, OnceLock::new()),
+                keywords: p.2.split('|').map(str::to_ascii_lowercase).collect(),
+                keyword_ids: Vec::new(),
             });
         }
         for r in config.rules {
@@ -160,6 +176,8 @@ impl SecretRedactor {
             detectors.push(Detector {
                 kind: r.id.clone(),
                 priority,
+                keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+                keyword_ids: Vec::new(),
                 imp: Imp::Gitleaks(r),
             });
         }
@@ -174,23 +192,23 @@ impl SecretRedactor {
         let mut patterns: Vec<String> = Vec::new();
         let mut keyword_detectors: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
-        for (i, d) in detectors.iter().enumerate() {
-            let keywords: Vec<String> = match &d.imp {
-                Imp::Gitleaks(r) => r.keywords.clone(),
-                Imp::Own(o, _) => o.keywords.iter().map(|k| (*k).to_owned()).collect(),
-                Imp::Prefixed(p, _) => p.2.split('|').map(str::to_owned).collect(),
-            };
-            if keywords.is_empty() {
+        for (i, d) in detectors.iter_mut().enumerate() {
+            if d.keywords.is_empty() {
                 always.push(i);
             }
-            for k in keywords {
-                match patterns.iter().position(|p| *p == k) {
-                    Some(at) => keyword_detectors[at].push(i),
-                    None => {
-                        patterns.push(k);
-                        keyword_detectors.push(vec![i]);
+            for k in &d.keywords {
+                let at = match patterns.iter().position(|p| p == k) {
+                    Some(at) => {
+                        keyword_detectors[at].push(i);
+                        at
                     }
-                }
+                    None => {
+                        patterns.push(k.clone());
+                        keyword_detectors.push(vec![i]);
+                        patterns.len() - 1
+                    }
+                };
+                d.keyword_ids.push(at);
             }
         }
         // A full DFA: every text is searched, and the patterns are few and short.
@@ -213,6 +231,7 @@ impl SecretRedactor {
             kinds,
             markers: Regex::new(r"\[REDACTED:[A-Za-z0-9._-]{1,80}:[0-9a-f]{8}\]")
                 .expect("marker regex compiles"),
+            id: memo::next_id(),
         }
     }
 
@@ -267,20 +286,23 @@ impl SecretRedactor {
     fn regex<'a>(&'a self, d: &'a Detector) -> Result<&'a Re, String> {
         match &d.imp {
             Imp::Gitleaks(r) => r.compiled().map(|c| &c.regex).map_err(str::to_owned),
-            Imp::Own(o, cell) => once(cell, o.regex),
-            Imp::Prefixed(p, cell) => once(cell, p.1),
+            Imp::Own(o, cell) => once(cell, o.regex, &d.keywords),
+            Imp::Prefixed(p, cell) => once(cell, p.1, &d.keywords),
         }
     }
 
     /// Which formats `text` activates through its keywords (the always-on ones included).
     pub fn activated(&self, text: &str) -> Vec<&str> {
         self.active(text)
+            .0
             .into_iter()
             .map(|i| self.detectors[i].kind.as_str())
             .collect()
     }
 
-    fn active(&self, text: &str) -> Vec<usize> {
+    /// The formats `text` activates, and every keyword occurrence (`(keyword, start, end)`,
+    /// by start).
+    fn active(&self, text: &str) -> (Vec<usize>, Vec<(usize, usize, usize)>) {
         // A bit per format, on the stack: this runs for every text.
         let mut on = [0u64; 8];
         debug_assert!(self.detectors.len() <= on.len() * 64);
@@ -288,11 +310,16 @@ impl SecretRedactor {
         for &i in &self.always {
             set(i);
         }
+        let mut found = Vec::new();
         for m in self.keywords.find_overlapping_iter(text) {
-            for &i in &self.keyword_detectors[m.pattern().as_usize()] {
+            let k = m.pattern().as_usize();
+            for &i in &self.keyword_detectors[k] {
                 set(i);
             }
+            found.push((k, m.start(), m.end()));
         }
+        // Overlapping matches are reported by end.
+        found.sort_unstable_by_key(|&(_, s, _)| s);
         let mut out = Vec::new();
         for (w, bits) in on.iter().enumerate() {
             let mut b = *bits;
@@ -301,61 +328,67 @@ impl SecretRedactor {
                 b &= b - 1;
             }
         }
-        out
+        (out, found)
     }
 
     /// Secrets in `text` by the formats and the fallback, in `text`'s own offsets.
     /// `fallbacks`: also the shapes no format names (high entropy, symbol passwords).
     fn scan_plain(&self, text: &str, hits: &mut Vec<Hit>, fallbacks: bool) {
-        for i in self.active(text) {
+        let (active, found) = self.active(text);
+        for i in active {
             let d = &self.detectors[i];
             let Ok(re) = self.regex(d) else { continue };
             // Own formats resume inside a rejected value, so that `mysql -pmysql -paX`
             // still reaches its real password; gitleaks' rules run as gitleaks runs them.
             let resume = !matches!(d.imp, Imp::Gitleaks(_));
-            let mut at = 0;
-            while at <= text.len() {
-                let Some(caps) = re.captures_at(text.as_bytes(), at) else {
-                    break;
-                };
-                let caps = Groups { text, caps };
-                let (m_start, m_end) = caps.range(0).expect("group 0 is the match");
-                at = if m_end > m_start {
-                    m_end
-                } else {
-                    next_char(text, m_end)
-                };
-                let Some((s, e)) = (match &d.imp {
-                    Imp::Gitleaks(r) => r.secret_of(&caps),
-                    Imp::Own(o, _) => o.groups.iter().find_map(|&g| caps.range(g)),
-                    Imp::Prefixed(..) => caps.range(1).or_else(|| caps.range(0)),
-                }) else {
-                    continue;
-                };
-                // What a JSON escape leaves at a value's end (`pw\"`) is not the value.
-                let e = if resume {
-                    s + text[s..e].trim_end_matches('\\').len()
-                } else {
-                    e
-                };
-                let secret = &text[s..e];
-                let ok = !secret.is_empty()
-                    && !documented(secret)
-                    && match &d.imp {
-                        Imp::Gitleaks(r) => self.gitleaks_passes(r, &caps, text, secret),
-                        Imp::Own(o, _) => own::passes(o.check, &caps, secret),
-                        Imp::Prefixed(..) => !secret.contains("xxxx") && entropy(secret) > 3.0,
+            let occurrences = found
+                .iter()
+                .filter(|(k, ..)| d.keyword_ids.contains(k))
+                .map(|&(_, s, e)| (s, e));
+            for (w_start, w_end) in re.windows(text, occurrences) {
+                let mut at = w_start;
+                while at <= w_end {
+                    let Some(caps) = re.captures_in(text, at, w_end) else {
+                        break;
                     };
-                if ok {
-                    hits.push(Hit {
-                        start: s,
-                        end: e,
-                        kind: self.kind_index(&d.kind),
-                        priority: d.priority,
-                        value: secret.to_owned(),
-                    });
-                } else if resume && s > m_start && s < at {
-                    at = s;
+                    let (m_start, m_end) = caps.range(0).expect("group 0 is the match");
+                    at = if m_end > m_start {
+                        m_end
+                    } else {
+                        next_char(text, m_end)
+                    };
+                    let Some((s, e)) = (match &d.imp {
+                        Imp::Gitleaks(r) => r.secret_of(&caps),
+                        Imp::Own(o, _) => o.groups.iter().find_map(|&g| caps.range(g)),
+                        Imp::Prefixed(..) => caps.range(1).or_else(|| caps.range(0)),
+                    }) else {
+                        continue;
+                    };
+                    // What a JSON escape leaves at a value's end (`pw\"`) is not the value.
+                    let e = if resume {
+                        s + text[s..e].trim_end_matches('\\').len()
+                    } else {
+                        e
+                    };
+                    let secret = &text[s..e];
+                    let ok = !secret.is_empty()
+                        && !documented(secret)
+                        && match &d.imp {
+                            Imp::Gitleaks(r) => self.gitleaks_passes(r, &caps, text, secret),
+                            Imp::Own(o, _) => own::passes(o.check, &caps, secret),
+                            Imp::Prefixed(..) => !secret.contains("xxxx") && entropy(secret) > 3.0,
+                        };
+                    if ok {
+                        hits.push(Hit {
+                            start: s,
+                            end: e,
+                            kind: self.kind_index(&d.kind),
+                            priority: d.priority,
+                            value: secret.to_owned(),
+                        });
+                    } else if resume && s > m_start && s < at {
+                        at = s;
+                    }
                 }
             }
         }
@@ -538,6 +571,10 @@ impl SecretRedactor {
         if text.len() < 6 {
             return Vec::new();
         }
+        memo::Memo::get_or(&SPANS, self.id, text, || self.spans_uncached(text))
+    }
+
+    fn spans_uncached(&self, text: &str) -> Vec<SecretSpan> {
         let mut hits = self.outside_markers(text, self.hits(text, 0));
         // Redacting can change what the text around a secret says (a placeholder word
         // after it, a public key's type before it): redact the result again, until
@@ -628,21 +665,23 @@ impl sessiontrail_model::Redactor for SecretRedactor {
         if text.len() < 6 {
             return Vec::new();
         }
-        let hits = self.outside_markers(text, self.hits_as(text, 0, false));
-        hits.into_iter()
-            .map(|h| SecretFinding {
-                kind: self.kinds[h.kind].clone(),
-                fingerprint: fingerprint(&h.value),
-            })
-            .collect()
+        memo::Memo::get_or(&FINDINGS, self.id, text, || {
+            let hits = self.outside_markers(text, self.hits_as(text, 0, false));
+            hits.into_iter()
+                .map(|h| SecretFinding {
+                    kind: self.kinds[h.kind].clone(),
+                    fingerprint: fingerprint(&h.value),
+                })
+                .collect()
+        })
     }
 }
 
-fn once<'a>(cell: &'a OnceLock<Re>, pattern: &str) -> Result<&'a Re, String> {
+fn once<'a>(cell: &'a OnceLock<Re>, pattern: &str, keywords: &[String]) -> Result<&'a Re, String> {
     if let Some(r) = cell.get() {
         return Ok(r);
     }
-    let r = gitleaks::compile(pattern).map_err(|e| e.to_string())?;
+    let r = gitleaks::compile(pattern, keywords)?;
     Ok(cell.get_or_init(|| r))
 }
 
@@ -853,7 +892,8 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
         Vec::new()
     };
     let mut out = Vec::new();
-    for (first, i, end) in views::key_runs(b) {
+    // A token is at least 20 characters (one more after a JSON escape's letter).
+    for (first, i, end) in views::key_runs(b, 20) {
         // The letter of a JSON escape (`\n`, `\t`) is no part of the token after it.
         let start = if first > 0
             && b[first - 1] == b'\\'
@@ -1045,27 +1085,44 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
 }
 
 fn symbol_password(w: &str) -> bool {
-    let b = w.as_bytes();
-    let strong_first = b
-        .iter()
-        .filter(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c))
-        .count();
-    if strong_first < 2 || !b.is_ascii() {
-        return false;
-    }
-    let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
-    let lower = b.iter().filter(|c| c.is_ascii_lowercase()).count();
-    let digit = b.iter().filter(|c| c.is_ascii_digit()).count();
-    let strong = b
-        .iter()
-        .filter(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c))
-        .count();
+    const STRONG: &[u8] = b"!@#$%^&*?~|<>;,()[]{}";
     const CODE: [&str; 22] = [
         "](", "http", "://", "=>", "==", "&&", "||", "::", "->", "()", ");", "${", "{{", "\\",
         "</", "/>", "=\"", "...", ";base64,", "|1|", "]133;", "]99;",
     ];
+    let b = w.as_bytes();
+    // Cheapest tests first: most words with symbols are code, paths or markup.
+    if !b.is_ascii()
+        || matches!(
+            b[0],
+            b'-' | b'/' | b'~' | b'$' | b'<' | b'{' | b'(' | b'[' | b'@' | b'.'
+        )
+        || !b.iter().any(u8::is_ascii_uppercase)
+        || !b.iter().any(u8::is_ascii_lowercase)
+        || !b.iter().any(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    let mut kinds = [false; 256];
+    let mut strong = 0;
+    for &c in b.iter().filter(|c| STRONG.contains(c)) {
+        strong += 1;
+        kinds[usize::from(c)] = true;
+    }
+    if strong < 2 || kinds.iter().filter(|&&k| k).count() < 2 {
+        return false;
+    }
     // `key=value;key=value` settings, escape sequences.
     if w.matches('=').count() >= 2 && w.contains(';') {
+        return false;
+    }
+    // URL-encoded text reads as symbols: `%3E%3Cfilter`.
+    if b.windows(3)
+        .any(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
+    {
+        return false;
+    }
+    if CODE.iter().any(|c| w.contains(c)) || method_call(w) {
         return false;
     }
     // Code and markup read as words between their symbols: `Enum.map(&plain_line(&1`,
@@ -1073,35 +1130,7 @@ fn symbol_password(w: &str) -> bool {
     let wordlike_run = w
         .split(|c: char| !c.is_ascii_alphabetic())
         .any(|run| run.len() >= 4 && entropy::word_cased(run.as_bytes()) && common_pairs(run) >= 3);
-    let kinds = {
-        let mut k: Vec<u8> = b
-            .iter()
-            .copied()
-            .filter(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c))
-            .collect();
-        k.sort_unstable();
-        k.dedup();
-        k.len()
-    };
-    // URL-encoded text reads as symbols: `%3E%3Cfilter`.
-    let escapes = b
-        .windows(3)
-        .filter(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
-        .count();
-    upper >= 1
-        && lower >= 1
-        && digit >= 1
-        && strong >= 2
-        && kinds >= 2
-        && !wordlike_run
-        && escapes == 0
-        && !method_call(w)
-        && !CODE.iter().any(|c| w.contains(c))
-        && !matches!(
-            b[0],
-            b'-' | b'/' | b'~' | b'$' | b'<' | b'{' | b'(' | b'[' | b'@' | b'.'
-        )
-        && !b.contains(&b'\\')
+    !wordlike_run
         && entropy(w) >= entropy::threshold(entropy::Charset::Base64, w.len())
         && !entropy::wordy_text(w)
 }

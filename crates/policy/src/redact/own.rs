@@ -880,7 +880,7 @@ pub(crate) fn is_passphrase(value: &str) -> bool {
 }
 
 /// The checks of `check` on a secret found by an own format. `caps` holds the match.
-pub(crate) fn passes(check: Check, caps: &super::gitleaks::Groups<'_>, secret: &str) -> bool {
+pub(crate) fn passes(check: Check, caps: &super::pattern::Groups<'_>, secret: &str) -> bool {
     match check {
         Check::None => true,
         Check::Value => is_value(secret) || (secret.contains(' ') && is_passphrase(secret)),

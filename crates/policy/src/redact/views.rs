@@ -264,7 +264,8 @@ pub(crate) fn base64_decode(b: &[u8]) -> Option<Vec<u8>> {
 pub(crate) fn base64_texts(s: &str) -> Vec<(usize, usize, String)> {
     let b = s.as_bytes();
     let mut out = Vec::new();
-    for (start, _, end) in key_runs(b) {
+    // 18 characters and two of padding: the shortest run worth decoding.
+    for (start, _, end) in key_runs(b, 18) {
         let run = &b[start..end];
         // Base64 of text mixes cases; a path or a word does not decode to text anyway.
         if end - start >= 20
@@ -281,26 +282,38 @@ pub(crate) fn base64_texts(s: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
-/// Runs of the characters keys are written in (base64 and base64url), each as
-/// `(start, end of its characters, end with up to two `=` of padding)`.
-pub(crate) fn key_runs(b: &[u8]) -> Vec<(usize, usize, usize)> {
-    let key = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+/// Runs of at least `min` of the characters keys are written in (base64 and base64url),
+/// each as `(start, end of its characters, end with up to two `=` of padding)`.
+pub(crate) fn key_runs(b: &[u8], min: usize) -> Vec<(usize, usize, usize)> {
+    // A table: this runs over every text the redactor sees.
+    const KEY: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let u = c as u8;
+            t[c] = u.is_ascii_alphanumeric() || matches!(u, b'+' | b'/' | b'-' | b'_');
+            c += 1;
+        }
+        t
+    };
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if !key(b[i]) {
+        if !KEY[usize::from(b[i])] {
             i += 1;
             continue;
         }
         let start = i;
-        while i < b.len() && key(b[i]) {
+        while i < b.len() && KEY[usize::from(b[i])] {
             i += 1;
         }
         let mut end = i;
         while end < b.len() && end - i < 2 && b[end] == b'=' {
             end += 1;
         }
-        out.push((start, i, end));
+        if i - start >= min {
+            out.push((start, i, end));
+        }
         i = end;
     }
     out

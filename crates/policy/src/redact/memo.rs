@@ -1,0 +1,70 @@
+//! What the redactor found in short texts it has already scanned, per thread.
+//!
+//! A session repeats its short texts (the working directory, a hook's command, `git
+//! status` and its arguments): more than half of the texts a transcript gives the redactor
+//! were scanned before. The result depends only on the text and the redactor, so it is
+//! kept, bounded, and cleared when another redactor uses the thread.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Longer texts rarely repeat, and would make the memory bound coarse.
+const MAX_TEXT: usize = 2048;
+
+/// Bytes of text kept per thread and kind of result before starting over.
+const MAX_BYTES: usize = 1 << 20;
+
+/// A fresh identity for a redactor.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+pub(crate) struct Memo<T> {
+    owner: u64,
+    bytes: usize,
+    map: HashMap<Box<str>, T>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo {
+            owner: 0,
+            bytes: 0,
+            map: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    /// `compute(text)`, from the memo when `owner` computed it before on this thread.
+    pub(crate) fn get_or(
+        cell: &'static std::thread::LocalKey<RefCell<Memo<T>>>,
+        owner: u64,
+        text: &str,
+        compute: impl FnOnce() -> T,
+    ) -> T {
+        if text.len() > MAX_TEXT {
+            return compute();
+        }
+        if let Some(v) = cell.with_borrow(|m| {
+            (m.owner == owner)
+                .then(|| m.map.get(text).cloned())
+                .flatten()
+        }) {
+            return v;
+        }
+        let v = compute();
+        cell.with_borrow_mut(|m| {
+            if m.owner != owner || m.bytes + text.len() > MAX_BYTES {
+                m.map.clear();
+                m.bytes = 0;
+                m.owner = owner;
+            }
+            m.bytes += text.len();
+            m.map.insert(text.into(), v.clone());
+        });
+        v
+    }
+}
