@@ -367,6 +367,8 @@ const UNQUOTED: &[&str] = &[
     "bash-continuation",
     "bash-url",
     "bash-mysql-p",
+    // `curl -u user:a b c`: the shell passes `user:a` and two URLs.
+    "bash-curl-u",
     "bash-description",
     "bash-base64",
     "webfetch-userinfo",
@@ -378,7 +380,7 @@ const UNQUOTED: &[&str] = &[
 ];
 
 /// Why no detector can tell this plant from benign text, if none can: a hex string of a
-/// digest's length or a UUID with no name near it is a digest or an id (redacting those
+/// hex string or a UUID with no name near it is a digest or an id (redacting those
 /// would redact every commit SHA and checksum, which the benign corpus forbids); a
 /// passphrase outside quotes is words in a sentence.
 fn undetectable(p: &Plant) -> Option<&'static str> {
@@ -389,8 +391,8 @@ fn undetectable(p: &Plant) -> Option<&'static str> {
         .find(|(l, _)| *l == "raw")
         .or_else(|| p.forms.iter().find(|(l, _)| *l == "json"))
         .map(|(_, v)| v.as_str())?;
-    let hex = raw.bytes().all(|b| b.is_ascii_hexdigit());
-    let digest = hex && [32, 40, 56, 64, 96, 128].contains(&raw.len());
+    // Any hex: digests are 32 to 128 digits, object ids 24, short commit ids 7 to 12.
+    let digest = raw.bytes().all(|b| b.is_ascii_hexdigit());
     let uuid = raw.len() == 36
         && raw.split('-').map(str::len).eq([8, 4, 4, 4, 12])
         && raw.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');

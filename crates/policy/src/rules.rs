@@ -251,9 +251,15 @@ impl RuleSet {
         home: Option<&str>,
     ) -> Vec<SensitiveMatch> {
         let facts = Facts::of(tool, cwd, home);
+        // Each path prepared for matching once, not once per rule.
+        let candidates: Vec<Vec<globset::Candidate<'_>>> = facts
+            .paths
+            .iter()
+            .map(|p| p.matched.iter().map(globset::Candidate::new).collect())
+            .collect();
         let mut out = Vec::new();
         for r in self.rules.iter().filter(|r| r.enabled) {
-            if let Some(target) = r.matches(&facts, tool) {
+            if let Some(target) = r.matches(&facts, &candidates, tool) {
                 out.push(SensitiveMatch {
                     rule: r.id.clone(),
                     severity: r.severity,
@@ -1008,16 +1014,25 @@ fn resolve(p: &str, cwd: Option<&str>, home: Option<&str>) -> String {
 }
 
 impl Rule {
-    fn matches(&self, f: &Facts, tool: &ToolCall) -> Option<String> {
+    fn matches(
+        &self,
+        f: &Facts,
+        candidates: &[Vec<globset::Candidate<'_>>],
+        tool: &ToolCall,
+    ) -> Option<String> {
         if let Some(paths) = &self.paths {
-            for p in &f.paths {
+            for (p, cands) in f.paths.iter().zip(candidates) {
                 let direction = match self.access {
                     AccessKind::Any => true,
                     AccessKind::Read => !p.write,
                     AccessKind::Write => p.write,
                 };
-                let hit = p.matched.iter().any(|m| {
-                    paths.is_match(m) && !self.exclude_paths.as_ref().is_some_and(|x| x.is_match(m))
+                let hit = cands.iter().any(|m| {
+                    paths.is_match_candidate(m)
+                        && !self
+                            .exclude_paths
+                            .as_ref()
+                            .is_some_and(|x| x.is_match_candidate(m))
                 });
                 if direction && hit {
                     return Some(p.shown.clone());

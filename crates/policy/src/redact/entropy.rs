@@ -156,6 +156,21 @@ pub(crate) fn is_random(tok: &str) -> bool {
     is_random_as(tok, true)
 }
 
+/// [`is_random`] for a token padded as base64 is (`=`): judged in base64's charset even
+/// when it has no `+`, `/` or digit.
+pub(crate) fn is_random_base64(tok: &str) -> bool {
+    let b = tok.as_bytes();
+    b.len() >= 20
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/'))
+        && b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && entropy(tok) >= threshold(Charset::Base64, b.len())
+        && !sequential(b)
+        && !wordy(b)
+        && !decodes_to_text(tok)
+}
+
 /// [`is_random`]; `standalone`: the token is not part of a prefixed one, so hex of a
 /// digest's length is a digest (after a prefix, `sbp_<40 hex>`, it is a key).
 pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
@@ -170,8 +185,13 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     let classes = usize::from(upper) + usize::from(lower) + usize::from(digit);
     // Random keys of letters and digits have digits (a 24-character one lacks them once
     // in seventy); identifiers (`ShouldSkipOnDefaultBranch`) do not.
-    // Without digits, only long tokens whose letters are not cased as words are.
-    if !digit && cs != Charset::Base64 && (n < 24 || !upper || !lower || word_cased(b)) {
+    // Without digits, only long tokens of mixed case whose letters are not words cased
+    // as words are (`ShouldSkipOnDefaultBranch`): random letters fall into camel case
+    // about as often as not, but rarely pair like English.
+    if !digit
+        && cs != Charset::Base64
+        && (n < 24 || !upper || !lower || (word_cased(b) && bigram_z(b) >= 3.0))
+    {
         return false;
     }
     let min = match cs {
@@ -191,8 +211,11 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     {
         return false;
     }
-    // `task-output-waiting-1770927708311`: words and a number.
+    // `task-output-waiting-1770927708311`: words and a number, separators every few
+    // characters. A long base64url key has a lowercase piece now and then, and a
+    // separator in about thirty-two characters.
     if seps >= 2
+        && seps * 16 > n
         && tok
             .split(['-', '_'])
             .any(|p| p.len() >= 4 && p.bytes().all(|c| c.is_ascii_lowercase()))
@@ -266,6 +289,12 @@ const RANDOM_BIGRAM_RATE: f64 = 0.132;
 /// Reads like words: far more common English letter pairs than chance gives (a binomial
 /// z-score of 5: a random key is taken for words about once in three million).
 fn wordy(b: &[u8]) -> bool {
+    bigram_z(b) >= 5.0
+}
+
+/// How far above chance `b`'s letter pairs are common English ones (z-score; 0 when too
+/// few pairs to tell).
+fn bigram_z(b: &[u8]) -> f64 {
     let mut pairs = 0u32;
     let mut common = 0u32;
     for w in b.windows(2) {
@@ -278,12 +307,12 @@ fn wordy(b: &[u8]) -> bool {
         }
     }
     if pairs < 4 {
-        return false;
+        return 0.0;
     }
     let n = f64::from(pairs);
     let mean = n * RANDOM_BIGRAM_RATE;
     let sd = (n * RANDOM_BIGRAM_RATE * (1.0 - RANDOM_BIGRAM_RATE)).sqrt();
-    (f64::from(common) - mean) / sd >= 5.0
+    (f64::from(common) - mean) / sd
 }
 
 /// Whether two letters make a common English pair.

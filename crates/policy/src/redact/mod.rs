@@ -929,7 +929,12 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                     && !run.split(['/', '-', '_']).any(|p| {
                         p.len() >= 3 && p.bytes().all(|c| c.is_ascii_lowercase())
                     }));
-            if whole && entropy::is_random(run.trim_matches('/')) {
+            // Padding says base64 (digits or not): 16 random bytes are 22 characters and `==`.
+            let padded = end > i && (end - start) % 4 == 0 && end - start >= 24;
+            if whole
+                && (entropy::is_random(run.trim_matches('/'))
+                    || (padded && entropy::is_random_base64(run)))
+            {
                 out.push((start, end));
             } else {
                 // Base64 with `/` inside a path: the segments that are not path words
@@ -961,6 +966,12 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                     if seg.len() >= 20 {
                         if entropy::is_random(seg) {
                             out.push((seg_at, seg_end));
+                        } else if seg_end == i
+                            && end > i
+                            && (end - seg_at) % 4 == 0
+                            && entropy::is_random_base64(seg)
+                        {
+                            out.push((seg_at, end));
                         } else {
                             if let Some((s, e)) = hex_core(seg) {
                                 out.push((seg_at + s, seg_at + e));
@@ -1071,11 +1082,27 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
         if (12..=64).contains(&w.len()) && symbol_password(w) {
             out.push((s, e));
         } else if w.contains('/') {
-            // A path or URL segment.
+            // A path or URL segment, or neighbouring segments that are no path words (a
+            // password with a `/` in a path: `shop/KY+AuO@;^Z&s$|(K/pB*P?Is^9e`).
             let mut at = s;
-            for seg in w.split('/') {
+            let mut group: Option<(usize, usize)> = None;
+            let plain = |seg: &str| {
+                seg.bytes().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_')
+                })
+            };
+            for seg in w.split('/').chain(std::iter::once("")) {
                 if (12..=64).contains(&seg.len()) && symbol_password(seg) {
                     out.push((at, at + seg.len()));
+                }
+                if !seg.is_empty() && !plain(seg) {
+                    group = Some(group.map_or((at, at + seg.len()), |(g, _)| (g, at + seg.len())));
+                } else if let Some((gs, ge)) = group.take()
+                    && text[gs..ge].contains('/')
+                    && (12..=64).contains(&(ge - gs))
+                    && symbol_password(&text[gs..ge])
+                {
+                    out.push((gs, ge));
                 }
                 at += seg.len() + 1;
             }

@@ -79,7 +79,8 @@ pub(crate) const OWN: &[Own] = &[
     },
     Own {
         kind: "password-in-url",
-        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s@'"`]{1,256})@[^\s/?#@'"]"#,
+        // The password runs to the last `@` before the host: a raw `@` in it is still it.
+        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s/'"`]{1,256})@[^\s/?#@'"]"#,
         groups: &[2],
         keywords: &["://"],
         check: Check::UserPassword,
@@ -100,6 +101,15 @@ pub(crate) const OWN: &[Own] = &[
         groups: &[1],
         keywords: &["authorization"],
         check: Check::None,
+        priority: 1,
+    },
+    // A quoted header holds its credentials to the closing quote, spaces and all.
+    Own {
+        kind: "authorization-header",
+        regex: r#"(?i)(?:'(?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|digest|apikey|api-key|key|negotiate)\s+([^'\n]{6,256})'|"(?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|digest|apikey|api-key|key|negotiate)\s+([^"\n]{6,256})")"#,
+        groups: &[1, 2],
+        keywords: &["authorization"],
+        check: Check::Value,
         priority: 1,
     },
     Own {
@@ -178,9 +188,24 @@ pub(crate) const OWN: &[Own] = &[
         check: Check::Flag,
         priority: 1,
     },
+    // The last `-p` of a command too: a rejected first one (`mysql -pmysql -uroot -pX`)
+    // hides the one the shell passes last, which the client uses.
+    Own {
+        kind: "cli-password",
+        regex: concat!(
+            r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mysqlsh|mariadb|mariadb-dump|7z|7za|rar)\b[^\n;|&]*\s-p",
+            word!()
+        ),
+        groups: &[1, 2, 3],
+        keywords: &["mysql", "mariadb", "7z", "rar"],
+        check: Check::Flag,
+        priority: 1,
+    },
     Own {
         kind: "netrc-password",
-        regex: r#"(?i)\b(?:machine\s+\S+|default)(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+([^\s"'`]+)"#,
+        // A host glued after it (`password pw@host/path`, a netrc line pasted into a URL)
+        // is not part of it.
+        regex: r#"(?i)\b(?:machine\s+\S+|default)(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+([^\s"'`]+?)(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/:?#]\S*)?)?(?:[\s"'`]|$)"#,
         groups: &[1],
         keywords: &["password"],
         check: Check::Value,
@@ -189,7 +214,8 @@ pub(crate) const OWN: &[Own] = &[
     // `host:port:database:user:password`.
     Own {
         kind: "pgpass-password",
-        regex: r#"(?:^|[\s'"=/(\[])[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s'"]+:[^:\s'"]+:([^\s'"]+)"#,
+        // Also as a URL's password (`https://u:host:5432:db:user:pw@host/`).
+        regex: r#"(?:^|[\s'"=/(\[:])[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s'"]+:[^:\s'"]+:([^\s'"]+?)(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/:?#]\S*)?)?(?:[\s'"]|$)"#,
         groups: &[1],
         keywords: &[
             ":*:", ":5432:", ":3306:", ":5433:", ":6432:", ":26257:", ":1521:",
@@ -276,6 +302,13 @@ pub(crate) const OWN: &[Own] = &[
 /// Issuers' token formats gitleaks has no rule for (or only one that needs a keyword
 /// nearby): `(kind, regex, keyword)`. The prefix is specific enough on its own.
 pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
+    // gitleaks' rule wants no key character after the token, so misses it before a `/`
+    // (a path segment); the last part is 43 characters.
+    (
+        "sentry-org-token",
+        r"\bsntrys_eyJ[A-Za-z0-9+/]{10,400}={0,2}_[A-Za-z0-9+/]{43}",
+        "sntrys_",
+    ),
     ("supabase-access-token", r"\bsbp_[a-f0-9]{40}\b", "sbp_"),
     (
         "supabase-secret-key",
@@ -668,8 +701,12 @@ pub(crate) fn is_value(value: &str) -> bool {
     {
         return false;
     }
-    // A call names a value: `token = request.headers.get(x)`, `get_token()`.
-    if v.contains("()")
+    // A call names a value: `token = request.headers.get(x)`, `get_token()`; a `()` after
+    // a symbol (`v$()@3s`) is part of a password.
+    let call = v.match_indices("()").any(|(i, _)| {
+        i > 0 && (v.as_bytes()[i - 1].is_ascii_alphanumeric() || v.as_bytes()[i - 1] == b'_')
+    });
+    if call
         || (v.ends_with(')')
             && v.find('(').is_some_and(|i| {
                 i > 0
@@ -716,16 +753,25 @@ pub(crate) fn is_value(value: &str) -> bool {
     true
 }
 
-/// `{name}` placeholders (`projects/{project}/secrets/{secret}`).
+/// `{name}` placeholders (`projects/{project}/secrets/{secret}`), in a value otherwise
+/// made of names and separators (`Ck]Y{Lm}T.l,i&2z` is a password).
 fn has_placeholder_braces(v: &str) -> bool {
-    v.split('{').skip(1).any(|rest| {
-        rest.split_once('}').is_some_and(|(inside, _)| {
-            !inside.is_empty()
-                && inside
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b' '))
+    let template = v.bytes().all(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'_' | b'.' | b'/' | b'-' | b':' | b'{' | b'}' | b' ' | b'=' | b'?' | b'&'
+            )
+    });
+    template
+        && v.split('{').skip(1).any(|rest| {
+            rest.split_once('}').is_some_and(|(inside, _)| {
+                !inside.is_empty()
+                    && inside
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b' '))
+            })
         })
-    })
 }
 
 /// Whether `name` (the left side of an assignment) names a secret.

@@ -62,7 +62,10 @@ pub(crate) fn compile(pattern: &str, keywords: &[String]) -> Result<Pattern, Str
             Regex::config()
                 .utf8_empty(false)
                 .nfa_size_limit(Some(SIZE_LIMIT))
-                .onepass_size_limit(Some(SIZE_LIMIT)),
+                .onepass_size_limit(Some(SIZE_LIMIT))
+                // Building a full DFA costs more than this process searches with it: each
+                // format scans a few megabytes, and the lazy DFA is almost as fast.
+                .dfa(false),
         )
         .build_from_hir(&hir)
         .map_err(|e| e.to_string())?;

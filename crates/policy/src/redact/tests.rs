@@ -375,3 +375,102 @@ fn a_rejected_value_does_not_hide_the_next_one() {
     assert!(!out.contains("Zq8w2Lx4Pn7Rv"), "{out}");
     assert!(out.contains("-p $TOKEN"), "{out}");
 }
+
+#[test]
+fn passwords_the_shell_or_a_url_would_hide() {
+    let mut g = Rng(0x5eed_7a11);
+    let pw = format!("{}*~{}", g.pick(ALNUM, 12), g.pick("0123456789", 3));
+    // The last `-p` after a rejected first one.
+    let t = format!("mysql -uroot -pmysql -uroot -p{pw} -h db.internal shop");
+    assert!(!redacted(&t).contains(&pw), "{}", redacted(&t));
+    // A raw `@` or `;` in a URL's password: it runs to the last `@` before the host.
+    let pw = format!("{};@s|yi>{}", g.pick(ALNUM, 6), g.pick(ALNUM, 10));
+    let t = format!("https://deploy:{pw}@artifacts.example-shop.io/api/v2/builds");
+    let out = redacted(&t);
+    assert!(!out.contains(&pw[..6]) && !out.contains(&pw[10..]), "{out}");
+    assert!(
+        out.ends_with("@artifacts.example-shop.io/api/v2/builds"),
+        "{out}"
+    );
+    // A netrc line or a pgpass line pasted into a URL.
+    let pw = format!(
+        "{}&{}<h>{}",
+        g.pick(ALNUM, 6),
+        g.pick(ALNUM, 5),
+        g.pick(ALNUM, 6)
+    );
+    for t in [
+        format!(
+            "https://deploy:machine git.example.io login ana password {pw}@artifacts.example.io/v2"
+        ),
+        format!("https://deploy:db.internal:5432:shop:app:{pw}@artifacts.example.io/v2"),
+    ] {
+        let out = redacted(&t);
+        assert!(!out.contains(&pw), "{out}");
+        assert!(out.ends_with("@artifacts.example.io/v2"), "{out}");
+    }
+    // A quoted header keeps its credentials to the closing quote.
+    let t = "curl -H 'Authorization: Bearer quartz nectar ember cobalt 96' https://x.test";
+    assert!(!redacted(t).contains("nectar"), "{}", redacted(t));
+    for placeholder in ["$TOKEN", "<your token here>"] {
+        let t = format!("curl -H 'Authorization: Bearer {placeholder}' https://x.test");
+        assert_eq!(redacted(&t), t);
+    }
+    // `()` after a symbol is part of a password, `{Lm}` among symbols no placeholder.
+    for pw in ["X}?B)!TRI*Bf~}}v$()@3s", "Ck]Y{Lm}T.l,i&2z"] {
+        let t = format!("DB_PASSWORD = \"{pw}\"");
+        assert!(!redacted(&t).contains(pw), "{}", redacted(&t));
+    }
+    assert_eq!(kinds("token = get_token()"), Vec::<String>::new());
+}
+
+#[test]
+fn keys_in_paths_and_without_digits() {
+    let mut g = Rng(0x0bad_cafe);
+    // A Sentry org token before a `/`, which gitleaks' rule does not allow.
+    let payload = base64::engine::general_purpose::STANDARD_NO_PAD.encode(format!(
+        "{{\"iat\":1745997547.012423,\"url\":\"https://sentry.io\",\"region_url\":\"https://us.sentry.io\",\"org\":\"{}\"}}",
+        g.pick(LOWER_ALNUM, 8)
+    ));
+    let tail = g.pick(B64, 43);
+    let token = format!("sntrys_{payload}_{tail}");
+    let t = format!("/home/ana/{token}/notes.txt");
+    assert_eq!(kinds(&t), ["sentry-org-token"], "{}", redacted(&t));
+    assert!(redacted(&t).ends_with("/notes.txt"));
+    // A long base64url key: a lowercase piece now and then is no identifier.
+    let key = (0..30)
+        .map(|i| {
+            if i == 7 {
+                "bwjng".to_owned()
+            } else {
+                g.pick(ALNUM, 28)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("_");
+    assert!(!redacted(&format!("deploy --token {key}")).contains(&key[200..260]));
+    // Random letters with no digit, and 16 random bytes of padded base64 in a path.
+    let letters = "nOyOvFftHFaww_BYheXPptnTv__jEpuC";
+    assert_eq!(kinds(&format!("\"{letters}\" leaked")), ["high-entropy"]);
+    let b = base64::engine::general_purpose::STANDARD
+        .encode((0..16).map(|_| g.next() as u8).collect::<Vec<u8>>());
+    assert!(!redacted(&format!("/home/ana/{b}/x")).contains(&b), "{b}");
+    // A password with a `/` in it, in a path.
+    let t = "/home/ana/shop/KY+AuO@;^Z&s$|(K/pB*P?Is^9e";
+    assert_eq!(
+        redacted(t).matches("[REDACTED:").count(),
+        1,
+        "{}",
+        redacted(t)
+    );
+    assert!(!redacted(t).contains("pB*P"));
+    // Identifiers, file names and paths stay.
+    for benign in [
+        "ShouldSkipOnDefaultBranchWhenItIsProtected",
+        "checkpoint-8e-0a64736bc7-0.jsonl",
+        "task-output-waiting-1770927708311",
+        "/home/ana/src/Project/Assets/Textures/Grass.png",
+    ] {
+        assert_eq!(kinds(benign), Vec::<String>::new(), "{benign}");
+    }
+}

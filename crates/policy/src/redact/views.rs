@@ -194,20 +194,19 @@ fn hexval(c: Option<&u8>) -> Option<u8> {
 /// passes them.
 pub(crate) fn shell_joined(s: &str) -> Option<View> {
     let b = s.as_bytes();
-    if !b
-        .iter()
-        .any(|&c| c == b'\\' || c == b'"' || c == b'\'' || c == b'`')
-    {
-        return None;
-    }
     let word = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=');
+    let quote = |c: u8| matches!(c, b'"' | b'\'');
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
     // Only where quoting joins word characters: elsewhere quotes are only punctuation,
     // and the text reads the same without this view.
-    let splits = b.windows(3).any(|w| {
-        (word(w[0]) && matches!(w[1], b'"' | b'\'') && (word(w[2]) || matches!(w[2], b'"' | b'\'')))
-            || (matches!(w[0], b'"' | b'\'') && matches!(w[1], b'"' | b'\'') && word(w[2]))
-            || (w[0] == b'\\' && (w[1] == b'\n' || word(w[1])))
-            || (w[1] == b'\\' && w[2] == b'\n')
+    let splits = memchr::memchr3_iter(b'\\', b'"', b'\'', b).any(|i| {
+        if b[i] == b'\\' {
+            (at(i + 1) == b'\n' || word(at(i + 1))) && i + 2 < b.len()
+                || (i > 0 && at(i + 1) == b'\n')
+        } else {
+            (i > 0 && word(b[i - 1]) && (word(at(i + 1)) || quote(at(i + 1))))
+                || (quote(at(i + 1)) && word(at(i + 2)))
+        }
     });
     if !splits {
         return None;
