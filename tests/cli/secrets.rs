@@ -379,8 +379,8 @@ const UNQUOTED: &[&str] = &[
     "hook-command",
 ];
 
-/// Why no detector can tell this plant from benign text, if none can: a hex string of a
-/// hex string or a UUID with no name near it is a digest or an id (redacting those
+/// Why no detector can tell this plant from benign text, if none can: a hex string
+/// or a UUID with no name near it is a digest or an id (redacting those
 /// would redact every commit SHA and checksum, which the benign corpus forbids); a
 /// passphrase outside quotes is words in a sentence.
 fn undetectable(p: &Plant) -> Option<&'static str> {
@@ -445,10 +445,11 @@ fn assert_no_leak(level: Option<&str>) {
         }
         std::fs::write(dir.join(format!("leaked.{level}.txt")), leaked).unwrap();
     }
-    // Still open (issue 7): passwords with symbols standing alone in prose or in a path,
-    // and passwords after tool options the shell would split or glue (`-p` before another
-    // `-p`, a line continuation). Their leaks are counted against a budget of 1% of the
-    // plants and printed; any other leak beyond a handful fails.
+    // Still open (issue 7): passwords with symbols standing alone in prose or in a path
+    // (about one in ten reads as code to the test that keeps code unredacted), and
+    // passwords after tool options the shell would split or glue. Their leaks are counted
+    // against a budget of 0.3% of the plants (measured: 0 to 5 of about 6,200) and
+    // printed; any other leak beyond a handful fails.
     const OPEN_KINDS: &[&str] = &[
         "password-with-symbols",
         "sshpass-password",
@@ -467,7 +468,7 @@ fn assert_no_leak(level: Option<&str>) {
     if !found.is_empty() {
         eprintln!("{}", table(&c, level, &found));
     }
-    if other_leaks > 3 || open_leaks * 100 > c.plants.len() {
+    if other_leaks > 3 || open_leaks * 1000 > c.plants.len() * 3 {
         let t = table(&c, level, &found);
         if let Some(path) = std::env::var_os("SESSIONTRAIL_SECRETS_TABLE") {
             std::fs::write(format!("{}.{level}.md", path.to_string_lossy()), &t).unwrap();

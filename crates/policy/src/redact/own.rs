@@ -302,6 +302,12 @@ pub(crate) const OWN: &[Own] = &[
 /// Issuers' token formats gitleaks has no rule for (or only one that needs a keyword
 /// nearby): `(kind, regex, keyword)`. The prefix is specific enough on its own.
 pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
+    // gitleaks' rule drops a key whose characters repeat by chance (entropy under 3).
+    (
+        "aws-access-token",
+        r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
+        "akia|asia|abia|acca|a3t",
+    ),
     // gitleaks' rule wants no key character after the token, so misses it before a `/`
     // (a path segment); the last part is 43 characters.
     (

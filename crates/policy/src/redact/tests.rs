@@ -474,3 +474,29 @@ fn keys_in_paths_and_without_digits() {
         assert_eq!(kinds(benign), Vec::<String>::new(), "{benign}");
     }
 }
+
+#[test]
+fn symbol_passwords_alone_and_code_that_looks_like_them() {
+    for pw in [
+        "DjGV.wKu1/X0osaJ8c#6i",
+        "AV1?O#2Sp4:xk0YZ}j(D#$qmPw9||#2h",
+        "Cc/!{}.+.WkHRWZ(&1v",
+        "Ks+J;?-M:=,WiH)l([:=9i",
+    ] {
+        let t = format!("see \"{pw}\" here");
+        assert!(!redacted(&t).contains(pw), "{pw}: {}", redacted(&t));
+    }
+    for code in [
+        "impl<T: AsRef<[u8]>>(input: T)",
+        "assert_eq!(x, Some(&MyType(10)));",
+        "let re = \"[A-Za-z0-9/+=]{40}\";",
+        "norm(&Some(Utc.with_ymd_and_hms(2014, 7, 24, 12, 34, 6)))",
+        "Enum.map(list, &plain_line(&1))",
+        "key=value;other=thing;x=1",
+    ] {
+        assert_eq!(kinds(code), Vec::<String>::new(), "{code}");
+    }
+    // A key whose characters repeat by chance is still one; the documented example is not.
+    assert_eq!(kinds("AKIAK7FKFEFFIE5YKIK6"), ["aws-access-token"]);
+    assert_eq!(kinds("AKIAIOSFODNN7EXAMPLE"), Vec::<String>::new());
+}
