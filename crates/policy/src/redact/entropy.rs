@@ -190,7 +190,7 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // about as often as not, but rarely pair like English.
     if !digit
         && cs != Charset::Base64
-        && (n < 24 || !upper || !lower || (word_cased(b) && bigram_z(b) >= 3.0))
+        && (!upper || !lower || n < 20 || bigram_z(b) >= 3.0 || (word_cased(b) && n < 24))
     {
         return false;
     }
@@ -198,6 +198,8 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         Charset::Hex if standalone && DIGEST_HEX_LENGTHS.contains(&n) => return false,
         Charset::Hex => 32,
         _ if classes == 3 => 20,
+        // Random letters of both cases, cased as no words are.
+        _ if classes == 2 && !digit && !word_cased(b) => 20,
         _ if classes == 2 => 24,
         _ => 32,
     };

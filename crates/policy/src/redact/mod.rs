@@ -1163,10 +1163,13 @@ fn symbol_password(w: &str) -> bool {
     if w.matches('=').count() >= 2 && w.contains(';') && (lower_word || strong < 4) {
         return false;
     }
-    // URL-encoded text reads as symbols: `%3E%3Cfilter`.
-    if b.windows(3)
-        .any(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
-    {
+    // URL-encoded text reads as symbols: `%3E%3Cfilter`. One `%8E` among other symbols
+    // is a password's.
+    let escapes = b
+        .windows(3)
+        .filter(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
+        .count();
+    if escapes >= 2 || (escapes == 1 && strong - usize::from(b.contains(&b'%')) < 2) {
         return false;
     }
     // Code reads as code: but an operator (`||`, `);`) among many symbols and no word is
@@ -1228,7 +1231,11 @@ fn code_shaped(w: &str) -> bool {
             .windows(2)
             .any(|p| p[0].is_ascii_uppercase() && p[1].is_ascii_uppercase())
             && !b.last().is_some_and(u8::is_ascii_uppercase);
-        if run.len() >= 3 && lower_pair && cased {
+        // A name pairs letters as words do (`bytes`, `Hour`), or is short (`num`, `Utc`).
+        let spoken = run.len() <= 3
+            || b.windows(2).any(|p| entropy::common_bigram(p[0], p[1]))
+            || b.iter().filter(|c| b"aeiouAEIOU".contains(c)).count() >= 2;
+        if run.len() >= 3 && lower_pair && cased && spoken {
             named += run.len();
         }
     }

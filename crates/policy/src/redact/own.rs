@@ -80,7 +80,7 @@ pub(crate) const OWN: &[Own] = &[
     Own {
         kind: "password-in-url",
         // The password runs to the last `@` before the host: a raw `@` in it is still it.
-        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s/'"`]{1,256})@[^\s/?#@'"]"#,
+        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s'"`]{1,256})@[^\s/?#@'"]"#,
         groups: &[2],
         keywords: &["://"],
         check: Check::UserPassword,
@@ -193,7 +193,9 @@ pub(crate) const OWN: &[Own] = &[
     Own {
         kind: "cli-password",
         regex: concat!(
-            r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mysqlsh|mariadb|mariadb-dump|7z|7za|rar)\b[^\n;|&]*\s-p",
+            // With a space too: `-p 'X'` makes mysql prompt, but X was meant as the
+            // password (a database name is a plain word, which the check leaves).
+            r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mysqlsh|mariadb|mariadb-dump|7z|7za|rar)\b[^\n;|&]*\s-p\s*",
             word!()
         ),
         groups: &[1, 2, 3],

@@ -450,8 +450,20 @@ fn keys_in_paths_and_without_digits() {
         .join("_");
     assert!(!redacted(&format!("deploy --token {key}")).contains(&key[200..260]));
     // Random letters with no digit, and 16 random bytes of padded base64 in a path.
-    let letters = "nOyOvFftHFaww_BYheXPptnTv__jEpuC";
-    assert_eq!(kinds(&format!("\"{letters}\" leaked")), ["high-entropy"]);
+    for letters in ["nOyOvFftHFaww_BYheXPptnTv__jEpuC", "JrBCGZYMDaOwwtGGljmUOf"] {
+        assert_eq!(
+            kinds(&format!("\"{letters}\" leaked")),
+            ["high-entropy"],
+            "{letters}"
+        );
+    }
+    for name in [
+        "LLVMFuzzerCustomCrossOver",
+        "sceRegGetKeyInfoByName",
+        "S_nfsLib_NFSERR_TOOSMALL",
+    ] {
+        assert_eq!(kinds(name), Vec::<String>::new(), "{name}");
+    }
     let b = base64::engine::general_purpose::STANDARD
         .encode((0..16).map(|_| g.next() as u8).collect::<Vec<u8>>());
     assert!(!redacted(&format!("/home/ana/{b}/x")).contains(&b), "{b}");
@@ -482,6 +494,9 @@ fn symbol_passwords_alone_and_code_that_looks_like_them() {
         "AV1?O#2Sp4:xk0YZ}j(D#$qmPw9||#2h",
         "Cc/!{}.+.WkHRWZ(&1v",
         "Ks+J;?-M:=,WiH)l([:=9i",
+        "ON:yufrvj69]<o6f;5X6d4~1b",
+        "D(c)#9]-/^c/q46s=He%8ExE?7t",
+        "V0Bvfc7Mz{Z}2#&6p",
     ] {
         let t = format!("see \"{pw}\" here");
         assert!(!redacted(&t).contains(pw), "{pw}: {}", redacted(&t));
