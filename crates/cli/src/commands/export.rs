@@ -234,7 +234,14 @@ fn progress_bar(wanted: bool, total: u64) -> ProgressBar {
 struct Parsed {
     bytes: u64,
     report: Report,
-    trace: Option<NewSession>,
+    trace: Option<Built>,
+}
+
+/// A trace as a parser thread hands it over. With one parser, the writing thread waits for
+/// it most of the time: it encodes the spans itself. With more, they share that work.
+enum Built {
+    Raw(Box<SessionTrace>),
+    Encoded(Box<NewSession>),
 }
 
 /// A commit link the store kept, as the session model holds it (its tool calls are found
@@ -310,7 +317,11 @@ fn parse_and_store(
                                 tracing::warn!(session = %parse.content.scrub(&s.id), "cannot write the git notes of its commits: {}", parse.content.scrub(&format!("{e:#}")));
                             }
                         }
-                        encode(t)
+                        if jobs == 1 {
+                            Built::Raw(Box::new(t))
+                        } else {
+                            Built::Encoded(Box::new(encode(t)))
+                        }
                     });
                     if tx
                         .send(Parsed {
@@ -357,7 +368,11 @@ fn parse_and_store(
             let mut report = p.report;
             report.scrub_names(&scrubber(&parse.content));
             summary.add_report(report);
-            if let Some(s) = p.trace {
+            if let Some(b) = p.trace {
+                let s = match b {
+                    Built::Raw(t) => encode(*t),
+                    Built::Encoded(s) => *s,
+                };
                 summary.sessions += 1;
                 pending_bytes += s.spans.iter().map(|sp| sp.body.len()).sum::<usize>();
                 batch.push(s);
