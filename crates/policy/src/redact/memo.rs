@@ -68,3 +68,38 @@ impl<T: Clone> Memo<T> {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        static M: RefCell<Memo<usize>> = Default::default();
+    }
+
+    #[test]
+    fn computes_once_per_text_and_owner() {
+        let calls = std::cell::Cell::new(0);
+        let f = |text: &str, owner: u64| {
+            Memo::get_or(&M, owner, text, || {
+                calls.set(calls.get() + 1);
+                text.len()
+            })
+        };
+        assert_eq!(f("git status", 1), 10);
+        assert_eq!(f("git status", 1), 10);
+        assert_eq!(calls.get(), 1);
+        // Another redactor starts over; a long text is never kept.
+        assert_eq!(f("git status", 2), 10);
+        assert_eq!(calls.get(), 2);
+        let long = "x".repeat(MAX_TEXT + 1);
+        f(&long, 2);
+        f(&long, 2);
+        assert_eq!(calls.get(), 4);
+        // The memory bound: the memo starts over rather than grow.
+        for i in 0..(MAX_BYTES / MAX_TEXT + 2) {
+            f(&format!("{i:0>2040}"), 2);
+        }
+        M.with_borrow(|m| assert!(m.bytes <= MAX_BYTES));
+    }
+}

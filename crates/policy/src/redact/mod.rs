@@ -19,7 +19,10 @@
 //! so redacting twice changes nothing.
 //!
 //! Every format has keywords: one pass of a case-insensitive automaton finds which occur,
-//! and only the formats whose keywords occur run (compiled on first use).
+//! and only the formats whose keywords occur run (compiled on first use). In a long text,
+//! a format whose regex proves that every match holds a keyword and is bounded in length
+//! (or stays on one line) is searched only around its keywords (`pattern.rs`). Short texts
+//! a session repeats are scanned once per thread (`memo.rs`).
 
 mod entropy;
 mod gitleaks;
