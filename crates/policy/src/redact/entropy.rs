@@ -213,11 +213,11 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     {
         return false;
     }
-    // `task-output-waiting-1770927708311`: words and a number, separators every few
-    // characters. A long base64url key has a lowercase piece now and then, and a
-    // separator in about thirty-two characters.
+    // `task-output-waiting-1770927708311`, `gone-ghp_...`: words and a number or a token.
+    // A long base64url key has a lowercase piece now and then, and a separator in about
+    // thirty-two characters.
     if seps >= 2
-        && seps * 16 > n
+        && (seps * 16 > n || n < 64)
         && tok
             .split(['-', '_'])
             .any(|p| p.len() >= 4 && p.bytes().all(|c| c.is_ascii_lowercase()))

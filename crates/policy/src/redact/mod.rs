@@ -948,7 +948,15 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                 let mut seg_at = start;
                 for seg in run.split('/').chain(std::iter::once("")) {
                     let seg_end = seg_at + seg.len();
-                    if seg.bytes().any(|c| c.is_ascii_uppercase()) {
+                    // A path word is lowercase, perhaps with a number after it (`lib64`,
+                    // `python3`); anything else may be part of a key (`37j4hu`).
+                    let b = seg.as_bytes();
+                    let letters = b
+                        .iter()
+                        .take_while(|c| c.is_ascii_lowercase() || matches!(c, b'.' | b'-' | b'_'))
+                        .count();
+                    let word = b[letters..].iter().all(u8::is_ascii_digit);
+                    if !seg.is_empty() && (seg.bytes().any(|c| c.is_ascii_uppercase()) || !word) {
                         group = Some(group.map_or((seg_at, seg_end), |(s, _)| (s, seg_end)));
                     } else if let Some((s, e)) = group.take() {
                         let joined = &text[s..e];

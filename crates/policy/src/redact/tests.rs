@@ -467,6 +467,16 @@ fn keys_in_paths_and_without_digits() {
     let b = base64::engine::general_purpose::STANDARD
         .encode((0..16).map(|_| g.next() as u8).collect::<Vec<u8>>());
     assert!(!redacted(&format!("/home/ana/{b}/x")).contains(&b), "{b}");
+    // A key with `/` in it as a file name, one of its parts without capitals.
+    let key = format!(
+        "{}/{}/{}",
+        g.pick(ALNUM, 14),
+        g.pick(LOWER_ALNUM, 6),
+        g.pick(B64, 18)
+    );
+    let t = format!("/home/ana/shop/{key}.txt");
+    assert!(!redacted(&t).contains(&key[15..21]), "{}", redacted(&t));
+    assert!(redacted(&t).starts_with("/home/ana/shop/[REDACTED:"));
     // A password with a `/` in it, in a path.
     let t = "/home/ana/shop/KY+AuO@;^Z&s$|(K/pB*P?Is^9e";
     assert_eq!(
