@@ -296,7 +296,7 @@ fn wordy(b: &[u8]) -> bool {
 
 /// How far above chance `b`'s letter pairs are common English ones (z-score; 0 when too
 /// few pairs to tell).
-fn bigram_z(b: &[u8]) -> f64 {
+pub(crate) fn bigram_z(b: &[u8]) -> f64 {
     let mut pairs = 0u32;
     let mut common = 0u32;
     for w in b.windows(2) {

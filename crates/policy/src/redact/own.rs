@@ -688,6 +688,7 @@ pub(crate) fn is_value(value: &str) -> bool {
     if PLACEHOLDERS.iter().any(|p| lower.contains(p))
         || WORDS.contains(&lower.as_str())
         || template(v)
+        || code_name(v)
     {
         return false;
     }
@@ -759,6 +760,68 @@ pub(crate) fn is_value(value: &str) -> bool {
         return false;
     }
     true
+}
+
+/// A name in code, as a type annotation or an expression gives it (`key: _bindgen_ty_3`,
+/// `token: Token![>]`, `key: PayloadU16`, `Arc::new`, `proc_macro2::Punct`): one found as a
+/// secret would be redacted everywhere else it is named.
+fn code_name(v: &str) -> bool {
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+            && !s.as_bytes()[0].is_ascii_digit()
+    };
+    // `a::b::C`, `::Punct`, a macro `Token!`.
+    if v.starts_with(':') || (v.contains("::") && v.split("::").all(|p| p.is_empty() || ident(p))) {
+        return true;
+    }
+    // A macro or a generic type: `Token!`, `Token![>]`, `braced!(content`, `Option<T>`.
+    let head = v.split(['!', '<']).next().unwrap_or("");
+    let rest = &v[head.len()..];
+    let named = ident(head)
+        && !head.bytes().any(|c| c.is_ascii_digit())
+        && super::entropy::word_cased(head.as_bytes());
+    if named
+        && (rest == "!"
+            || rest.starts_with("![")
+            || rest.starts_with("!(")
+            || rest.starts_with("!{")
+            || (rest.starts_with('<') && rest.ends_with('>')))
+    {
+        return true;
+    }
+    if !ident(v) {
+        return false;
+    }
+    // snake_case of words and short numbers: `_bindgen_ty_3`, `sha256_digest`.
+    let parts: Vec<&str> = v.split('_').filter(|p| !p.is_empty()).collect();
+    let snake = v.contains('_')
+        && parts.iter().all(|p| {
+            p.bytes().all(|c| c.is_ascii_lowercase())
+                || (p.len() <= 4 && p.bytes().all(|c| c.is_ascii_digit()))
+                || super::entropy::word_cased(p.as_bytes())
+                    && p.bytes().all(|c| c.is_ascii_alphanumeric())
+                    && p.len() <= 6
+                    && !p.bytes().any(|c| c.is_ascii_lowercase())
+        })
+        && parts
+            .iter()
+            .any(|p| p.len() >= 3 && p.bytes().all(|c| c.is_ascii_lowercase()));
+    // CamelCase with a short number: `PayloadU16`, `Base64Url` (a capital word and digits,
+    // `Summer2024`, may still be a password).
+    let b = v.as_bytes();
+    let humps = b
+        .iter()
+        .enumerate()
+        .filter(|&(i, c)| c.is_ascii_uppercase() && (i == 0 || !b[i - 1].is_ascii_uppercase()))
+        .count();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let camel = humps >= 2
+        && digits <= 3
+        && !v.contains('_')
+        && super::entropy::word_cased(b)
+        && super::entropy::bigram_z(v.as_bytes()) >= 2.0;
+    snake || camel
 }
 
 /// `{name}` placeholders (`projects/{project}/secrets/{secret}`), in a value otherwise
@@ -953,7 +1016,9 @@ pub(crate) fn passes(check: Check, caps: &super::pattern::Groups<'_>, secret: &s
                 && v.len() == secret.len()
                 // A symbol or a digit: `csrfToken` names a variable.
                 && (is_value(v)
-                    || (flag_value(v) && v.bytes().any(|c| !c.is_ascii_alphabetic() && c != b'_')))
+                    || (flag_value(v)
+                        && !code_name(v)
+                        && v.bytes().any(|c| !c.is_ascii_alphabetic() && c != b'_')))
         }
         Check::EnvLine => {
             let name = caps.get(1).unwrap_or("");

@@ -518,6 +518,11 @@ fn symbol_passwords_alone_and_code_that_looks_like_them() {
         "norm(&Some(Utc.with_ymd_and_hms(2014, 7, 24, 12, 34, 6)))",
         "Enum.map(list, &plain_line(&1))",
         "key=value;other=thing;x=1",
+        "pub const DEVCONF_STABLE_SECRET: _bindgen_ty_3 = _bindgen_ty_3::DEVCONF_STABLE_SECRET;",
+        "let token: Token![>] = input.parse()?;",
+        "secret_key: PayloadU16::read(r)?,",
+        "pub token: private::Sealed,",
+        "let key = braced!(content in input);",
     ] {
         assert_eq!(kinds(code), Vec::<String>::new(), "{code}");
     }
