@@ -213,14 +213,13 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     {
         return false;
     }
-    // `task-output-waiting-1770927708311`, `gone-ghp_...`: words and a number or a token.
-    // A long base64url key has a lowercase piece now and then, and a separator in about
-    // thirty-two characters.
+    // `task-output-waiting-1770927708311`, `gone-ghp_...`: words and a number or a token,
+    // a word first or separators every few characters. A base64url key has a lowercase
+    // piece now and then, and a separator in about thirty-two characters.
+    let word = |p: &str| p.len() >= 4 && p.bytes().all(|c| c.is_ascii_lowercase());
     if seps >= 2
-        && (seps * 16 > n || n < 64)
-        && tok
-            .split(['-', '_'])
-            .any(|p| p.len() >= 4 && p.bytes().all(|c| c.is_ascii_lowercase()))
+        && (tok.split(['-', '_']).next().is_some_and(word)
+            || (seps * 16 > n && tok.split(['-', '_']).any(word)))
     {
         return false;
     }

@@ -80,7 +80,9 @@ pub(crate) const OWN: &[Own] = &[
     Own {
         kind: "password-in-url",
         // The password runs to the last `@` before the host: a raw `@` in it is still it.
-        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s'"`]{1,256})@[^\s/?#@'"]"#,
+        // No `/` in it: a URL inside a URL's user info (`https://u:mongodb://a:pw@db/x@h`)
+        // is found on its own.
+        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s/'"`]{1,256})@[^\s/?#@'"]"#,
         groups: &[2],
         keywords: &["://"],
         check: Check::UserPassword,
@@ -807,20 +809,25 @@ fn code_name(v: &str) -> bool {
         && parts
             .iter()
             .any(|p| p.len() >= 3 && p.bytes().all(|c| c.is_ascii_lowercase()));
-    // CamelCase with a short number: `PayloadU16`, `Base64Url` (a capital word and digits,
-    // `Summer2024`, may still be a password).
+    // CamelCase words with a short number at the end: `PayloadU16` (a capital word and
+    // digits, `Summer2024`, may still be a password; random cases `L4cx4uJoNl` are a key).
     let b = v.as_bytes();
-    let humps = b
-        .iter()
-        .enumerate()
-        .filter(|&(i, c)| c.is_ascii_uppercase() && (i == 0 || !b[i - 1].is_ascii_uppercase()))
-        .count();
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    let camel = humps >= 2
-        && digits <= 3
-        && !v.contains('_')
-        && super::entropy::word_cased(b)
-        && super::entropy::bigram_z(v.as_bytes()) >= 2.0;
+    let stem = v.trim_end_matches(|c: char| c.is_ascii_digit());
+    let words = stem
+        .match_indices(|c: char| c.is_ascii_uppercase())
+        .map(|(i, _)| {
+            stem[i + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_lowercase)
+                .count()
+        })
+        .collect::<Vec<_>>();
+    let camel = words.len() >= 2
+        && v.len() - stem.len() <= 3
+        && stem.bytes().all(|c| c.is_ascii_alphabetic())
+        && stem.as_bytes()[0].is_ascii_uppercase()
+        && words[..words.len() - 1].iter().all(|&n| n >= 2)
+        && super::entropy::bigram_z(b) >= 2.0;
     snake || camel
 }
 
