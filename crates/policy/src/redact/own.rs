@@ -746,10 +746,13 @@ pub(crate) fn is_value(value: &str) -> bool {
         return false;
     }
     // Identifiers and dotted names: letters and `_ . -` only, cased as words are (the
-    // random letters of a key are not: `aYeAwcKqxTcrvIavXkQE`).
+    // random letters of a key are not: `aYeAwcKqxTcrvIavXkQE`, nor `ZXQOMiIjLvUPzo`,
+    // whose letters pair as no words do).
     if b.iter()
         .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'.' | b'-'))
-        && (v.len() < 16 || super::entropy::word_cased(b) || super::entropy::wordy_text(v))
+        && ((v.len() < 16 && (v.len() < 10 || super::entropy::bigram_z(b) >= 1.0))
+            || super::entropy::word_cased(b)
+            || super::entropy::wordy_text(v))
     {
         return false;
     }

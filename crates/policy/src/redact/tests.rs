@@ -534,7 +534,7 @@ fn symbol_passwords_alone_and_code_that_looks_like_them() {
 #[test]
 fn random_passwords_never_read_as_names() {
     // Random letters and digits fall into camel case now and then: a test for names in
-    // code must not take them for one. (Letters alone under 16 read as an identifier.)
+    // code must not take them for one.
     let mut g = Rng(0x00c0_ffee);
     for i in 0..400 {
         let pw = format!("{}{}", g.pick(ALNUM, 11 + i % 13), i % 10);
@@ -545,5 +545,13 @@ fn random_passwords_never_read_as_names() {
         ] {
             assert!(!redacted(&t).contains(&pw), "{t} -> {}", redacted(&t));
         }
+    }
+    assert!(!redacted("password: ZXQOMiIjLvUPzo").contains("ZXQO"));
+    for name in [
+        "password: changeme",
+        "password: MyPassword",
+        "key: HTTPSConnection",
+    ] {
+        assert_eq!(redacted(name), name);
     }
 }
