@@ -392,6 +392,23 @@ fn passwords_the_shell_or_a_url_would_hide() {
         out.ends_with("@artifacts.example-shop.io/api/v2/builds"),
         "{out}"
     );
+    // A `/` in it, and a URL inside another's user info.
+    for (t, pw) in [
+        (
+            "https://deploy:D1t/5Q5>1~=]SAw@artifacts.example.io/api",
+            "D1t/5Q5>1~=]SAw",
+        ),
+        (
+            "https://u:mongodb+srv://svc:GueYpCYm80daMVdR@c0.mongodb.net/p?w=1@h.example.io/x",
+            "GueYpCYm80daMVdR",
+        ),
+    ] {
+        assert!(!redacted(t).contains(pw), "{}", redacted(t));
+    }
+    assert_eq!(
+        kinds("git+https://github.com:443/org/repo@v1.2"),
+        Vec::<String>::new()
+    );
     // A netrc line or a pgpass line pasted into a URL.
     let pw = format!(
         "{}&{}<h>{}",
