@@ -946,8 +946,14 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                 // (which have no capitals), judged together.
                 let mut group: Option<(usize, usize)> = None;
                 let mut seg_at = start;
-                for seg in run.split('/').chain(std::iter::once("")) {
+                let segments = run.split('/').count();
+                for (n, seg) in run.split('/').chain(std::iter::once("")).enumerate() {
                     let seg_end = seg_at + seg.len();
+                    // Base64's `//` inside a key does not end it.
+                    if seg.is_empty() && n < segments && group.is_some() {
+                        seg_at = seg_end + 1;
+                        continue;
+                    }
                     // A path word is lowercase, perhaps with a number after it (`lib64`,
                     // `python3`); anything else may be part of a key (`37j4hu`).
                     let b = seg.as_bytes();
