@@ -281,13 +281,23 @@ fn every_span_reaches_phoenix_over_grpc_and_over_http() {
     let mut previous: Option<String> = None;
     for (endpoint, protocol) in [(&p.grpc, "grpc"), (&p.http, "http/protobuf")] {
         delete_traces(&p.http, &traces);
-        // Phoenix may still hold the spans a moment after the DELETE answered; a span sent
-        // again before they are gone is dropped. Wait, bounded, until they are.
+        // The previous pass's spans must be gone before the same traces are sent again:
+        // Phoenix files a span under the trace it already holds, in that trace's project.
+        // Spans still in its ingestion queue (the previous pass re-sent them) can bring a
+        // deleted trace back, so delete until the project stays empty for a while.
         if let Some(prev) = previous.take() {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while !project_spans(&p.http, &prev).is_empty() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(500));
+            let deadline = Instant::now() + Duration::from_secs(90);
+            let mut quiet = 0;
+            while quiet < 3 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_secs(1));
+                if project_spans(&p.http, &prev).is_empty() {
+                    quiet += 1;
+                } else {
+                    quiet = 0;
+                    delete_traces(&p.http, &traces);
+                }
             }
+            assert_eq!(quiet, 3, "the spans of {prev} are deleted from Phoenix");
         }
         previous = Some(check(&TestEnv::new(), &p.http, endpoint, protocol));
     }
