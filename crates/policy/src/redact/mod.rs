@@ -633,7 +633,9 @@ impl SecretRedactor {
                 .find_iter(text)
                 .map(|m| (m.start(), m.end()))
                 .collect();
-            hits.retain(|h| !markers.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+            // Also a hit that only overlaps a marker: its format read the marker's own
+            // text, and replacing part of a marker would nest markers.
+            hits.retain(|h| !markers.iter().any(|&(s, e)| h.start < e && s < h.end));
         }
         hits
     }
