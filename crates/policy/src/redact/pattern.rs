@@ -202,15 +202,11 @@ fn contains_keyword(hir: &Hir, keywords: &[Vec<u8>]) -> bool {
             // A keyword spread over neighbouring pieces (`(?i)key` is three classes).
             let mut run: Option<Vec<Vec<u8>>> = None;
             for s in subs {
-                match (strings(s), run.take()) {
-                    (Some(next), Some(prev)) => run = product(&prev, &next),
-                    (Some(next), None) => run = Some(next),
-                    (None, prev) => {
-                        if prev.is_some_and(|p| !p.is_empty() && p.iter().all(|s| has(s))) {
-                            return true;
-                        }
-                    }
-                }
+                // Each run was checked as it grew; a piece with no strings ends it.
+                run = match (strings(s), run.take()) {
+                    (Some(next), Some(prev)) => product(&prev, &next),
+                    (next, _) => next,
+                };
                 if run
                     .as_ref()
                     .is_some_and(|p| !p.is_empty() && p.iter().all(|s| has(s)))
