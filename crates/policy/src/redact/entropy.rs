@@ -216,10 +216,20 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // `task-output-waiting-1770927708311`, `gone-ghp_...`: words and a number or a token,
     // a word first or separators every few characters. A base64url key has a lowercase
     // piece now and then, and a separator in about thirty-two characters.
+    // Among dense separators, one lowercase piece is a word only if it pairs letters as
+    // words do (`lpnsplookupserviceend`; `fuyxf` in a key does not).
     let word = |p: &str| p.len() >= 4 && p.bytes().all(|c| c.is_ascii_lowercase());
+    let spoken = |p: &str| {
+        let pairs = p.as_bytes().windows(2);
+        let n = pairs.len();
+        word(p)
+            && (pairs.filter(|w| common_bigram(w[0], w[1])).count() * 2 >= n
+                || bigram_z(p.as_bytes()) >= 2.0)
+    };
+    let words = || tok.split(['-', '_']).filter(|p| word(p));
     if seps >= 2
         && (tok.split(['-', '_']).next().is_some_and(word)
-            || (seps * 16 > n && tok.split(['-', '_']).any(word)))
+            || (seps * 16 > n && (words().count() >= 2 || words().any(spoken))))
     {
         return false;
     }

@@ -27,6 +27,11 @@ pub(crate) enum Check {
     /// The value of a tool's password option: whatever it is, unless a placeholder or a
     /// reference.
     Flag,
+    /// A field that can only hold a password (a .pgpass line's last, a .netrc line's
+    /// `password`): whatever it is,
+    /// unless a placeholder, a reference or one lowercase word (which would be redacted
+    /// wherever else it is written: `postgres`).
+    Field,
     /// A value in a field beside one that names it (`{"name": N, "value": V}`).
     NamedValue,
     /// A token a few words after a word that names a secret.
@@ -213,7 +218,7 @@ pub(crate) const OWN: &[Own] = &[
         regex: r#"(?i)\b(?:machine\s+\S+|default)(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+([^\s"'`]+?)(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/:?#]\S*)?)?(?:[\s"'`]|$)"#,
         groups: &[1],
         keywords: &["password"],
-        check: Check::Value,
+        check: Check::Field,
         priority: 1,
     },
     // `host:port:database:user:password`.
@@ -225,7 +230,7 @@ pub(crate) const OWN: &[Own] = &[
         keywords: &[
             ":*:", ":5432:", ":3306:", ":5433:", ":6432:", ":26257:", ":1521:",
         ],
-        check: Check::Value,
+        check: Check::Field,
         priority: 1,
     },
     // `{"name": "DB_PASSWORD", "value": "..."}`: the name in one field, the value in the next.
@@ -1019,6 +1024,13 @@ pub(crate) fn passes(check: Check, caps: &super::pattern::Groups<'_>, secret: &s
                 && !(secret.len() <= 8 && secret.bytes().all(|b| b.is_ascii_digit()))
         }
         Check::Flag => is_value(secret) || flag_value(secret),
+        Check::Field => {
+            is_value(secret)
+                || (flag_value(secret)
+                    && !secret
+                        .bytes()
+                        .all(|c| c.is_ascii_lowercase() || matches!(c, b'_' | b'-')))
+        }
         Check::Wide => {
             let name = caps.get(1).unwrap_or("");
             let v = trim_unbalanced(secret);
