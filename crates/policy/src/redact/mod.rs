@@ -1175,14 +1175,17 @@ fn why_not_password(w: &str) -> Option<&'static str> {
     // Two strong symbols of two kinds, or with no lowercase word, one that is no bracket
     // (code's `ELF32_R_SYM(val`) among other punctuation (`DjGV.wKu1/X0osaJ8c#6i`,
     // `Gi_6ZW4nS0ivLvw?5m`) or repeated (`K&tsi8jpnVUlL65l&7t`).
-    let unbracketed = b.iter().any(|c| b"!@#$%^&*?~|;".contains(c));
+    let unbracketed = b.iter().any(|c| b"!@#$%^&*?~|;+".contains(c));
     let symbols =
         (strong >= 2 && kinds >= 2) || (unbracketed && strong + others >= 2 && !lower_word);
     if !symbols {
         return Some("symbols");
     }
+    // Symbols of three kinds code seldom has (`@`, `^`, `}`...) outweigh what reads as
+    // code or words below, but a URL, a path of Windows, a template.
+    let odd = odd_symbols(w).1 >= 3;
     // `key=value;key=value` settings, escape sequences.
-    if w.matches('=').count() >= 2 && w.contains(';') && (lower_word || strong < 4) {
+    if w.matches('=').count() >= 2 && w.contains(';') && (lower_word || strong < 4) && !odd {
         return Some("settings");
     }
     // URL-encoded text reads as symbols: `%3E%3Cfilter`. One `%8E` among other symbols
@@ -1191,7 +1194,7 @@ fn why_not_password(w: &str) -> Option<&'static str> {
         .windows(3)
         .filter(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
         .count();
-    if escapes >= 2 || (escapes == 1 && strong - usize::from(b.contains(&b'%')) < 2) {
+    if escapes >= 2 && !odd || (escapes == 1 && strong - usize::from(b.contains(&b'%')) < 2) {
         return Some("escapes");
     }
     // Code reads as code: but an operator (`||`, `);`) among many symbols and no word, or
@@ -1199,15 +1202,14 @@ fn why_not_password(w: &str) -> Option<&'static str> {
     const OPERATORS: [&str; 12] = [
         "](", "=>", "==", "&&", "||", "->", "()", ");", "::", "</", "/>", "...",
     ];
-    let odd = odd_symbols(w).1 >= 3;
     let code = CODE
         .iter()
         .filter(|c| w.contains(*c))
         .any(|c| !OPERATORS.contains(c) || ((lower_word || strong < 4) && !odd));
-    if code || interpolation(w) {
+    if code || interpolation(w) || url_query(w) {
         return Some("code");
     }
-    if method_call(w) {
+    if method_call(w) && !odd {
         return Some("method call");
     }
     if code_shaped(w) {
@@ -1218,7 +1220,7 @@ fn why_not_password(w: &str) -> Option<&'static str> {
     let wordlike_run = w
         .split(|c: char| !c.is_ascii_alphabetic())
         .any(|run| run.len() >= 4 && entropy::word_cased(run.as_bytes()) && common_pairs(run) >= 3);
-    if wordlike_run {
+    if wordlike_run && !odd {
         return Some("wordlike");
     }
     if entropy(w) < entropy::threshold(entropy::Charset::Base64, w.len()) {
@@ -1258,8 +1260,15 @@ fn code_shaped(w: &str) -> bool {
     {
         return true;
     }
+    // One `~`, `%`, `@` or `^` alone (but a power, `2^16`, or a footnote, `[^1`) is
+    // seldom code's between names.
+    let b = w.as_bytes();
+    let rare = b.iter().enumerate().any(|(i, &c)| {
+        matches!(c, b'~' | b'%' | b'@')
+            || (c == b'^' && !(i > 0 && matches!(b[i - 1], b'0'..=b'9' | b'[')))
+    });
     let (odd, kinds) = odd_symbols(w);
-    if odd >= 2 && kinds >= 2 {
+    if rare || (odd >= 2 && kinds >= 2) {
         return false;
     }
     let (mut letters, mut named) = (0usize, 0usize);
@@ -1304,6 +1313,28 @@ fn interpolation(w: &str) -> bool {
                     None | Some(b'}' | b':' | b'-' | b' ' | b'|')
                 )
         })
+    })
+}
+
+/// `?name=value` or `&name=value`, up to the end, `&`, `;` or `#`: a URL's query (a secret
+/// in one has a name that says so, which the assignment formats find).
+fn url_query(w: &str) -> bool {
+    let b = w.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        let rest = &b[i + 1..];
+        let name = rest
+            .iter()
+            .take_while(|c| c.is_ascii_lowercase() || **c == b'_')
+            .count();
+        let value = rest.get(name + 1..).unwrap_or_default();
+        let plain = value
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+            .count();
+        matches!(c, b'?' | b'&')
+            && (1..=20).contains(&name)
+            && rest.get(name) == Some(&b'=')
+            && matches!(value.get(plain), None | Some(b'&' | b';' | b'#'))
     })
 }
 

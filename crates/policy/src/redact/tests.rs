@@ -606,8 +606,8 @@ fn random_passwords_never_read_as_names() {
 #[test]
 fn random_passwords_alone_are_found() {
     // A password with symbols standing alone in prose, a path or a glob has only its
-    // shape to go by: measured, 2.7% of them read as code or words (7.1% before the test
-    // for code's symbols); the bound fails on any change that loses many more.
+    // shape to go by: measured, 1.9% of them read as code or words (7.1% before the
+    // tests for code's symbols); the bound fails on any change that loses many more.
     const SYMBOLS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*()-_=+[]{};:,.<>?/~|";
     let mut g = Rng(0x5eed);
     let n = 4000;
@@ -632,7 +632,7 @@ fn random_passwords_alone_are_found() {
         }
     }
     assert!(
-        missed.iter().all(|&m| m * 100 <= n * 3),
+        missed.iter().all(|&m| m * 1000 <= n * 25),
         "missed of {n}: {missed:?}"
     );
     // Base64url keys (`-` and `_` among the letters) alone in prose: 0.5% missed.
