@@ -1181,9 +1181,14 @@ fn why_not_password(w: &str) -> Option<&'static str> {
     if !symbols {
         return Some("symbols");
     }
-    // Symbols of three kinds code seldom has (`@`, `^`, `}`...) outweigh what reads as
-    // code or words below, but a URL, a path of Windows, a template.
-    let odd = odd_symbols(w).1 >= 3;
+    // Code and markup read as words between their symbols: `Enum.map(&plain_line(&1`,
+    // `<h3>Transcript</h3>`. A random password's letter runs rarely pair like English.
+    let wordlike_run = w
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|run| run.len() >= 4 && entropy::word_cased(run.as_bytes()) && common_pairs(run) >= 3);
+    // Without such words, symbols of three kinds code seldom has (`@`, `^`, `}`...)
+    // outweigh what reads as code below, but a URL, a template, a query.
+    let odd = odd_symbols(w).1 >= 3 && !wordlike_run;
     // `key=value;key=value` settings, escape sequences.
     if w.matches('=').count() >= 2 && w.contains(';') && (lower_word || strong < 4) && !odd {
         return Some("settings");
@@ -1215,12 +1220,7 @@ fn why_not_password(w: &str) -> Option<&'static str> {
     if code_shaped(w) {
         return Some("code-shaped");
     }
-    // Code and markup read as words between their symbols: `Enum.map(&plain_line(&1`,
-    // `<h3>Transcript</h3>`. A random password's letter runs rarely pair like English.
-    let wordlike_run = w
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .any(|run| run.len() >= 4 && entropy::word_cased(run.as_bytes()) && common_pairs(run) >= 3);
-    if wordlike_run && !odd {
+    if wordlike_run {
         return Some("wordlike");
     }
     if entropy(w) < entropy::threshold(entropy::Charset::Base64, w.len()) {
