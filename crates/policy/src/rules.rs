@@ -153,6 +153,35 @@ impl Source<'_> {
     }
 }
 
+/// The built-in rules as written and compiled, once per process: every command and every
+/// user file starts from them.
+fn builtin_rules() -> &'static [(RawRule, Rule)] {
+    static RULES: std::sync::OnceLock<Vec<(RawRule, Rule)>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        let src = Source {
+            name: "built-in",
+            text: BUILTIN,
+        };
+        let valid = "the built-in rules are valid (tested)";
+        let rules = parse(&src)
+            .expect(valid)
+            .into_iter()
+            .map(|raw| {
+                let rule = compile(&raw, &src, "built-in").expect(valid);
+                (raw, rule)
+            })
+            .collect::<Vec<_>>();
+        let mut ids = std::collections::HashSet::new();
+        assert!(
+            rules
+                .iter()
+                .all(|(raw, _)| ids.insert(raw.id.get_ref().clone())),
+            "{valid}: no id twice"
+        );
+        rules
+    })
+}
+
 fn parse(src: &Source<'_>) -> Result<Vec<RawRule>, Vec<RuleError>> {
     match toml::from_str::<RuleFile>(src.text) {
         Ok(f) => Ok(f.rule),
@@ -190,43 +219,61 @@ impl RuleSet {
     }
 
     fn build(user: Option<Source<'_>>) -> Result<RuleSet, Vec<RuleError>> {
-        let builtin = Source {
-            name: "built-in",
-            text: BUILTIN,
-        };
-        let mut merged: Vec<(RawRule, &Source<'_>, String)> = parse(&builtin)?
-            .into_iter()
-            .map(|r| (r, &builtin, "built-in".to_owned()))
-            .collect();
+        /// A built-in rule left as it is, or a rule to compile.
+        enum Entry<'a> {
+            Builtin(usize),
+            Raw(Box<RawRule>, &'a Source<'a>, String),
+        }
+        let builtin = builtin_rules();
+        let mut merged: Vec<Entry<'_>> = (0..builtin.len()).map(Entry::Builtin).collect();
         let mut errors = Vec::new();
         if let Some(src) = &user {
             for r in parse(src)? {
-                match merged
-                    .iter_mut()
-                    .find(|(m, _, _)| m.id.get_ref() == r.id.get_ref())
-                {
-                    Some((m, s, origin)) => {
-                        overlay(m, r);
-                        *s = src;
-                        *origin = format!("{} (overrides built-in)", src.name);
+                let id = |e: &Entry<'_>| match e {
+                    Entry::Builtin(i) => builtin[*i].0.id.get_ref().clone(),
+                    Entry::Raw(m, _, _) => m.id.get_ref().clone(),
+                };
+                match merged.iter_mut().find(|e| id(e) == *r.id.get_ref()) {
+                    Some(e) => {
+                        let origin = format!("{} (overrides built-in)", src.name);
+                        match e {
+                            Entry::Builtin(i) => {
+                                let mut m = builtin[*i].0.clone();
+                                overlay(&mut m, r);
+                                *e = Entry::Raw(Box::new(m), src, origin);
+                            }
+                            Entry::Raw(m, s, o) => {
+                                overlay(m, r);
+                                *s = src;
+                                *o = origin;
+                            }
+                        }
                     }
-                    None => merged.push((r, src, src.name.to_owned())),
+                    None => merged.push(Entry::Raw(Box::new(r), src, src.name.to_owned())),
                 }
             }
         }
         let mut rules = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for (raw, src, origin) in &merged {
-            if !seen.insert(raw.id.get_ref().clone()) {
-                errors.push(src.error(
-                    raw.id.span(),
-                    format!("rule '{}' is defined twice", raw.id.get_ref()),
-                ));
-                continue;
-            }
-            match compile(raw, src, origin) {
-                Ok(r) => rules.push(r),
-                Err(mut e) => errors.append(&mut e),
+        for e in &merged {
+            match e {
+                Entry::Builtin(i) => {
+                    seen.insert(builtin[*i].0.id.get_ref().clone());
+                    rules.push(builtin[*i].1.clone());
+                }
+                Entry::Raw(raw, src, origin) => {
+                    if !seen.insert(raw.id.get_ref().clone()) {
+                        errors.push(src.error(
+                            raw.id.span(),
+                            format!("rule '{}' is defined twice", raw.id.get_ref()),
+                        ));
+                        continue;
+                    }
+                    match compile(raw, src, origin) {
+                        Ok(r) => rules.push(r),
+                        Err(mut e) => errors.append(&mut e),
+                    }
+                }
             }
         }
         errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
