@@ -227,6 +227,16 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
                 || bigram_z(p.as_bytes()) >= 2.0)
     };
     let words = || tok.split(['-', '_']).filter(|p| word(p));
+    // A name of words before a suffix: `DesktopAppInstaller_8wekyb3d8bbwe`.
+    let first = tok.split(['-', '_']).next().unwrap_or("");
+    if seps >= 1
+        && first.len() >= 8
+        && first.bytes().all(|c| c.is_ascii_alphabetic())
+        && word_cased(first.as_bytes())
+        && bigram_z(first.as_bytes()) >= 3.0
+    {
+        return false;
+    }
     if seps >= 2
         && (tok.split(['-', '_']).next().is_some_and(word)
             || (seps * 16 > n && (words().count() >= 2 || words().any(spoken))))
@@ -297,15 +307,20 @@ const BIGRAMS: [&[u8; 2]; 89] = [
 /// Share of [`BIGRAMS`] among the letter pairs of uniformly random letters.
 const RANDOM_BIGRAM_RATE: f64 = 0.132;
 
-/// Reads like words: far more common English letter pairs than chance gives (a binomial
-/// z-score of 5: a random key is taken for words about once in three million).
+/// Reads like words: far more common English letter pairs than chance gives. Either so
+/// many that random letters have them once in a hundred thousand (the binomial tail), or
+/// a binomial z-score of 5 with half the pairs common, as in names made of words
+/// (`IPV4_DEVCONF_DROP_GRATUITOUS_ARP`). A z-score of 5 alone is passed once in thirty
+/// thousand: keys of 40 letters came out as words.
 fn wordy(b: &[u8]) -> bool {
-    bigram_z(b) >= 5.0
+    let (pairs, common) = common_pairs(b);
+    pairs >= 4
+        && (binomial_tail(pairs, common, RANDOM_BIGRAM_RATE) < 1e-5
+            || (common * 2 >= pairs && z_score(pairs, common) >= 5.0))
 }
 
-/// How far above chance `b`'s letter pairs are common English ones (z-score; 0 when too
-/// few pairs to tell).
-pub(crate) fn bigram_z(b: &[u8]) -> f64 {
+/// Letter pairs of `b`, and how many of them are common English ones.
+fn common_pairs(b: &[u8]) -> (u32, u32) {
     let mut pairs = 0u32;
     let mut common = 0u32;
     for w in b.windows(2) {
@@ -317,9 +332,49 @@ pub(crate) fn bigram_z(b: &[u8]) -> f64 {
             }
         }
     }
+    (pairs, common)
+}
+
+/// P(X >= k) for X binomial over `n` trials of probability `p`.
+fn binomial_tail(n: u32, k: u32, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n {
+        return 0.0;
+    }
+    let (n, k) = (f64::from(n), f64::from(k));
+    // ln of the first term, C(n, k) p^k q^(n-k), then each next one from the last.
+    let mut ln_c = 0.0;
+    let mut i = 1.0;
+    while i <= k {
+        ln_c += ((n - k + i) / i).ln();
+        i += 1.0;
+    }
+    let q = 1.0 - p;
+    let mut term = (ln_c + k * p.ln() + (n - k) * q.ln()).exp();
+    let mut sum = 0.0;
+    let mut j = k;
+    while j <= n && term > sum * 1e-12 {
+        sum += term;
+        term *= (n - j) / (j + 1.0) * p / q;
+        j += 1.0;
+    }
+    sum.min(1.0)
+}
+
+/// How far above chance `b`'s letter pairs are common English ones (z-score; 0 when too
+/// few pairs to tell).
+pub(crate) fn bigram_z(b: &[u8]) -> f64 {
+    let (pairs, common) = common_pairs(b);
     if pairs < 4 {
         return 0.0;
     }
+    z_score(pairs, common)
+}
+
+/// How far `common` of `pairs` is above chance, in standard deviations.
+fn z_score(pairs: u32, common: u32) -> f64 {
     let n = f64::from(pairs);
     let mean = n * RANDOM_BIGRAM_RATE;
     let sd = (n * RANDOM_BIGRAM_RATE * (1.0 - RANDOM_BIGRAM_RATE)).sqrt();
@@ -362,6 +417,28 @@ mod tests {
     use super::*;
 
     use crate::redact::tests::Rng;
+
+    #[test]
+    fn the_binomial_tail_is_exact() {
+        // Against sums of exact terms (Python's math.comb).
+        for (n, k, want) in [
+            (29, 12, 1.6221584568507658e-4),
+            (20, 13, 1.148932342982575e-7),
+            (60, 23, 9.56967081906544e-7),
+            (4, 4, 3.035957760000001e-4),
+            (10, 0, 1.0),
+        ] {
+            let got = binomial_tail(n, k, RANDOM_BIGRAM_RATE);
+            assert!(
+                (got - want).abs() <= want * 1e-9,
+                "n {n} k {k}: {got} != {want}"
+            );
+        }
+        assert_eq!(binomial_tail(5, 6, RANDOM_BIGRAM_RATE), 0.0);
+        // A key of 42 characters whose letters pair as words twelve times in 29.
+        let key = "TBacaey4lOtinE8RiD0ohIXSL6sdT7vjgXz8CtAwst";
+        assert!(!wordy(key.as_bytes()) && is_random(key));
+    }
 
     const ALPHABETS: [(Charset, &[u8]); 5] = [
         (Charset::Hex, b"0123456789abcdef"),
