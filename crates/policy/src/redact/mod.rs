@@ -1183,9 +1183,21 @@ fn why_not_password(w: &str) -> Option<&'static str> {
     }
     // Code and markup read as words between their symbols: `Enum.map(&plain_line(&1`,
     // `<h3>Transcript</h3>`. A random password's letter runs rarely pair like English.
-    let wordlike_run = w
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .any(|run| run.len() >= 4 && entropy::word_cased(run.as_bytes()) && common_pairs(run) >= 3);
+    let wordlike_run = w.split(|c: char| !c.is_ascii_alphabetic()).any(|run| {
+        // Names end in a word, not in one capital after it (`CtsS&`), but before a size
+        // (`NonZeroI128`, `AtomicF{32,64}`).
+        let b = run.as_bytes();
+        let at = run.as_ptr() as usize - w.as_ptr() as usize + run.len();
+        let sized = w
+            .as_bytes()
+            .get(at)
+            .is_some_and(|c| c.is_ascii_digit() || *c == b'{');
+        let capital_last = b.len() >= 2
+            && b[b.len() - 1].is_ascii_uppercase()
+            && b[b.len() - 2].is_ascii_lowercase()
+            && !sized;
+        b.len() >= 4 && !capital_last && entropy::word_cased(b) && common_pairs(run) >= 3
+    });
     // Without such words, symbols of three kinds code seldom has (`@`, `^`, `}`...)
     // outweigh what reads as code below, but a URL, a template, a query.
     let odd = odd_symbols(w).1 >= 3 && !wordlike_run;
@@ -1331,8 +1343,11 @@ fn url_query(w: &str) -> bool {
             .iter()
             .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
             .count();
+        // One letter names a parameter after `?`; after `&`, two (`&c=4j` ends passwords).
+        let least = if c == b'?' { 1 } else { 2 };
         matches!(c, b'?' | b'&')
-            && (1..=20).contains(&name)
+            && (least..=20).contains(&name)
+            && plain > 0
             && rest.get(name) == Some(&b'=')
             && matches!(value.get(plain), None | Some(b'&' | b';' | b'#'))
     })

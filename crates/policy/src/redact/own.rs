@@ -789,7 +789,9 @@ fn code_name(v: &str) -> bool {
     // A macro or a generic type: `Token!`, `Token![>]`, `braced!(content`, `Option<T>`.
     let head = v.split(['!', '<']).next().unwrap_or("");
     let rest = &v[head.len()..];
+    // Macros are named (`vec!`, `Token!`): one letter before `!(` is a password's.
     let named = ident(head)
+        && head.len() >= 3
         && !head.bytes().any(|c| c.is_ascii_digit())
         && super::entropy::word_cased(head.as_bytes());
     if named
