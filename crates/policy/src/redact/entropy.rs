@@ -215,9 +215,9 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     }
     // `task-output-waiting-1770927708311`, `gone-ghp_...`: words and a number or a token,
     // a word first or separators every few characters. A base64url key has a lowercase
-    // piece now and then, and a separator in about thirty-two characters.
-    // Among dense separators, one lowercase piece is a word only if it pairs letters as
-    // words do (`lpnsplookupserviceend`; `fuyxf` in a key does not).
+    // piece now and then, and a separator in about thirty-two characters: a piece first,
+    // or one among dense separators, is a word only if it pairs letters as words do
+    // (`task`, `lpnsplookupserviceend`; `kqcv` or `fuyxf` in a key does not).
     let word = |p: &str| p.len() >= 4 && p.bytes().all(|c| c.is_ascii_lowercase());
     let spoken = |p: &str| {
         let pairs = p.as_bytes().windows(2);
@@ -238,7 +238,7 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         return false;
     }
     if seps >= 2
-        && (tok.split(['-', '_']).next().is_some_and(word)
+        && (tok.split(['-', '_']).next().is_some_and(spoken)
             || (seps * 16 > n && (words().count() >= 2 || words().any(spoken))))
     {
         return false;

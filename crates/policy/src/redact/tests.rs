@@ -655,4 +655,8 @@ fn random_passwords_alone_are_found() {
         missed += usize::from(redacted(&t).contains(&key));
     }
     assert!(missed * 100 <= n, "{missed} of {n} base64url keys missed");
+    // Four random lowercase letters first are no word (`task-output-...` is).
+    let key = format!("kqcv-{}-QRb5-{}", g.pick(ALNUM, 42), g.pick(ALNUM, 12));
+    let t = format!("Does this page say whether {key} is still valid?");
+    assert!(!redacted(&t).contains("kqcv"), "{}", redacted(&t));
 }
