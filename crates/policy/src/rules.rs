@@ -229,11 +229,11 @@ impl RuleSet {
         let mut errors = Vec::new();
         if let Some(src) = &user {
             for r in parse(src)? {
-                let id = |e: &Entry<'_>| match e {
-                    Entry::Builtin(i) => builtin[*i].0.id.get_ref().clone(),
-                    Entry::Raw(m, _, _) => m.id.get_ref().clone(),
+                let same = |e: &Entry<'_>| match e {
+                    Entry::Builtin(i) => builtin[*i].0.id.get_ref() == r.id.get_ref(),
+                    Entry::Raw(m, _, _) => m.id.get_ref() == r.id.get_ref(),
                 };
-                match merged.iter_mut().find(|e| id(e) == *r.id.get_ref()) {
+                match merged.iter_mut().find(|e| same(e)) {
                     Some(e) => {
                         let origin = format!("{} (overrides built-in)", src.name);
                         match e {

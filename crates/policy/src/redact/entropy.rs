@@ -238,8 +238,7 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         return false;
     }
     if seps >= 2
-        && (tok.split(['-', '_']).next().is_some_and(spoken)
-            || (seps * 16 > n && (words().count() >= 2 || words().any(spoken))))
+        && (spoken(first) || (seps * 16 > n && (words().count() >= 2 || words().any(spoken))))
     {
         return false;
     }

@@ -1137,11 +1137,6 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
 }
 
 fn symbol_password(w: &str) -> bool {
-    why_not_password(w).is_none()
-}
-
-/// Why `w` is not a symbol password, if it is not.
-fn why_not_password(w: &str) -> Option<&'static str> {
     const STRONG: &[u8] = b"!@#$%^&*?~|<>;,()[]{}";
     const CODE: [&str; 20] = [
         "](", "http", "://", "=>", "==", "&&", "||", "::", "->", "()", ");", "\\", "</", "/>",
@@ -1158,7 +1153,7 @@ fn why_not_password(w: &str) -> Option<&'static str> {
         || !b.iter().any(u8::is_ascii_lowercase)
         || !b.iter().any(u8::is_ascii_digit)
     {
-        return Some("cheap");
+        return false;
     }
     let mut kinds = [false; 256];
     let mut strong = 0;
@@ -1183,7 +1178,7 @@ fn why_not_password(w: &str) -> Option<&'static str> {
     let symbols =
         (strong >= 2 && kinds >= 2) || (unbracketed && strong + others >= 2 && !lower_word);
     if !symbols {
-        return Some("symbols");
+        return false;
     }
     // Code and markup read as words between their symbols: `Enum.map(&plain_line(&1`,
     // `<h3>Transcript</h3>`. A random password's letter runs rarely pair like English.
@@ -1208,7 +1203,7 @@ fn why_not_password(w: &str) -> Option<&'static str> {
     let odd = odd_symbols(w).1 >= 3 && !wordlike_run;
     // `key=value;key=value` settings, escape sequences.
     if w.matches('=').count() >= 2 && w.contains(';') && (lower_word || strong < 4) && !odd {
-        return Some("settings");
+        return false;
     }
     // URL-encoded text reads as symbols: `%3E%3Cfilter`. One `%8E` among other symbols
     // is a password's.
@@ -1217,7 +1212,7 @@ fn why_not_password(w: &str) -> Option<&'static str> {
         .filter(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
         .count();
     if escapes >= 2 && !odd || (escapes == 1 && strong - usize::from(b.contains(&b'%')) < 2) {
-        return Some("escapes");
+        return false;
     }
     // Code reads as code: but an operator (`||`, `);`) among many symbols and no word, or
     // among symbols of three kinds code seldom has, is a password's.
@@ -1229,21 +1224,21 @@ fn why_not_password(w: &str) -> Option<&'static str> {
         .filter(|c| w.contains(*c))
         .any(|c| !OPERATORS.contains(c) || ((lower_word || strong < 4) && !odd));
     if code || interpolation(w) || url_query(w) {
-        return Some("code");
+        return false;
     }
     if method_call(w) && !odd {
-        return Some("method call");
+        return false;
     }
     if code_shaped(w) {
-        return Some("code-shaped");
+        return false;
     }
     if wordlike_run {
-        return Some("wordlike");
+        return false;
     }
     if entropy(w) < entropy::threshold(entropy::Charset::Base64, w.len()) {
-        return Some("entropy");
+        return false;
     }
-    entropy::wordy_text(w).then_some("wordy")
+    !entropy::wordy_text(w)
 }
 
 /// `x.name(`: a method call.

@@ -28,9 +28,8 @@ pub(crate) enum Check {
     /// reference.
     Flag,
     /// A field that can only hold a password (a .pgpass line's last, a .netrc line's
-    /// `password`): whatever it is,
-    /// unless a placeholder, a reference or one lowercase word (which would be redacted
-    /// wherever else it is written: `postgres`).
+    /// `password`): whatever it is, unless a placeholder, a reference or one lowercase
+    /// word (which would be redacted wherever else it is written: `postgres`).
     Field,
     /// A value in a field beside one that names it (`{"name": N, "value": V}`).
     NamedValue,
