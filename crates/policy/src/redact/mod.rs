@@ -53,6 +53,11 @@ const HIGH_ENTROPY: &str = "high-entropy";
 /// Kind of a password with symbols standing alone.
 const PASSWORD: &str = "password";
 
+/// How many more values one context of a gitleaks rule (`curl ... -u a:b -u c:d`) is
+/// searched for: each search reads the text from the context on, so a bound keeps a
+/// line of many values linear.
+const CONTEXT_RESEARCH: usize = 256;
+
 /// Where a format comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormatSource {
@@ -351,7 +356,7 @@ impl SecretRedactor {
             for (w_start, w_end) in re.windows(text, occurrences) {
                 let mut at = w_start;
                 while at <= w_end {
-                    let Some(caps) = re.captures_in(text, at, w_end) else {
+                    let Some(mut caps) = re.captures_in(text, at, w_end) else {
                         break;
                     };
                     let (m_start, m_end) = caps.range(0).expect("group 0 is the match");
@@ -360,39 +365,26 @@ impl SecretRedactor {
                     } else {
                         next_char(text, m_end)
                     };
-                    let Some((s, e)) = (match &d.imp {
-                        Imp::Gitleaks(r) => r.secret_of(&caps),
-                        Imp::Own(o, _) => o.groups.iter().find_map(|&g| caps.range(g)),
-                        Imp::Prefixed(..) => caps.range(1).or_else(|| caps.range(0)),
-                    }) else {
-                        continue;
-                    };
-                    // What a JSON escape leaves at a value's end (`pw\"`) is not the value.
-                    let e = if resume {
-                        s + text[s..e].trim_end_matches('\\').len()
-                    } else {
-                        e
-                    };
-                    let secret = &text[s..e];
-                    let ok = !secret.is_empty()
-                        && !documented(secret)
-                        && match &d.imp {
-                            Imp::Gitleaks(r) => self.gitleaks_passes(r, &caps, text, secret),
-                            Imp::Own(o, _) => own::passes(o.check, &caps, secret),
-                            // A floor under gitleaks' usual 3: the prefix already says what it is,
-                            // and only placeholders (`AKIAAAAA...`) repeat this much.
-                            Imp::Prefixed(..) => !secret.contains("xxxx") && entropy(secret) > 2.5,
+                    // A gitleaks rule that opens with a context (`\bcurl\b.*`) matches
+                    // once per context, at its last value: the values before that one
+                    // are found by searching again before it.
+                    for _ in 0..=CONTEXT_RESEARCH {
+                        let Some((s, ok)) = self.judge(d, &caps, text, resume, hits) else {
+                            break;
                         };
-                    if ok {
-                        hits.push(Hit {
-                            start: s,
-                            end: e,
-                            kind: self.kind_index(&d.kind),
-                            priority: d.priority,
-                            value: secret.to_owned(),
-                        });
-                    } else if resume && s > m_start && s < at {
-                        at = s;
+                        if resume {
+                            if !ok && s > m_start && s < at {
+                                at = s;
+                            }
+                            break;
+                        }
+                        if s <= m_start {
+                            break;
+                        }
+                        match re.captures_in(text, m_start, s) {
+                            Some(c) => caps = c,
+                            None => break,
+                        }
                     }
                 }
             }
@@ -418,6 +410,50 @@ impl SecretRedactor {
                 value: text[s..e].to_owned(),
             });
         }
+    }
+
+    /// Judges one match of detector `d`: pushes its secret to `hits` when it passes.
+    /// `None` when the match holds no secret, else where the secret starts and whether
+    /// it passed.
+    fn judge(
+        &self,
+        d: &Detector,
+        caps: &Groups<'_>,
+        text: &str,
+        resume: bool,
+        hits: &mut Vec<Hit>,
+    ) -> Option<(usize, bool)> {
+        let (s, e) = match &d.imp {
+            Imp::Gitleaks(r) => r.secret_of(caps),
+            Imp::Own(o, _) => o.groups.iter().find_map(|&g| caps.range(g)),
+            Imp::Prefixed(..) => caps.range(1).or_else(|| caps.range(0)),
+        }?;
+        // What a JSON escape leaves at a value's end (`pw\"`) is not the value.
+        let e = if resume {
+            s + text[s..e].trim_end_matches('\\').len()
+        } else {
+            e
+        };
+        let secret = &text[s..e];
+        let ok = !secret.is_empty()
+            && !documented(secret)
+            && match &d.imp {
+                Imp::Gitleaks(r) => self.gitleaks_passes(r, caps, text, secret),
+                Imp::Own(o, _) => own::passes(o.check, caps, secret),
+                // A floor under gitleaks' usual 3: the prefix already says what it is,
+                // and only placeholders (`AKIAAAAA...`) repeat this much.
+                Imp::Prefixed(..) => !secret.contains("xxxx") && entropy(secret) > 2.5,
+            };
+        if ok {
+            hits.push(Hit {
+                start: s,
+                end: e,
+                kind: self.kind_index(&d.kind),
+                priority: d.priority,
+                value: secret.to_owned(),
+            });
+        }
+        Some((s, ok))
     }
 
     fn gitleaks_passes(

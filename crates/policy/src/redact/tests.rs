@@ -377,6 +377,29 @@ fn a_rejected_value_does_not_hide_the_next_one() {
 }
 
 #[test]
+fn every_value_of_one_command_is_found_at_once() {
+    // gitleaks' curl rules open with `\bcurl\b.*`: one match per `curl`, at its last
+    // value. The values before it are found in the same pass, even when the last one is
+    // a placeholder the rule rejects.
+    let mut g = Rng(17);
+    let pws: Vec<String> = (0..40).map(|_| g.pick(ALNUM, 12)).collect();
+    let mut cmd = String::from("curl");
+    for (i, pw) in pws.iter().enumerate() {
+        cmd.push_str(&format!(" --user \"bot{i}\":\"{pw}\""));
+    }
+    cmd.push_str(" -u admin:password https://api.test/");
+    let (out, found) = r().redact_str(&cmd);
+    assert_eq!(found.len(), pws.len(), "{out}");
+    for pw in &pws {
+        assert!(!out.contains(pw.as_str()), "{out}");
+    }
+    assert!(
+        out.ends_with("-u admin:password https://api.test/"),
+        "{out}"
+    );
+}
+
+#[test]
 fn passwords_the_shell_or_a_url_would_hide() {
     let mut g = Rng(0x5eed_7a11);
     // The password field of a .pgpass or .netrc line holds a password whatever it looks
