@@ -57,6 +57,15 @@ macro_rules! word {
     };
 }
 
+/// A host glued after a password (`pw@db.example.com/x`, a line pasted into a URL): a
+/// lowercase name with a top-level domain, an IPv4 address. Mixed case after an `@` is
+/// the password's own (`MN<{@EVmO.Kq3iAe/^Oe>c`).
+macro_rules! glued_host {
+    () => {
+        r#"(?-i:@(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}|\d{1,3}(?:\.\d{1,3}){3}|localhost)(?:[/:?#]\S*)?)"#
+    };
+}
+
 /// A quoted or bare value, as shell and config files write one.
 macro_rules! value {
     () => {
@@ -104,7 +113,8 @@ pub(crate) const OWN: &[Own] = &[
     },
     Own {
         kind: "authorization-header",
-        regex: r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|digest|apikey|api-key|sso-key|key|negotiate|dpop|hmac|splunk|ssws|klaviyo-api-key)\s+([A-Za-z0-9._~+/=:-]{6,})"#,
+        // No `\b` before the name: glued to a flag, it is still a header (`-pAuthorization:`).
+        regex: r#"(?i)(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|digest|apikey|api-key|sso-key|key|negotiate|dpop|hmac|splunk|ssws|klaviyo-api-key)\s+([A-Za-z0-9._~+/=:-]{6,})"#,
         groups: &[1],
         keywords: &["authorization"],
         check: Check::None,
@@ -214,7 +224,12 @@ pub(crate) const OWN: &[Own] = &[
         kind: "netrc-password",
         // A host glued after it (`password pw@host/path`, a netrc line pasted into a URL)
         // is not part of it.
-        regex: r#"(?i)\b(?:machine\s+\S+|default)(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+([^\s"'`]+?)(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/:?#]\S*)?)?(?:[\s"'`]|$)"#,
+        regex: concat!(
+            r#"(?i)\b(?:machine\s+\S+|default)(?:\s+(?:login|account|port)\s+\S+)*\s+password\s+([^\s"'`]+?)"#,
+            "(?:",
+            glued_host!(),
+            r#")?(?:[\s"'`]|$)"#
+        ),
         groups: &[1],
         keywords: &["password"],
         check: Check::Field,
@@ -224,7 +239,12 @@ pub(crate) const OWN: &[Own] = &[
     Own {
         kind: "pgpass-password",
         // Also as a URL's password (`https://u:host:5432:db:user:pw@host/`).
-        regex: r#"(?:^|[\s'"=/(\[:])[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s'"]+:[^:\s'"]+:([^\s'"]+?)(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:[/:?#]\S*)?)?(?:[\s'"]|$)"#,
+        regex: concat!(
+            r#"(?:^|[\s'"=/(\[:])[A-Za-z0-9_.*-]+:(?:\d{1,5}|\*):[^:\s'"]+:[^:\s'"]+:([^\s'"]+?)"#,
+            "(?:",
+            glued_host!(),
+            r#")?(?:[\s'"]|$)"#
+        ),
         groups: &[1],
         keywords: &[
             ":*:", ":5432:", ":3306:", ":5433:", ":6432:", ":26257:", ":1521:",
@@ -752,11 +772,13 @@ pub(crate) fn is_value(value: &str) -> bool {
     }
     // Identifiers and dotted names: letters and `_ . -` only, cased as words are (the
     // random letters of a key are not: `aYeAwcKqxTcrvIavXkQE`, nor `ZXQOMiIjLvUPzo`,
-    // whose letters pair as no words do).
+    // whose letters pair as no words do). Random letters of both cases pass as cased
+    // half the time: a long name must also pair as words do (`cEcyPGxYkekjaswpiBzT`).
     if b.iter()
         .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'.' | b'-'))
         && ((v.len() < 16 && (v.len() < 10 || super::entropy::bigram_z(b) >= 1.0))
-            || super::entropy::word_cased(b)
+            || (super::entropy::word_cased(b)
+                && (v.len() < 20 || super::entropy::bigram_z(b) >= 1.0))
             || super::entropy::wordy_text(v))
     {
         return false;

@@ -269,6 +269,50 @@ fn passwords_in_commands_and_files() {
 }
 
 #[test]
+fn a_neighbour_does_not_hide_a_value() {
+    use base64::Engine;
+    let mut g = Rng(18);
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    // A header glued to a flag; an `@` and a dot inside a pgpass password (no host is
+    // cased so); random letters of both cases, which pass as camelCase half the time.
+    let basic = b64(&format!("deploy:{}", g.pick(ALNUM, 20)));
+    let pg = format!("MN<{{@{}.{}/^Oe>c~4b", g.pick(ALNUM, 4), g.pick(ALNUM, 6));
+    let mut cases = vec![
+        (
+            format!("mysql -uroot -pAuthorization: Basic {basic} -h db"),
+            basic,
+        ),
+        (format!("LINE=db.internal:5432:shop:app:{pg} works"), pg),
+    ];
+    let letters = &ALNUM[..52];
+    for _ in 0..40 {
+        let k = g.pick(letters, 20);
+        cases.push((format!("API_KEY=\"{k}\" npm run release"), k));
+    }
+    for (text, secret) in &cases {
+        let out = redacted(text);
+        assert!(!out.contains(secret.as_str()), "{text}\n-> {out}");
+    }
+    for (text, kept) in [
+        (
+            "apiKey = \"getElementByIdentifier\"",
+            "getElementByIdentifier",
+        ),
+        (
+            "token: documentFragmentNodeList",
+            "documentFragmentNodeList",
+        ),
+        (
+            "machine h login a password Zq8w2Lx4Pn7@db.example.com/x",
+            "]@db.example.com/x",
+        ),
+    ] {
+        let out = redacted(text);
+        assert!(out.contains(kept), "{out}");
+    }
+}
+
+#[test]
 fn random_tokens_without_context() {
     let mut g = Rng(17);
     for (alphabet, n) in [
