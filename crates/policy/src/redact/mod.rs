@@ -1271,7 +1271,7 @@ fn symbol_password(w: &str) -> bool {
     if wordlike_run {
         return false;
     }
-    if entropy(w) < entropy::threshold(entropy::Charset::Base64, w.len()) {
+    if entropy(w) < entropy::symbol_floor(w.len()) {
         return false;
     }
     !entropy::wordy_text(w)

@@ -344,6 +344,12 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
         r"\bsntrys_eyJ[A-Za-z0-9+/]{10,400}={0,2}_[A-Za-z0-9+/]{43}",
         "sntrys_",
     ),
+    // A Sentry DSN's key: 32 hex digits, which alone would read as an MD5 digest.
+    (
+        "sentry-dsn",
+        r"(?i)\bhttps?://([a-f0-9]{32})(?::[a-f0-9]{32})?@[a-z0-9.-]*\bsentry\.io\b",
+        "sentry.io",
+    ),
     ("supabase-access-token", r"\bsbp_[a-f0-9]{40}\b", "sbp_"),
     (
         "supabase-secret-key",
