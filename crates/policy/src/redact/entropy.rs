@@ -223,8 +223,6 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         _ if classes == 2 => 24,
         _ => 32,
     };
-    // Separators every few characters make an identifier (`x86_64-unknown-linux-gnu`);
-    // base64url has one in about thirty-two.
     let seps = b.iter().filter(|&&c| c == b'-' || c == b'_').count();
     // A UUID is an id.
     if n == 36
@@ -268,8 +266,22 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     {
         return false;
     }
+    // Separators every few characters make an identifier (`x86_64-unknown-linux-gnu`,
+    // `TLS13_AES_128_GCM_SHA256`); base64url has one in about thirty-two, and a key with
+    // more by chance is told by its pieces: letters of both cases, and not only a
+    // capital first, in at least half of it (`2LG_XnoeHuzwh8rjzLSeATH-LypBzha--RNKGs--`).
+    let random_pieces: usize = tok
+        .split(['-', '_'])
+        .filter(|p| {
+            let b = p.as_bytes();
+            b.iter().any(u8::is_ascii_lowercase) && b.iter().skip(1).any(u8::is_ascii_uppercase)
+        })
+        .map(str::len)
+        .sum();
+    let separated = seps * 8 <= n
+        || (random_pieces * 2 >= n && binomial_tail(n as u32, seps as u32, 1.0 / 32.0) >= 1e-6);
     n >= min
-        && seps * 8 <= n
+        && separated
         && entropy(tok) >= threshold(cs, n)
         && !sequential(b)
         // Hex letters pair into common English bigrams by chance: no words to see there.

@@ -365,6 +365,35 @@ fn random_keys_that_repeat_characters_by_chance_are_found() {
 }
 
 #[test]
+fn base64url_keys_with_separators_by_chance_are_found() {
+    // A separator in 32 characters on average; a key with one in 8 or fewer, by chance,
+    // is told from a name of words by its pieces.
+    const URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut g = Rng(20);
+    let (mut dense, mut missed) = (0, Vec::new());
+    for n in [40, 64] {
+        for _ in 0..40_000 {
+            let t = g.pick(URL, n);
+            let seps = t.bytes().filter(|c| matches!(c, b'-' | b'_')).count();
+            if seps * 8 <= n || t.starts_with(['-', '_']) || t.ends_with(['-', '_']) {
+                continue;
+            }
+            dense += 1;
+            if redacted(&format!("rotate {t} now")).contains(&t) {
+                missed.push(t);
+            }
+        }
+    }
+    eprintln!("{} of {dense} missed: {missed:?}", missed.len());
+    assert!(dense >= 20, "{dense}");
+    assert!(
+        missed.len() * 25 <= dense,
+        "{} of {dense}: {missed:?}",
+        missed.len()
+    );
+}
+
+#[test]
 fn look_alikes_are_left_alone() {
     for benign in [
         "token = request.headers.get(\"x\")",
