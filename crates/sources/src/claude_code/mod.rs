@@ -44,14 +44,31 @@ pub(crate) struct Peek {
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Head<'a> {
-    #[serde(rename = "type", borrow)]
+    #[serde(
+        rename = "type",
+        borrow,
+        default,
+        deserialize_with = "crate::claude_code::wire::opt_str"
+    )]
     kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "crate::claude_code::wire::opt_str"
+    )]
     session_id: Option<Cow<'a, str>>,
     is_sidechain: Option<bool>,
-    #[serde(borrow)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "crate::claude_code::wire::opt_str"
+    )]
     agent_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "crate::claude_code::wire::opt_str"
+    )]
     uuid: Option<Cow<'a, str>>,
 }
 
