@@ -117,7 +117,13 @@ impl Builder {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        match serde_json::from_slice::<Record<'_>>(bytes) {
+        // Checked as UTF-8 once, a line is read as `str`: serde_json then skips its check
+        // of every string and raw payload. Invalid bytes get the byte reader's error.
+        let parsed = match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str::<Record<'_>>(text),
+            Err(_) => serde_json::from_slice::<Record<'_>>(bytes),
+        };
+        match parsed {
             Ok(rec) => self.record(rec, origin),
             Err(e) => {
                 let (kind, detail) = describe_json_error(&e, bytes, terminated);
