@@ -24,7 +24,8 @@ pub(crate) fn next_id() -> u64 {
 pub(crate) struct Memo<T> {
     owner: u64,
     bytes: usize,
-    map: HashMap<Box<str>, T>,
+    /// foldhash: texts are hashed whole, and SipHash cost more than the lookup saved.
+    map: HashMap<Box<str>, T, foldhash::fast::RandomState>,
 }
 
 impl<T> Default for Memo<T> {
@@ -32,7 +33,7 @@ impl<T> Default for Memo<T> {
         Memo {
             owner: 0,
             bytes: 0,
-            map: HashMap::new(),
+            map: HashMap::default(),
         }
     }
 }

@@ -8,6 +8,11 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+/// The builder's maps, hashed with foldhash: keys are ids from the transcript, looked up
+/// several times per line, where SipHash was a measurable share of the parse.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Set<T> = HashSet<T, foldhash::fast::RandomState>;
+
 use serde_json::value::RawValue;
 use sessiontrail_model::{
     Access, AgentKind, AgentRun, ContentOptions, Event, EventKind, ModelCall, Owner, PromptKind,
@@ -55,23 +60,23 @@ pub(crate) struct Builder {
     said_opts: ContentOptions,
     session: Session,
     report: Report,
-    run_index: HashMap<String, usize>,
+    run_index: Map<String, usize>,
     runs: Vec<RunState>,
-    calls: HashMap<String, usize>,
-    tools: HashMap<String, usize>,
+    calls: Map<String, usize>,
+    tools: Map<String, usize>,
     call_text: Vec<TextBuilder>,
     /// Hashes of the record uuids seen (64 bits: a collision among a session's records is
     /// beyond reach, and no string is kept per record).
-    seen: HashSet<u64>,
-    pending: HashMap<String, Outcome>,
+    seen: Set<u64>,
+    pending: Map<String, Outcome>,
     /// Subagent id -> the tool call that launched it.
     links: Vec<(String, String)>,
-    reports: HashMap<String, RunReport>,
-    hook_commands: HashMap<String, Text>,
+    reports: Map<String, RunReport>,
+    hook_commands: Map<String, Text>,
     /// Secret-looking variable names seen in environment dumps.
     env_names: std::collections::BTreeSet<String>,
     /// Tool calls the user interrupted before they returned, with when.
-    interrupted: HashMap<usize, Timestamp>,
+    interrupted: Map<usize, Timestamp>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
 }
@@ -87,17 +92,17 @@ impl Builder {
             opts,
             session: Session::new(AgentKind::ClaudeCode, session_id),
             report: Report::default(),
-            run_index: HashMap::from([("main".to_owned(), 0)]),
+            run_index: Map::from_iter([("main".to_owned(), 0)]),
             runs: vec![RunState::default()],
-            calls: HashMap::new(),
-            tools: HashMap::new(),
+            calls: Map::default(),
+            tools: Map::default(),
             call_text: Vec::new(),
-            seen: HashSet::new(),
-            pending: HashMap::new(),
+            seen: Set::default(),
+            pending: Map::default(),
             links: Vec::new(),
-            reports: HashMap::new(),
-            interrupted: HashMap::new(),
-            hook_commands: HashMap::new(),
+            reports: Map::default(),
+            interrupted: Map::default(),
+            hook_commands: Map::default(),
             env_names: std::collections::BTreeSet::new(),
             first: None,
             last: None,
