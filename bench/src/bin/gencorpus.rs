@@ -12,8 +12,12 @@
 //! of a turn a `Stop` hook, `stop_hook_summary` and `turn_duration`. The output is the same for
 //! the same flags: every session draws from its own xorshift generator with a fixed seed.
 //!
+//! `--shape tools` writes the span-heavy shape instead: every line a tool call or its result
+//! (no hooks, progress, snapshots, thinking or text blocks but at a turn's end), about one
+//! span per line where the default shape has one per four.
+//!
 //! ```text
-//! gencorpus [--sessions N] [--lines N] [--seed N] --out DIR
+//! gencorpus [--sessions N] [--lines N] [--seed N] [--shape session|tools] --out DIR
 //! ```
 
 use std::fmt::Write as _;
@@ -49,12 +53,15 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: gencorpus [--sessions N] [--lines N] [--seed N] --out DIR";
+const USAGE: &str =
+    "usage: gencorpus [--sessions N] [--lines N] [--seed N] [--shape session|tools] --out DIR";
 
 struct Opts {
     sessions: usize,
     lines: usize,
     seed: u64,
+    /// Every line a tool call or its result (`--shape tools`).
+    tools_only: bool,
     out: PathBuf,
 }
 
@@ -64,6 +71,7 @@ impl Opts {
             sessions: DEFAULT_SESSIONS,
             lines: DEFAULT_LINES,
             seed: DEFAULT_SEED,
+            tools_only: false,
             out: PathBuf::new(),
         };
         let mut args = std::env::args_os().skip(1);
@@ -83,6 +91,15 @@ impl Opts {
                 "--sessions" => o.sessions = num()? as usize,
                 "--lines" => o.lines = num()? as usize,
                 "--seed" => o.seed = num()?,
+                "--shape" => {
+                    o.tools_only = match v.to_string_lossy().as_ref() {
+                        "session" => false,
+                        "tools" => true,
+                        other => {
+                            return Err(format!("--shape: {other}: expected session or tools"));
+                        }
+                    }
+                }
                 "--out" => o.out = PathBuf::from(v),
                 _ => return Err(format!("unknown argument {a}")),
             }
@@ -134,6 +151,7 @@ fn run(o: &Opts) -> Result<(), String> {
             cwd,
             start_ms,
             o.lines,
+            o.tools_only,
         );
         g.session()
             .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -157,6 +175,7 @@ fn run(o: &Opts) -> Result<(), String> {
         "seed": o.seed,
         "sessions_requested": o.sessions,
         "lines_per_session": o.lines,
+        "shape": if o.tools_only { "tools" } else { "session" },
         "totals": totals,
     });
     let mpath = o.out.join("manifest.json");
@@ -938,6 +957,7 @@ struct Gen<W: Write> {
     context_tokens: u64,
     pre_hooks: usize,
     post_hooks: usize,
+    tools_only: bool,
     progress_seq: u64,
     turns: u64,
     calls: u64,
@@ -954,6 +974,7 @@ impl<W: Write> Gen<W> {
         cwd: String,
         start_ms: i64,
         target: usize,
+        tools_only: bool,
     ) -> Self {
         let branch = *rng.pick(BRANCHES);
         let version = *rng.pick(VERSIONS);
@@ -1002,6 +1023,7 @@ impl<W: Write> Gen<W> {
             context_tokens: 12_000,
             pre_hooks,
             post_hooks,
+            tools_only,
             progress_seq: 0,
             turns: 0,
             calls: 0,
@@ -1079,7 +1101,11 @@ impl<W: Write> Gen<W> {
                 return self.end_turn(r - 3);
             }
             if left_in_turn == 0 && r >= 20 {
-                let stop_hooks = self.rng.range(1, 2) as usize;
+                let stop_hooks = if self.tools_only {
+                    0
+                } else {
+                    self.rng.range(1, 2) as usize
+                };
                 self.end_turn(stop_hooks)?;
                 self.prompt(false)?;
                 left_in_turn = self.rng.range(6, 24);
@@ -1098,6 +1124,25 @@ impl<W: Write> Gen<W> {
             75..93 => 2,
             _ => 3,
         };
+        if self.tools_only {
+            let tools = (0..n)
+                .map(|_| {
+                    let tool = Tool::draw(&mut self.rng);
+                    ToolPlan {
+                        tool,
+                        pre_hooks: 0,
+                        progress: 0,
+                        post_hooks: 0,
+                        snapshot: false,
+                    }
+                })
+                .collect();
+            return ResponsePlan {
+                thinking: false,
+                text: false,
+                tools,
+            };
+        }
         let tools = (0..n)
             .map(|_| {
                 let tool = Tool::draw(&mut self.rng);
@@ -1157,6 +1202,9 @@ impl<W: Write> Gen<W> {
         self.turns += 1;
         self.prompt_uuid = uuid.clone();
         self.prompt_ms = self.clock;
+        if self.tools_only {
+            return Ok(());
+        }
         self.snapshot(&uuid, false, &ts)
     }
 
