@@ -1211,8 +1211,15 @@ fn symbol_password(w: &str) -> bool {
     // (code's `ELF32_R_SYM(val`) among other punctuation (`DjGV.wKu1/X0osaJ8c#6i`,
     // `Gi_6ZW4nS0ivLvw?5m`) or repeated (`K&tsi8jpnVUlL65l&7t`).
     let unbracketed = b.iter().any(|c| b"!@#$%^&*?~|;+".contains(c));
-    let symbols =
-        (strong >= 2 && kinds >= 2) || (unbracketed && strong + others >= 2 && !lower_word);
+    // Or one such symbol alone in a long mix of both cases and digits (`L9aWUF6y0fnl5!2l`).
+    let count = |f: fn(&u8) -> bool| b.iter().filter(|c| f(c)).count();
+    let mixed = w.len() >= 14
+        && count(u8::is_ascii_uppercase) >= 2
+        && count(u8::is_ascii_lowercase) >= 2
+        && count(u8::is_ascii_digit) >= 2;
+    let symbols = (strong >= 2 && kinds >= 2)
+        || (unbracketed && strong + others >= 2 && !lower_word)
+        || (unbracketed && strong == 1 && others == 0 && !lower_word && mixed);
     if !symbols {
         return false;
     }
@@ -1301,10 +1308,11 @@ fn method_call(w: &str) -> bool {
 fn code_shaped(w: &str) -> bool {
     // Ranges and groups of a regex, an entity of HTML, a field of a format string.
     if [
-        "A-Z", "a-z", "0-9", "A-F", "a-f", "?P<", "\\d", "\\x", "\\s", "\\w", "&#",
+        "A-Z", "a-z", "0-9", "A-F", "a-f", "?P<", "\\d", "\\x", "\\s", "\\w",
     ]
     .iter()
     .any(|r| w.contains(r))
+        || html_entity(w)
         || format_field(w)
     {
         return true;
@@ -1344,6 +1352,28 @@ fn code_shaped(w: &str) -> bool {
         }
     }
     letters > 0 && named * 5 >= letters * 2
+}
+
+/// `&#169;`, `&#xA9;`: a character of HTML (a password's `&#` is followed by anything).
+fn html_entity(w: &str) -> bool {
+    w.match_indices("&#").any(|(i, _)| {
+        let rest = &w.as_bytes()[i + 2..];
+        let (hex, rest) = match rest.first() {
+            Some(b'x' | b'X') => (true, &rest[1..]),
+            _ => (false, rest),
+        };
+        let n = rest
+            .iter()
+            .take_while(|c| {
+                if hex {
+                    c.is_ascii_hexdigit()
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+            .count();
+        (1..=7).contains(&n) && rest.get(n) == Some(&b';')
+    })
 }
 
 /// `${name}`, `${name:-x}`, `{{ name }}`: a template's interpolation (a password's `${`

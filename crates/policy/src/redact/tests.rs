@@ -674,6 +674,9 @@ fn symbol_passwords_alone_and_code_that_looks_like_them() {
         "K&tsi8jpnVUlL65l&7t",
         "B3Y$Uif:hx)~B$:..CtsS&J6X2Hv#3y",
         "DT:>[(%Lg3&&c=4j",
+        // `&#` without an entity's digits and `;`; one symbol in a long mix.
+        "Wuv4qtB#NCBl&#5d",
+        "L9aWUF6y0fnl5!2l",
     ] {
         let t = format!("see \"{pw}\" here");
         assert!(!redacted(&t).contains(pw), "{pw}: {}", redacted(&t));
@@ -693,6 +696,8 @@ fn symbol_passwords_alone_and_code_that_looks_like_them() {
         r#"consistent!(timmy_2, r"(?P<day>\d{1,2})/(?P<month>\d{1,2})");"#,
         "format!(\"{year:04}-W{week:02}\", year = y, week = w)",
         "<td>&#128077;&ensp;Self</td>",
+        "caf&#xE9;&#233;Menu2Item3",
+        "mknod@FBSD_1.0 qsort_r@FBSD_1.0 Issue#1234 Base64Url!Enc",
         "let v = ELF32_R_SYM(val);",
         "Atomic{I,U}{8,16,32,64}",
         "non_zero_impl!(NonZeroI128, 1)",
@@ -735,8 +740,9 @@ fn random_passwords_never_read_as_names() {
 #[test]
 fn random_passwords_alone_are_found() {
     // A password with symbols standing alone in prose, a path or a glob has only its
-    // shape to go by: measured, 2.2% of them read as code or words (7.1% before the
-    // tests for code's symbols); the bound fails on any change that loses many more.
+    // shape to go by: measured, 1.8% of them read as code or words (2.2% before one
+    // symbol in a long mix counted, 7.1% before the tests for code's symbols); the bound
+    // fails on any change that loses many more.
     const SYMBOLS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*()-_=+[]{};:,.<>?/~|";
     let mut g = Rng(0x5eed);
     let n = 4000;
@@ -761,7 +767,7 @@ fn random_passwords_alone_are_found() {
         }
     }
     assert!(
-        missed.iter().all(|&m| m * 1000 <= n * 25),
+        missed.iter().all(|&m| m * 1000 <= n * 21),
         "missed of {n}: {missed:?}"
     );
     // Base64url keys (`-` and `_` among the letters) alone in prose: 0.4% missed.
