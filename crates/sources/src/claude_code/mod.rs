@@ -44,31 +44,14 @@ pub(crate) struct Peek {
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Head<'a> {
-    #[serde(
-        rename = "type",
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(rename = "type", borrow, default, deserialize_with = "wire::opt_str")]
     kind: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "wire::opt_str")]
     session_id: Option<Cow<'a, str>>,
     is_sidechain: Option<bool>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "wire::opt_str")]
     agent_id: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "wire::opt_str")]
     uuid: Option<Cow<'a, str>>,
 }
 

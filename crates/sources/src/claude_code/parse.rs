@@ -1066,60 +1066,24 @@ fn content_blocks(raw: &RawValue) -> Result<Blocks<'_>, ()> {
 /// The input fields that tell what a tool touched.
 #[derive(Default, serde::Deserialize)]
 struct ToolInput<'a> {
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     file_path: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     notebook_path: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     path: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     command: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     url: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     query: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     subagent_type: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     description: Option<Cow<'a, str>>,
     /// What a Write wrote: its hash lets a commit be checked against it.
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "super::wire::opt_str")]
     content: Option<Cow<'a, str>>,
 }
 

@@ -13,80 +13,35 @@ use serde_json::value::RawValue;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Record<'a> {
-    #[serde(
-        rename = "type",
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_str")]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub uuid: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub timestamp: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub cwd: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub git_branch: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub version: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub entrypoint: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub permission_mode: Option<Cow<'a, str>>,
     pub is_sidechain: Option<bool>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub agent_id: Option<Cow<'a, str>>,
     pub is_meta: Option<bool>,
     pub is_compact_summary: Option<bool>,
     pub is_api_error_message: Option<bool>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub request_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub message: Option<Message<'a>>,
     #[serde(borrow)]
     pub tool_use_result: Option<&'a RawValue>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub subtype: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub content: Option<&'a RawValue>,
@@ -98,71 +53,38 @@ pub(crate) struct Record<'a> {
     pub prevented_continuation: Option<bool>,
     #[serde(borrow)]
     pub data: Option<&'a RawValue>,
-    #[serde(
-        rename = "toolUseID",
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(rename = "toolUseID", borrow, default, deserialize_with = "opt_str")]
     pub tool_use_id: Option<Cow<'a, str>>,
     #[serde(
         rename = "parentToolUseID",
         borrow,
         default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
+        deserialize_with = "opt_str"
     )]
     pub parent_tool_use_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub attachment: Option<&'a RawValue>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub summary: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub custom_title: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub ai_title: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub operation: Option<Cow<'a, str>>,
 }
 
 /// `message` of a `user` or `assistant` record.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Message<'a> {
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub model: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub id: Option<Cow<'a, str>>,
     /// A string (typed prompt) or an array of [`Block`]s.
     #[serde(borrow)]
     pub content: Option<&'a RawValue>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub stop_reason: Option<Cow<'a, str>>,
     pub usage: Option<WireUsage>,
 }
@@ -180,44 +102,19 @@ pub(crate) struct WireUsage {
 /// JSON through an internally tagged enum, and unknown block types must not fail the line.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Block<'a> {
-    #[serde(
-        rename = "type",
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_str")]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub text: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub thinking: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub id: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub input: Option<&'a RawValue>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub tool_use_id: Option<Cow<'a, str>>,
     /// A string or an array of blocks.
     #[serde(borrow)]
@@ -229,11 +126,7 @@ pub(crate) struct Block<'a> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CompactMetadata<'a> {
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub trigger: Option<Cow<'a, str>>,
     pub pre_tokens: Option<u64>,
 }
@@ -242,45 +135,20 @@ pub(crate) struct CompactMetadata<'a> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ProgressData<'a> {
-    #[serde(
-        rename = "type",
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_str")]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub agent_id: Option<Cow<'a, str>>,
     /// A nested subagent record (`agent_progress`).
     #[serde(borrow)]
     pub message: Option<&'a RawValue>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub hook_event: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub hook_name: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub command: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub status: Option<Cow<'a, str>>,
 }
 
@@ -288,37 +156,15 @@ pub(crate) struct ProgressData<'a> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Attachment<'a> {
-    #[serde(
-        rename = "type",
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_str")]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub hook_event: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub hook_name: Option<Cow<'a, str>>,
-    #[serde(
-        rename = "toolUseID",
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(rename = "toolUseID", borrow, default, deserialize_with = "opt_str")]
     pub tool_use_id: Option<Cow<'a, str>>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub command: Option<Cow<'a, str>>,
     pub exit_code: Option<i64>,
 }
@@ -328,11 +174,7 @@ pub(crate) struct Attachment<'a> {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ToolUseResult<'a> {
     pub interrupted: Option<bool>,
-    #[serde(
-        borrow,
-        default,
-        deserialize_with = "crate::claude_code::wire::opt_str"
-    )]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub agent_id: Option<Cow<'a, str>>,
     pub total_tokens: Option<u64>,
     pub total_tool_use_count: Option<u64>,
