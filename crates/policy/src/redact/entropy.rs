@@ -3,10 +3,10 @@
 //! A token is judged against random strings of its own charset and length: its Shannon
 //! entropy must reach what all but one in a hundred thousand random strings of that charset
 //! and length reach ([`THRESHOLDS`], measured by simulation and checked again by the
-//! tests), and it must not
-//! read like words (English letter pairs far above chance), run in sequence (an alphabet
-//! table), or be base64 of readable text (judged by what it decodes to instead). Hex
-//! strings of a digest's length are digests; other hex is judged like any token.
+//! tests), and it must not read like words (English letter pairs far above chance), run in
+//! sequence (an alphabet table), or be base64 of readable text (judged by what it decodes
+//! to instead). Hex strings of a digest's length are digests; other hex is judged like any
+//! token.
 
 /// The charsets a token is judged in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,13 +242,13 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
             && (p.bytes().all(|c| c.is_ascii_lowercase())
                 || p.bytes().all(|c| c.is_ascii_uppercase()))
     };
+    // Pairs are compared in lower case.
     let spoken = |p: &str| {
-        let lower = p.to_ascii_lowercase();
-        let pairs = lower.as_bytes().windows(2);
+        let pairs = p.as_bytes().windows(2);
         let n = pairs.len();
         word(p)
             && (pairs.filter(|w| common_bigram(w[0], w[1])).count() * 2 >= n
-                || bigram_z(lower.as_bytes()) >= 2.0)
+                || bigram_z(p.as_bytes()) >= 2.0)
     };
     let words = || tok.split(['-', '_']).filter(|p| word(p));
     // A name of words before a suffix: `DesktopAppInstaller_8wekyb3d8bbwe`.
@@ -270,16 +270,17 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // `TLS13_AES_128_GCM_SHA256`); base64url has one in about thirty-two, and a key with
     // more by chance is told by its pieces: letters of both cases, and not only a
     // capital first, in at least half of it (`2LG_XnoeHuzwh8rjzLSeATH-LypBzha--RNKGs--`).
-    let random_pieces: usize = tok
-        .split(['-', '_'])
-        .filter(|p| {
-            let b = p.as_bytes();
-            b.iter().any(u8::is_ascii_lowercase) && b.iter().skip(1).any(u8::is_ascii_uppercase)
-        })
-        .map(str::len)
-        .sum();
+    let random_pieces = || {
+        tok.split(['-', '_'])
+            .filter(|p| {
+                let b = p.as_bytes();
+                b.iter().any(u8::is_ascii_lowercase) && b.iter().skip(1).any(u8::is_ascii_uppercase)
+            })
+            .map(str::len)
+            .sum::<usize>()
+    };
     let separated = seps * 8 <= n
-        || (random_pieces * 2 >= n && binomial_tail(n as u32, seps as u32, 1.0 / 32.0) >= 1e-6);
+        || (random_pieces() * 2 >= n && binomial_tail(n as u32, seps as u32, 1.0 / 32.0) >= 1e-6);
     n >= min
         && separated
         && entropy(tok) >= threshold(cs, n)
@@ -298,7 +299,10 @@ fn repeats_a_piece(b: &[u8], len: usize) -> bool {
     if b.len() < 2 * len {
         return false;
     }
-    let mut seen = std::collections::HashSet::with_capacity(b.len());
+    let mut seen = std::collections::HashSet::with_capacity_and_hasher(
+        b.len(),
+        foldhash::fast::RandomState::default(),
+    );
     b.windows(len).any(|w| !seen.insert(w))
 }
 

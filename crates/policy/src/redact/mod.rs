@@ -619,9 +619,10 @@ impl SecretRedactor {
         let mut hits = self.outside_markers(text, self.hits(text, 0));
         // Redacting can change what the text around a secret says (a placeholder word
         // after it, a public key's type before it): redact the result again, until
-        // nothing more is found, so that redacting twice changes nothing. Each round can
-        // change the quoting the next one reads (`-u'a' -u'b\\'...`, fuzz-found with five
-        // such values): up to 16 rounds, each only when the one before found more.
+        // nothing more is found, so that redacting twice changes nothing. A marker can
+        // change how the next round reads its neighbours (quotes, JSON escapes around
+        // `NAME=value`: fuzz-found inputs need more than three rounds): up to 16 rounds,
+        // each only when the one before found more.
         for _ in 0..16 {
             if hits.is_empty() {
                 break;

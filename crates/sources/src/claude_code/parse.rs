@@ -8,11 +8,6 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-/// The builder's maps, hashed with foldhash: keys are ids from the transcript, looked up
-/// several times per line, where SipHash was a measurable share of the parse.
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-type Set<T> = HashSet<T, foldhash::fast::RandomState>;
-
 use serde_json::value::RawValue;
 use sessiontrail_model::{
     Access, AgentKind, AgentRun, ContentOptions, Event, EventKind, ModelCall, Owner, PromptKind,
@@ -21,6 +16,11 @@ use sessiontrail_model::{
 
 use super::wire::{Attachment, Block, Message, ProgressData, Record, ToolUseResult};
 use crate::report::{Issue, IssueKind, Report};
+
+/// The builder's maps, hashed with foldhash: keys are ids from the transcript, looked up
+/// several times per line, where SipHash was a measurable share of the parse.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Set<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// Where a record came from, for messages and for run assignment.
 #[derive(Clone, Copy)]
