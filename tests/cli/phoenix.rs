@@ -6,7 +6,8 @@
 //! `SESSIONTRAIL_TEST_PHOENIX_GRPC` are set; `.ci/run` sets them and
 //! `SESSIONTRAIL_REQUIRE_PHOENIX=1`, which makes their absence a failure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -98,31 +99,38 @@ fn iso_micros(s: &str) -> i64 {
         .timestamp_micros()
 }
 
-/// Phoenix keeps the first copy of a trace id whatever project it later comes for, so each
-/// protocol starts from a Phoenix without these traces.
-fn delete_traces(base: &str, traces: &[String]) {
-    for t in traces {
-        let out = std::process::Command::new("curl")
-            .args([
-                "-sS",
-                "--max-time",
-                "20",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "-X",
-                "DELETE",
-                &format!("{base}/v1/traces/{t}"),
-            ])
-            .output()
-            .expect("curl");
-        let code = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            code == "204" || code == "404",
-            "DELETE trace {t}: HTTP {code}"
-        );
+/// Copies `src` with every session id in `ids` replaced by a fresh one, in file contents and
+/// names, so that a pass sends traces Phoenix has never seen: Phoenix files a span under the
+/// trace it already holds, in that trace's project, whatever project it is sent for.
+fn fresh_sessions(src: &Path, dst: &Path, ids: &[String], salt: u64) -> BTreeMap<String, String> {
+    let map: BTreeMap<String, String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let n = (salt + i as u64) % 1_000_000_000_000;
+            let new = match id.len() == 36 && id.as_bytes()[23] == b'-' {
+                true => format!("{}{n:012}", &id[..24]),
+                false => format!("{id}-{n}"),
+            };
+            (id.clone(), new)
+        })
+        .collect();
+    let rename = |s: &str| map.iter().fold(s.to_owned(), |s, (a, b)| s.replace(a, b));
+    fn walk(src: &Path, dst: &Path, rename: &dyn Fn(&str) -> String) {
+        std::fs::create_dir_all(dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            let to = dst.join(rename(&e.file_name().to_string_lossy()));
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), &to, rename);
+            } else {
+                let text = std::fs::read_to_string(e.path()).unwrap();
+                std::fs::write(to, rename(&text)).unwrap();
+            }
+        }
     }
+    walk(src, dst, &rename);
+    map
 }
 
 /// Runs `args` with the traces sent to the Phoenix project `project`.
@@ -137,20 +145,22 @@ fn export_to_project(env: &TestEnv, project: &str, args: &[&str]) -> std::proces
 
 /// Exports the real fixtures to a new project over `protocol` and checks Phoenix holds every
 /// span as sent; returns the project.
-fn check(env: &TestEnv, base: &str, endpoint: &str, protocol: &str) -> String {
+fn check(env: &TestEnv, base: &str, endpoint: &str, protocol: &str, ids: &[String]) {
+    let stamp = chrono::Utc::now().timestamp_millis() as u64;
     let project = format!(
-        "sessiontrail-{}-{}-{}",
+        "sessiontrail-{}-{}-{stamp}",
         protocol.replace('/', "-"),
         std::process::id(),
-        chrono::Utc::now().timestamp_millis()
     );
+    let fixtures = env.path("fixtures");
+    let map = fresh_sessions(&claude_fixtures(), &fixtures, ids, stamp);
     let file = env.path(&format!("{project}.jsonl"));
     let o = export_to_project(
         env,
         &project,
         &[
             "export",
-            claude_fixtures().to_str().unwrap(),
+            fixtures.to_str().unwrap(),
             "--endpoint",
             endpoint,
             "--protocol",
@@ -229,13 +239,15 @@ fn check(env: &TestEnv, base: &str, endpoint: &str, protocol: &str) -> String {
     );
 
     // Its query API finds a session's tool calls by attribute.
-    let sid = "4d5611e5-241a-462a-8d15-5122611a9569";
+    let sid = &map["4d5611e5-241a-462a-8d15-5122611a9569"];
     let by_attr = get_json(&format!(
         "{base}/v1/projects/{project}/spans?limit=1000&attribute=session.id:{sid}&attribute=gen_ai.operation.name:execute_tool"
     ));
     let n = expected
         .iter()
-        .filter(|s| s.str("session.id") == Some(sid) && s.name.starts_with("execute_tool "))
+        .filter(|s| {
+            s.str("session.id") == Some(sid.as_str()) && s.name.starts_with("execute_tool ")
+        })
         .count();
     assert_eq!(by_attr["data"].as_array().unwrap().len(), n);
 
@@ -243,7 +255,7 @@ fn check(env: &TestEnv, base: &str, endpoint: &str, protocol: &str) -> String {
     let o = env.run(
         &[
             "export",
-            claude_fixtures().to_str().unwrap(),
+            fixtures.to_str().unwrap(),
             "--endpoint",
             endpoint,
             "--protocol",
@@ -259,7 +271,6 @@ fn check(env: &TestEnv, base: &str, endpoint: &str, protocol: &str) -> String {
     );
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(project_spans(base, &project).len(), expected.len());
-    project
 }
 
 /// One test, so that the protocols take turns on the one Phoenix.
@@ -277,29 +288,13 @@ fn every_span_reaches_phoenix_over_grpc_and_over_http() {
         ],
         0,
     );
-    let traces: Vec<String> = by_trace(&read_otlp_json(&all)).into_keys().collect();
-    let mut previous: Option<String> = None;
+    let ids: BTreeSet<String> = read_otlp_json(&all)
+        .iter()
+        .filter_map(|s| s.str("session.id").map(str::to_owned))
+        .collect();
+    let ids: Vec<String> = ids.into_iter().collect();
     for (endpoint, protocol) in [(&p.grpc, "grpc"), (&p.http, "http/protobuf")] {
-        delete_traces(&p.http, &traces);
-        // The previous pass's spans must be gone before the same traces are sent again:
-        // Phoenix files a span under the trace it already holds, in that trace's project.
-        // Spans still in its ingestion queue (the previous pass re-sent them) can bring a
-        // deleted trace back, so delete until the project stays empty for a while.
-        if let Some(prev) = previous.take() {
-            let deadline = Instant::now() + Duration::from_secs(90);
-            let mut quiet = 0;
-            while quiet < 3 && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_secs(1));
-                if project_spans(&p.http, &prev).is_empty() {
-                    quiet += 1;
-                } else {
-                    quiet = 0;
-                    delete_traces(&p.http, &traces);
-                }
-            }
-            assert_eq!(quiet, 3, "the spans of {prev} are deleted from Phoenix");
-        }
-        previous = Some(check(&TestEnv::new(), &p.http, endpoint, protocol));
+        check(&TestEnv::new(), &p.http, endpoint, protocol, &ids);
     }
 }
 
