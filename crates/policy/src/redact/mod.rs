@@ -29,6 +29,7 @@ mod gitleaks;
 mod memo;
 mod own;
 mod pattern;
+mod trigrams;
 mod views;
 
 use std::borrow::Cow;
@@ -1104,6 +1105,11 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let b = text.as_bytes();
     let sep = |c: u8| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'`');
+    let public = if text.contains("-----BEGIN ") {
+        public_blocks(text)
+    } else {
+        Vec::new()
+    };
     let mut i = 0;
     while i < b.len() {
         while i < b.len() && sep(b[i]) {
@@ -1129,7 +1135,13 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
         }
         let w = &text[s..e];
         // Most words hold no symbol a password has: nothing more to look at.
-        if w.len() < 12 || !b[s..e].iter().any(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c)) {
+        let strong = b[s..e].iter().any(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c));
+        if w.len() < 12
+            || !strong
+                && !b[s..e]
+                    .iter()
+                    .any(|c| matches!(c, b':' | b'=' | b'.' | b'+' | b'/'))
+        {
             continue;
         }
         let lower = w.to_ascii_lowercase();
@@ -1138,7 +1150,13 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
         ]
         .iter()
         .any(|p| lower.starts_with(p));
-        if hashed || benign_context(&b[..s]) {
+        if hashed || benign_context(&b[..s]) || public.iter().any(|&(ps, pe)| ps <= s && s < pe) {
+            continue;
+        }
+        if !strong {
+            if (12..=64).contains(&w.len()) && unsymbolled_password(w) {
+                out.push((s, e));
+            }
             continue;
         }
         if (12..=64).contains(&w.len()) && symbol_password(w) {
@@ -1175,6 +1193,10 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
 
 fn symbol_password(w: &str) -> bool {
     const STRONG: &[u8] = b"!@#$%^&*?~|<>;,()[]{}";
+    // Operators, unlike the rest of `CODE`, also sit between a password's symbols.
+    const OPERATORS: [&str; 12] = [
+        "](", "=>", "==", "&&", "||", "->", "()", ");", "::", "</", "/>", "...",
+    ];
     const CODE: [&str; 20] = [
         "](", "http", "://", "=>", "==", "&&", "||", "::", "->", "()", ");", "\\", "</", "/>",
         "=\"", "...", ";base64,", "|1|", "]133;", "]99;",
@@ -1191,6 +1213,30 @@ fn symbol_password(w: &str) -> bool {
         || !b.iter().any(u8::is_ascii_digit)
     {
         return false;
+    }
+    let escapes = b
+        .windows(3)
+        .filter(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
+        .count();
+    // What surprises a model of code and prose at every character is random, whatever
+    // shape of code its symbols fall into (`YZbsyO{nx:y?GP4+7m` has a format field). A
+    // regex is not; nor is what a machine wrote (URL escapes, templates, queries,
+    // settings) unless what is left around that syntax is random too.
+    let bare = without_machine_syntax(w);
+    if symbol_kinds(w) >= 2
+        && b.iter().any(|c| STRONG.contains(c))
+        && !regex_range(w)
+        && !advisory_id(w)
+        && !list_of_short_items(w)
+        && !byte_escapes(w)
+        && !CODE
+            .iter()
+            .any(|c| !OPERATORS.contains(c) && c.len() > 2 && w.contains(c))
+        && !w.contains('\\')
+        && bare.bytes().filter(|&c| c != b' ').count() >= 10
+        && trigrams::reads_random(&bare)
+    {
+        return true;
     }
     let mut kinds = [false; 256];
     let mut strong = 0;
@@ -1251,18 +1297,11 @@ fn symbol_password(w: &str) -> bool {
     }
     // URL-encoded text reads as symbols: `%3E%3Cfilter`. One `%8E` among other symbols
     // is a password's.
-    let escapes = b
-        .windows(3)
-        .filter(|x| x[0] == b'%' && x[1].is_ascii_hexdigit() && x[2].is_ascii_hexdigit())
-        .count();
     if escapes >= 2 && !odd || (escapes == 1 && strong - usize::from(b.contains(&b'%')) < 2) {
         return false;
     }
     // Code reads as code: but an operator (`||`, `);`) among many symbols and no word, or
     // among symbols of three kinds code seldom has, is a password's.
-    const OPERATORS: [&str; 12] = [
-        "](", "=>", "==", "&&", "||", "->", "()", ");", "::", "</", "/>", "...",
-    ];
     let code = CODE
         .iter()
         .filter(|c| w.contains(*c))
@@ -1283,6 +1322,151 @@ fn symbol_password(w: &str) -> bool {
         return false;
     }
     !entropy::wordy_text(w)
+}
+
+/// `w` with what a machine writes between the words of text put as spaces: URL escapes
+/// (`%3E`), a URL's scheme separator, a query's `?name=`, `&name=` and `#name=`, a template's
+/// `${name}` and `{{ name }}`, HTML entities, the `name=` and `;` of settings.
+fn without_machine_syntax(w: &str) -> Cow<'_, str> {
+    let b = w.as_bytes();
+    if !b.iter().any(|c| {
+        matches!(
+            c,
+            b'%' | b':' | b'?' | b'&' | b'#' | b'$' | b'{' | b'=' | b';'
+        )
+    }) {
+        return Cow::Borrowed(w);
+    }
+    let name = |at: usize| {
+        b[at.min(b.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+            .count()
+    };
+    let mut out = String::with_capacity(w.len());
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &b[i..];
+        let escape = rest.len() >= 3
+            && rest[0] == b'%'
+            && rest[1].is_ascii_hexdigit()
+            && rest[2].is_ascii_hexdigit();
+        let skip = if escape || rest.starts_with(b"://") {
+            3
+        } else if rest.starts_with(b"${") || rest.starts_with(b"{{") {
+            // Up to the closing brace, when a name opens it.
+            let n = name(i + 2 + rest[2..].iter().take_while(|&&c| c == b' ').count());
+            match rest.iter().position(|&c| c == b'}') {
+                Some(close) if n >= 1 && interpolation(&w[i..]) => {
+                    close + 1 + usize::from(rest.get(close + 1) == Some(&b'}'))
+                }
+                _ => 0,
+            }
+        } else if rest.starts_with(b"&#") && html_entity(&w[i..]) {
+            rest.iter().position(|&c| c == b';').map_or(0, |e| e + 1)
+        } else if matches!(rest[0], b'?' | b'&' | b'#' | b';') {
+            let n = name(i + 1);
+            if rest.get(n + 1) == Some(&b'=') && n >= 1 {
+                n + 2
+            } else {
+                usize::from(rest[0] == b';')
+            }
+        } else if i == 0 || !b[i - 1].is_ascii_alphanumeric() {
+            // `Name=` opening settings.
+            let n = name(i);
+            if n >= 2 && rest.get(n) == Some(&b'=') && w.contains(';') {
+                n + 1
+            } else {
+                0
+            }
+        } else {
+            0
+        };
+        if skip > 0 {
+            out.push(' ');
+            i += skip;
+        } else {
+            let c = w[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `,il,na,iv,L_,AA`: items of a list, one symbol between pieces of a few characters
+/// (a password's symbols seldom repeat one that often).
+fn list_of_short_items(w: &str) -> bool {
+    let b = w.as_bytes();
+    let mut counts = [0usize; 128];
+    for &c in b.iter().filter(|c| c.is_ascii_punctuation()) {
+        counts[usize::from(c)] += 1;
+    }
+    let (sep, n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, n)| **n)
+        .map_or((0, 0), |(c, n)| (c as u8, *n));
+    n >= 4 && w.split(char::from(sep)).all(|item| item.len() <= 3)
+}
+
+/// A password of letters, digits and only the symbols that base64, paths and versions
+/// also have (`XuMLMwZrKuedCuR=7k`, `W_dsfDt0ZAfff:6J0=3w`): one that no single one of
+/// those alphabets spells (a `:`, a `.`, an `=` before the end, or base64's `+` or `/`
+/// with base64url's `-` or `_`) or too short for a random token (base64 under 20
+/// characters: `FoQxqK8ffTUbAqM+4s`), whose every character surprises a model of text
+/// (11 bits a character, stricter than for a word with a password's symbols, since ids
+/// and encodings are made of these).
+fn unsymbolled_password(w: &str) -> bool {
+    let b = w.as_bytes();
+    let core = w.trim_end_matches('=');
+    b.is_ascii()
+        && b[0].is_ascii_alphanumeric()
+        && b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b.iter().any(u8::is_ascii_digit)
+        && (core.contains([':', '=', '.'])
+            || (core.contains(['+', '/']) && core.contains(['-', '_']))
+            || (w.len() < 20 && core.contains(['+', '/'])))
+        && !w.contains("://")
+        && !regex_range(w)
+        && !advisory_id(w)
+        && !byte_escapes(w)
+        && !list_of_short_items(w)
+        && trigrams::surprise(b).is_some_and(|s| s >= 11.0)
+}
+
+/// `GHSA-g98v-hv3f-hcfr`, `RUSTSEC-2021-0145`, `CVE-2024-3094`: a public advisory's id.
+fn advisory_id(w: &str) -> bool {
+    ["GHSA-", "RUSTSEC-", "CVE-"].iter().any(|p| w.contains(p))
+}
+
+/// How many kinds of punctuation `w` has.
+fn symbol_kinds(w: &str) -> usize {
+    let mut seen = [false; 128];
+    for &c in w.as_bytes().iter().filter(|c| c.is_ascii_punctuation()) {
+        seen[usize::from(c)] = true;
+    }
+    seen.iter().filter(|&&k| k).count()
+}
+
+/// `\xb1\xfd\xcf` with or without its backslashes (a shell word drops them): bytes
+/// escaped in a string literal.
+fn byte_escapes(w: &str) -> bool {
+    w.as_bytes()
+        .windows(3)
+        .filter(|t| t[0] == b'x' && t[1].is_ascii_hexdigit() && t[2].is_ascii_hexdigit())
+        .count()
+        >= 3
+}
+
+/// A character range or class of a regex.
+fn regex_range(w: &str) -> bool {
+    [
+        "A-Z", "a-z", "0-9", "A-F", "a-f", "?P<", "\\d", "\\x", "\\s", "\\w",
+    ]
+    .iter()
+    .any(|r| w.contains(r))
 }
 
 /// `x.name(`: a method call.
@@ -1308,14 +1492,7 @@ fn method_call(w: &str) -> bool {
 /// reads as a password.
 fn code_shaped(w: &str) -> bool {
     // Ranges and groups of a regex, an entity of HTML, a field of a format string.
-    if [
-        "A-Z", "a-z", "0-9", "A-F", "a-f", "?P<", "\\d", "\\x", "\\s", "\\w",
-    ]
-    .iter()
-    .any(|r| w.contains(r))
-        || html_entity(w)
-        || format_field(w)
-    {
+    if regex_range(w) || html_entity(w) || format_field(w) {
         return true;
     }
     // One `~`, `%`, `@` or `^` alone (but a power, `2^16`, or a footnote, `[^1`) is

@@ -677,6 +677,13 @@ fn symbol_passwords_alone_and_code_that_looks_like_them() {
         // `&#` without an entity's digits and `;`; one symbol in a long mix.
         "Wuv4qtB#NCBl&#5d",
         "L9aWUF6y0fnl5!2l",
+        // Shaped like code (a format field, an escape, a lowercase word), random to a
+        // model of text; and with only the symbols of base64 and paths.
+        "YZbsyO{nx:y?GP4+7m",
+        "KCc_YK8_Xf/wI%9c",
+        "OHopcp2qI))nE2P+4k",
+        "M:aAMNIr!hpvi.BY{vb}Dm.T;^1v",
+        "W_dsfDt0ZAfff:6J0=3w",
     ] {
         let t = format!("see \"{pw}\" here");
         assert!(!redacted(&t).contains(pw), "{pw}: {}", redacted(&t));
@@ -704,6 +711,11 @@ fn symbol_passwords_alone_and_code_that_looks_like_them() {
         "BTreeMap<Box<[u8]>, usize>",
         "see https://sourceware.org/git/?p=glibc.git;a=blob;f=NEWS;hb=glibc-2.16#l83",
         "let url = `${baseUrl}/v2/${resourceId:-none}`;",
+        // Random to a model of text, but ids, lists and bytes.
+        "[GHSA-g98v-hv3f-hcfr]/[RUSTSEC-2021-0145]. ([#2771])",
+        "const P: &str = \",il,na,iv,L_,AA,da,Ty,EC,ur,TX,xt,lu,No,r.,SL,Re,sw,_1,om,e\";",
+        r#"Der::from_slice(b"\x02\x01\x00\nN,lN\xb1\xfd\xcf\x9c\t\xba\xa23")"#,
+        "see https://docs.example.com/d/1SYKfjYh/edit?gid=0#gid=0 and %3E%3Cfilter%20id%3D",
     ] {
         assert_eq!(kinds(code), Vec::<String>::new(), "{code}");
     }
@@ -740,9 +752,9 @@ fn random_passwords_never_read_as_names() {
 #[test]
 fn random_passwords_alone_are_found() {
     // A password with symbols standing alone in prose, a path or a glob has only its
-    // shape to go by: measured, 1.8% of them read as code or words (2.2% before one
-    // symbol in a long mix counted, 7.1% before the tests for code's symbols); the bound
-    // fails on any change that loses many more.
+    // shape to go by: measured, 0.18% of them in prose and 0.35% in a path or a glob read
+    // as code or words (1.8% before the model of text's trigrams, 7.1% before the tests
+    // for code's symbols); the bound fails on any change that loses many more.
     const SYMBOLS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*()-_=+[]{};:,.<>?/~|";
     let mut g = Rng(0x5eed);
     let n = 4000;
@@ -767,7 +779,7 @@ fn random_passwords_alone_are_found() {
         }
     }
     assert!(
-        missed.iter().all(|&m| m * 1000 <= n * 21),
+        missed.iter().all(|&m| m * 1000 <= n * 5),
         "missed of {n}: {missed:?}"
     );
     // Base64url keys (`-` and `_` among the letters) alone in prose: 0.4% missed.
