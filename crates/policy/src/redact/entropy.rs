@@ -208,9 +208,20 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // Without digits, only long tokens of mixed case whose letters are not words cased
     // as words are (`ShouldSkipOnDefaultBranch`): random letters fall into camel case
     // about as often as not, but rarely pair like English.
+    // Letter pairs and casing tell words by two letters at a time; a model of text's
+    // trigrams reads the whole token, and random letters surprise it at every character
+    // (10 bits a character or more: 99% of random tokens of letters and digits of 20
+    // characters or more, none of the identifiers that read as words).
+    // Bytes escaped in a string literal (`\x97\x0c`, backslashes dropped by a shell
+    // word's view) are no text, and no key.
+    let random_to_text =
+        || super::trigrams::surprise(b).is_some_and(|s| s >= 10.0) && !super::byte_escapes(tok);
     if !digit
         && cs != Charset::Base64
-        && (!upper || !lower || n < 20 || bigram_z(b) >= 3.0 || (word_cased(b) && n < 24))
+        && (!upper
+            || !lower
+            || n < 20
+            || ((bigram_z(b) >= 3.0 || (word_cased(b) && n < 24)) && !random_to_text()))
     {
         return false;
     }
@@ -220,7 +231,8 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         _ if classes == 3 => 20,
         // Random letters of both cases, cased as no words are.
         _ if classes == 2 && !digit && !word_cased(b) => 20,
-        _ if classes == 2 => 24,
+        _ if classes == 2 && !random_to_text() => 24,
+        _ if classes == 2 => 20,
         _ => 32,
     };
     let seps = b.iter().filter(|&&c| c == b'-' || c == b'_').count();
@@ -286,7 +298,7 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         && entropy(tok) >= threshold(cs, n)
         && !sequential(b)
         // Hex letters pair into common English bigrams by chance: no words to see there.
-        && (cs == Charset::Hex || !wordy(b))
+        && (cs == Charset::Hex || !wordy(b) || random_to_text())
         && !repeats_a_piece(b, if cs == Charset::Hex { 10 } else { 6 })
         && !(matches!(cs, Charset::Alnum | Charset::Base64 | Charset::OneCase)
             && decodes_to_text(tok))

@@ -792,9 +792,10 @@ fn merge(mut hits: Vec<Hit>) -> Vec<Hit> {
     out
 }
 
-/// Prefixes of the ids agents and model APIs give calls, messages and requests: random,
-/// and no secret.
-const ID_PREFIXES: [&str; 17] = [
+/// Prefixes of the ids agents and model APIs give calls, messages and requests, and of
+/// the punycode labels of international domain names: random, and no secret.
+const ID_PREFIXES: [&str; 18] = [
+    "xn--",
     "agent_msg_",
     "toolu_",
     "srvtoolu_",
@@ -1171,11 +1172,14 @@ fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
                     c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_')
                 })
             };
-            for seg in w.split('/').chain(std::iter::once("")) {
+            // A URL's host and user info are no path segment (its password is found by
+            // the URL's own format).
+            let authority = w.find("://").map(|p| w[..p + 3].matches('/').count());
+            for (n, seg) in w.split('/').chain(std::iter::once("")).enumerate() {
                 if (12..=64).contains(&seg.len()) && symbol_password(seg) {
                     out.push((at, at + seg.len()));
                 }
-                if !seg.is_empty() && !plain(seg) {
+                if !seg.is_empty() && !plain(seg) && authority != Some(n) {
                     group = Some(group.map_or((at, at + seg.len()), |(g, _)| (g, at + seg.len())));
                 } else if let Some((gs, ge)) = group.take()
                     && text[gs..ge].contains('/')
@@ -1452,7 +1456,7 @@ fn symbol_kinds(w: &str) -> usize {
 
 /// `\xb1\xfd\xcf` with or without its backslashes (a shell word drops them): bytes
 /// escaped in a string literal.
-fn byte_escapes(w: &str) -> bool {
+pub(crate) fn byte_escapes(w: &str) -> bool {
     w.as_bytes()
         .windows(3)
         .filter(|t| t[0] == b'x' && t[1].is_ascii_hexdigit() && t[2].is_ascii_hexdigit())

@@ -92,11 +92,12 @@ pub(crate) const OWN: &[Own] = &[
     },
     Own {
         kind: "password-in-url",
-        // The password runs to the last `@` before the host: a raw `@` in it is still it.
-        // The password runs to the first `@` a host ends after (a raw `@` or `/` in it is
-        // still it); no `//` in it: a URL inside a URL's user info
-        // (`https://u:mongodb://a:pw@db/x@h`) is found on its own.
-        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):((?:[^\s/'"`]|/[^\s/'"`]){1,256}?)@[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?(?:[/?#\s'"`\\),;>\]]|$)"#,
+        // Without `/` or `?`, the password runs to the last `@` a host ends after (a raw
+        // `@` in it is still it, even before something like a host: `p(6@UR]s*@h`); with
+        // one, to the first (a query's `?to=a@b.com` or a path's `/x@h` is no password);
+        // no `//` in it: a URL inside a URL's user info (`https://u:mongodb://a:pw@db/x@h`)
+        // is found on its own.
+        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s/?'"`]{1,256}|(?:[^\s/'"`]|/[^\s/'"`]){1,256}?)@[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?(?:[/?#\s'"`\\),;>\]]|$)"#,
         groups: &[2],
         keywords: &["://"],
         check: Check::UserPassword,
