@@ -990,12 +990,20 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                 // Base64 with `/` inside a path: the segments that are not path words
                 // (which have no capitals), judged together.
                 let mut group: Option<(usize, usize)> = None;
+                let mut last_key: Option<usize> = None;
                 let mut seg_at = start;
                 let segments = run.split('/').count();
                 for (n, seg) in run.split('/').chain(std::iter::once("")).enumerate() {
                     let seg_end = seg_at + seg.len();
-                    // Base64's `//` inside a key does not end it.
-                    if seg.is_empty() && n < segments && group.is_some() {
+                    // Base64's `//` inside a key does not end it, nor a number of a few
+                    // digits between two slashes of it (`7/9/5h`): the key goes on if
+                    // what follows is more of it.
+                    let short_number =
+                        (1..=3).contains(&seg.len()) && seg.bytes().all(|c| c.is_ascii_digit());
+                    if (seg.is_empty() || short_number || seg.len() <= 2)
+                        && n < segments
+                        && group.is_some()
+                    {
                         seg_at = seg_end + 1;
                         continue;
                     }
@@ -1020,6 +1028,16 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                             && entropy::is_random(joined.trim_matches('/'))
                         {
                             out.push((s, e));
+                            last_key = Some(out.len() - 1);
+                        } else if let Some(k) = last_key
+                            && out[k].1 + 5 >= s
+                            && joined.len() < 20
+                            && !words
+                        {
+                            // A key's last piece, after a piece of three letters that
+                            // reads as a path word (`/Wg8/clg/OrXbl+eIK`): too short to
+                            // judge alone, it is the key's too.
+                            out[k].1 = e;
                         }
                     }
                     seg_at = seg_end + 1;

@@ -774,7 +774,15 @@ pub(crate) fn is_value(value: &str) -> bool {
     let hexish = v
         .bytes()
         .all(|c| c.is_ascii_hexdigit() || matches!(c, b'-' | b'_' | b'.'));
-    if !hexish && v.contains(['-', '_', '.']) && super::entropy::wordy_text(v) {
+    // Letter pairs that read like words by chance (`XAst0%25.mOmpaL`) are no slug's when
+    // the whole, URL escapes decoded, surprises a model of text.
+    if !hexish
+        && v.contains(['-', '_', '.'])
+        && super::entropy::wordy_text(v)
+        && !super::trigrams::reads_random(
+            &percent_encoding::percent_decode_str(v).decode_utf8_lossy(),
+        )
+    {
         return false;
     }
     // Identifiers and dotted names: letters and `_ . -` only, cased as words are (the

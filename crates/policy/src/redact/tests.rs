@@ -495,6 +495,12 @@ fn urls_lose_their_password_only() {
             && out.ends_with("@artifacts.example.io/api"),
         "{out}"
     );
+    // URL-encoded in a URL inside a URL's query, its letters pairing like words.
+    let pw = "XAst0%2525.mOmpaL%2528%253F%2529D%25258v";
+    let out = redacted(&format!(
+        "curl 'https://h.example.io/v1/hooks?url=snowflake%3A%2F%2Fetl%3A{pw}%40acme%2Fdb'"
+    ));
+    assert!(!out.contains("mOmpaL"), "{out}");
     // An address in the query is no part of the password.
     let (out, _) = r().redact_str("https://u:Xq9pW2zK7w@api.example.io/a?to=ana@example.org");
     assert!(
