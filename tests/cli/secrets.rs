@@ -445,30 +445,25 @@ fn assert_no_leak(level: Option<&str>) {
         }
         std::fs::write(dir.join(format!("leaked.{level}.txt")), leaked).unwrap();
     }
-    // Still open (issue 7): passwords with symbols standing alone in prose or in a path
-    // (about one in ten reads as code to the test that keeps code unredacted), and
-    // passwords after tool options the shell would split or glue. Their leaks are counted
-    // against a budget of 0.3% of the plants (measured: 0 to 5 of about 6,200) and
-    // printed; any other leak beyond a handful fails.
-    const OPEN_KINDS: &[&str] = &[
-        "password-with-symbols",
-        "sshpass-password",
-        "netrc-password",
-        "pgpass-line",
-        "passphrase-with-spaces",
-        "mysql-password-flag",
-    ];
-    const OPEN_PLACEMENTS: &[&str] = &["bash-mysql-p", "read-path-segment", "bash-continuation"];
+    // Still open (issue 7), and rare: shapes only a model of text can tell from code, and
+    // not always: a password alone whose symbols are one URL escape or one kind
+    // (`NLtBHbNCrIqBu%4c`), a key of lowercase letters and digits under 24 characters
+    // with nothing around it, and a password glued after `mysql -p` into another
+    // command. Measured with fresh values: 1 leak in 40 runs (seeds 305 to 344, about
+    // 6,200 plants each; 5 leaked in 8 runs before the trigram model). Up to two such
+    // leaks pass, printed; any other leak fails.
     let open = |i: &usize| {
         let p = &c.plants[*i];
-        OPEN_KINDS.contains(&p.kind) || OPEN_PLACEMENTS.contains(&p.placement)
+        p.kind == "password-with-symbols"
+            || (p.kind == "generic-lower-digits" && CONTEXTLESS.contains(&p.placement))
+            || p.placement == "bash-mysql-p"
     };
     let open_leaks = found.keys().filter(|i| open(i)).count();
     let other_leaks = found.len() - open_leaks;
     if !found.is_empty() {
         eprintln!("{}", table(&c, level, &found));
     }
-    if other_leaks > 3 || open_leaks * 1000 > c.plants.len() * 3 {
+    if other_leaks > 0 || open_leaks > 2 {
         let t = table(&c, level, &found);
         if let Some(path) = std::env::var_os("SESSIONTRAIL_SECRETS_TABLE") {
             std::fs::write(format!("{}.{level}.md", path.to_string_lossy()), &t).unwrap();
