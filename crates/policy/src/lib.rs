@@ -1,8 +1,8 @@
 //! The policy room (DESIGN.md 5): what counts as sensitive, and what must never leave.
 //!
 //! Owns: secret redaction ([`SecretRedactor`]: gitleaks' default rules loaded as data from
-//! `gitleaks/`, sessiontrail's own formats, measured entropy thresholds, and every decoded
-//! view of a text), the sensitive-access rules (a built-in pack plus a user TOML file) and
+//! `gitleaks/`, sessiontrail's own formats, measured entropy thresholds, a model of text's
+//! trigrams from `trigrams/`, and every decoded view of a text), the sensitive-access rules (a built-in pack plus a user TOML file) and
 //! their evaluation on a session's tool calls, the shell splitter they read commands with
 //! (also used by `trace` for `process.executable.name`), and the content gate applied to
 //! every string a session carries.

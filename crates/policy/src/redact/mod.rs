@@ -8,7 +8,10 @@
 //! - sessiontrail's own formats for what a session carries and gitleaks does not match
 //!   (`own.rs`): private keys cut short, URL passwords, headers, command-line passwords,
 //!   `.netrc` / `.pgpass` lines, secret assignments with symbols or spaces;
-//! - a high-entropy fallback judged per charset against measured thresholds (`entropy.rs`).
+//! - a high-entropy fallback judged per charset against measured thresholds (`entropy.rs`),
+//!   and passwords standing alone, judged by how much they surprise a model of text's
+//!   trigrams (`trigrams.rs`, its table in `crates/policy/trigrams/`) and by the shapes of
+//!   code, URLs, templates and regexes they do not have.
 //!
 //! Where it is looked for: the text as it is, and each view of it where an encoding hides
 //! a secret from a format (`views.rs`): JSON escapes decoded (twice, for JSON in JSON),
