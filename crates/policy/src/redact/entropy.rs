@@ -205,17 +205,17 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     let classes = usize::from(upper) + usize::from(lower) + usize::from(digit);
     // Random keys of letters and digits have digits (a 24-character one lacks them once
     // in seventy); identifiers (`ShouldSkipOnDefaultBranch`) do not.
+    // Letter pairs and casing tell words two letters at a time, and random letters pair
+    // like English now and then; a model of text's trigrams reads the whole token, and
+    // random keys surprise it at every character (10 bits a character or more: 99% of
+    // random keys of letters and digits of 20 characters or more; names of words cost
+    // it 3 to 6). Bytes escaped in a string literal (`\x97\x0c`, backslashes dropped by
+    // a shell word's view) are no key.
+    let random_to_text =
+        || super::trigrams::surprise(b).is_some_and(|s| s >= 10.0) && !super::byte_escapes(tok);
     // Without digits, only long tokens of mixed case whose letters are not words cased
     // as words are (`ShouldSkipOnDefaultBranch`): random letters fall into camel case
     // about as often as not, but rarely pair like English.
-    // Letter pairs and casing tell words by two letters at a time; a model of text's
-    // trigrams reads the whole token, and random letters surprise it at every character
-    // (10 bits a character or more: 99% of random tokens of letters and digits of 20
-    // characters or more, none of the identifiers that read as words).
-    // Bytes escaped in a string literal (`\x97\x0c`, backslashes dropped by a shell
-    // word's view) are no text, and no key.
-    let random_to_text =
-        || super::trigrams::surprise(b).is_some_and(|s| s >= 10.0) && !super::byte_escapes(tok);
     if !digit
         && cs != Charset::Base64
         && (!upper
