@@ -211,8 +211,7 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // random keys of letters and digits of 20 characters or more; names of words cost
     // it 3 to 6). Bytes escaped in a string literal (`\x97\x0c`, backslashes dropped by
     // a shell word's view) are no key.
-    let random_to_text =
-        || super::trigrams::surprise(b).is_some_and(|s| s >= 10.0) && !super::byte_escapes(tok);
+    let random_to_text = || super::trigrams::reads_random(tok) && !super::byte_escapes(tok);
     // Without digits, only long tokens of mixed case whose letters are not words cased
     // as words are (`ShouldSkipOnDefaultBranch`): random letters fall into camel case
     // about as often as not, but rarely pair like English.

@@ -396,7 +396,13 @@ impl SecretRedactor {
         if !fallbacks {
             return;
         }
-        for (s, e) in symbol_passwords(text) {
+        // Public PEM blocks (certificates, public keys) hold no secret for either fallback.
+        let public = if text.contains("-----BEGIN ") {
+            public_blocks(text)
+        } else {
+            Vec::new()
+        };
+        for (s, e) in symbol_passwords(text, &public) {
             hits.push(Hit {
                 start: s,
                 end: e,
@@ -405,7 +411,7 @@ impl SecretRedactor {
                 value: text[s..e].to_owned(),
             });
         }
-        for (s, e) in random_tokens(text) {
+        for (s, e) in random_tokens(text, &public) {
             hits.push(Hit {
                 start: s,
                 end: e,
@@ -937,13 +943,9 @@ fn public_blocks(text: &str) -> Vec<(usize, usize)> {
 
 /// Random-looking tokens: runs of key characters judged whole, by `/` segment, and by
 /// `-` / `_` part, outside digests, public keys and inline files.
-fn random_tokens(text: &str) -> Vec<(usize, usize)> {
+/// `public`: the regions of public PEM blocks in `text`.
+fn random_tokens(text: &str, public: &[(usize, usize)]) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
-    let public = if text.contains("-----BEGIN ") {
-        public_blocks(text)
-    } else {
-        Vec::new()
-    };
     let mut out = Vec::new();
     // A token is at least 20 characters (one more after a JSON escape's letter).
     for (first, i, end) in views::key_runs(b, 20) {
@@ -998,15 +1000,12 @@ fn random_tokens(text: &str) -> Vec<(usize, usize)> {
                 let segments = run.split('/').count();
                 for (n, seg) in run.split('/').chain(std::iter::once("")).enumerate() {
                     let seg_end = seg_at + seg.len();
-                    // Base64's `//` inside a key does not end it, nor a number of a few
-                    // digits between two slashes of it (`7/9/5h`): the key goes on if
-                    // what follows is more of it.
-                    let short_number =
-                        (1..=3).contains(&seg.len()) && seg.bytes().all(|c| c.is_ascii_digit());
-                    if (seg.is_empty() || short_number || seg.len() <= 2)
-                        && n < segments
-                        && group.is_some()
-                    {
+                    // Base64's `//` inside a key does not end it, nor a piece of one or
+                    // two characters or three digits between two slashes of it (`7/9/5h`,
+                    // `/j/`): the key goes on if what follows is more of it.
+                    let short = seg.len() <= 2
+                        || (seg.len() == 3 && seg.bytes().all(|c| c.is_ascii_digit()));
+                    if short && n < segments && group.is_some() {
                         seg_at = seg_end + 1;
                         continue;
                     }
@@ -1123,15 +1122,11 @@ fn hex_core(tok: &str) -> Option<(usize, usize)> {
 /// Passwords with symbols standing alone in text (`Qz7#pL!x@9v(wK`): words of 12 to 64
 /// characters with both letter cases, a digit and symbols beyond a path's or a version's,
 /// that read neither as code nor as words.
-fn symbol_passwords(text: &str) -> Vec<(usize, usize)> {
+/// `public`: the regions of public PEM blocks in `text`.
+fn symbol_passwords(text: &str, public: &[(usize, usize)]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let b = text.as_bytes();
     let sep = |c: u8| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'`');
-    let public = if text.contains("-----BEGIN ") {
-        public_blocks(text)
-    } else {
-        Vec::new()
-    };
     let mut i = 0;
     while i < b.len() {
         while i < b.len() && sep(b[i]) {
@@ -1247,19 +1242,14 @@ fn symbol_password(w: &str) -> bool {
     // shape of code its symbols fall into (`YZbsyO{nx:y?GP4+7m` has a format field). A
     // regex is not; nor is what a machine wrote (URL escapes, templates, queries,
     // settings) unless what is left around that syntax is random too.
-    let bare = without_machine_syntax(w);
     if symbol_kinds(w) >= 2
         && b.iter().any(|c| STRONG.contains(c))
-        && !regex_range(w)
-        && !advisory_id(w)
-        && !list_of_short_items(w)
-        && !byte_escapes(w)
-        && !CODE
-            .iter()
-            .any(|c| !OPERATORS.contains(c) && c.len() > 2 && w.contains(c))
-        && !w.contains('\\')
-        && bare.bytes().filter(|&c| c != b' ').count() >= 10
-        && trigrams::reads_random(&bare)
+        && !structured(w)
+        && !CODE.iter().any(|c| !OPERATORS.contains(c) && w.contains(c))
+        && {
+            let bare = without_machine_syntax(w);
+            bare.bytes().filter(|&c| c != b' ').count() >= 10 && trigrams::reads_random(&bare)
+        }
     {
         return true;
     }
@@ -1368,6 +1358,7 @@ fn without_machine_syntax(w: &str) -> Cow<'_, str> {
             .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
             .count()
     };
+    let settings = w.contains(';');
     let mut out = String::with_capacity(w.len());
     let mut i = 0;
     while i < b.len() {
@@ -1399,7 +1390,7 @@ fn without_machine_syntax(w: &str) -> Cow<'_, str> {
         } else if i == 0 || !b[i - 1].is_ascii_alphanumeric() {
             // `Name=` opening settings.
             let n = name(i);
-            if n >= 2 && rest.get(n) == Some(&b'=') && w.contains(';') {
+            if settings && n >= 2 && rest.get(n) == Some(&b'=') {
                 n + 1
             } else {
                 0
@@ -1454,11 +1445,14 @@ fn unsymbolled_password(w: &str) -> bool {
             || (core.contains(['+', '/']) && core.contains(['-', '_']))
             || (w.len() < 20 && core.contains(['+', '/'])))
         && !w.contains("://")
-        && !regex_range(w)
-        && !advisory_id(w)
-        && !byte_escapes(w)
-        && !list_of_short_items(w)
+        && !structured(w)
         && trigrams::surprise(b).is_some_and(|s| s >= 11.0)
+}
+
+/// Random to a model of text, but no password: a regex, an advisory's id, a list of
+/// short items, escaped bytes.
+fn structured(w: &str) -> bool {
+    regex_range(w) || advisory_id(w) || list_of_short_items(w) || byte_escapes(w)
 }
 
 /// `GHSA-g98v-hv3f-hcfr`, `RUSTSEC-2021-0145`, `CVE-2024-3094`: a public advisory's id.
