@@ -12,6 +12,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// A backfill allocates and frees millions of small strings across two threads: glibc's
+// allocator spent a fifth of an export's time on them (bench/README.md).
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     init_logging(cli.verbose);

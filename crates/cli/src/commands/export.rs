@@ -234,14 +234,7 @@ fn progress_bar(wanted: bool, total: u64) -> ProgressBar {
 struct Parsed {
     bytes: u64,
     report: Report,
-    trace: Option<Built>,
-}
-
-/// A trace as a parser thread hands it over. With one parser, the writing thread waits for
-/// it most of the time: it encodes the spans itself. With more, they share that work.
-enum Built {
-    Raw(Box<SessionTrace>),
-    Encoded(Box<NewSession>),
+    trace: Option<Box<NewSession>>,
 }
 
 /// A commit link the store kept, as the session model holds it (its tool calls are found
@@ -317,11 +310,9 @@ fn parse_and_store(
                                 tracing::warn!(session = %parse.content.scrub(&s.id), "cannot write the git notes of its commits: {}", parse.content.scrub(&format!("{e:#}")));
                             }
                         }
-                        if jobs == 1 {
-                            Built::Raw(Box::new(t))
-                        } else {
-                            Built::Encoded(Box::new(encode(t)))
-                        }
+                        // Encoded here, where the trace was built: freeing it on the
+                        // writing thread made the two threads contend for the allocator.
+                        Box::new(encode(t))
                     });
                     if tx
                         .send(Parsed {
@@ -369,10 +360,7 @@ fn parse_and_store(
             report.scrub_names(&scrubber(&parse.content));
             summary.add_report(report);
             if let Some(b) = p.trace {
-                let s = match b {
-                    Built::Raw(t) => encode(*t),
-                    Built::Encoded(s) => *s,
-                };
+                let s = *b;
                 summary.sessions += 1;
                 pending_bytes += s.spans.iter().map(|sp| sp.body.len()).sum::<usize>();
                 batch.push(s);
