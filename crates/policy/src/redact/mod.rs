@@ -1242,13 +1242,21 @@ fn symbol_password(w: &str) -> bool {
     // shape of code its symbols fall into (`YZbsyO{nx:y?GP4+7m` has a format field). A
     // regex is not; nor is what a machine wrote (URL escapes, templates, queries,
     // settings) unless what is left around that syntax is random too.
-    if symbol_kinds(w) >= 2
+    let kinds = symbol_kinds(w);
+    if kinds >= 1
         && b.iter().any(|c| STRONG.contains(c))
         && !structured(w)
         && !CODE.iter().any(|c| !OPERATORS.contains(c) && w.contains(c))
         && {
             let bare = without_machine_syntax(w);
-            bare.bytes().filter(|&c| c != b' ').count() >= 10 && trigrams::reads_random(&bare)
+            let letters = bare.bytes().filter(|&c| c != b' ').count();
+            // One kind of symbol is more often code's (`isValid?`): a longer word, and
+            // more surprise.
+            if kinds >= 2 {
+                letters >= 10 && trigrams::reads_random(&bare)
+            } else {
+                letters >= 14 && trigrams::reads_very_random(&bare)
+            }
         }
     {
         return true;
