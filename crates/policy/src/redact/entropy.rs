@@ -292,9 +292,15 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     };
     let separated = seps * 8 <= n
         || (random_pieces() * 2 >= n && binomial_tail(n as u32, seps as u32, 1.0 / 32.0) >= 1e-6);
+    // A random key's entropy falls under its floor once in a hundred thousand draws
+    // (`zjeqmmmCCUcFCmmjbaqmqZ`, 3.23 bits against 3.33): its characters still surprise a
+    // model of text at every step, as a name or a repeated pattern does not.
+    let floor = threshold(cs, n);
+    let h = entropy(tok);
     n >= min
         && separated
-        && entropy(tok) >= threshold(cs, n)
+        && (h >= floor
+            || h >= floor - 0.5 && cs != Charset::Hex && super::trigrams::reads_very_random(tok))
         && !sequential(b)
         // Hex letters pair into common English bigrams by chance: no words to see there.
         && (cs == Charset::Hex || !wordy(b) || random_to_text())

@@ -866,3 +866,23 @@ fn random_passwords_alone_are_found() {
     let t = format!("Does this page say whether {key} is still valid?");
     assert!(!redacted(&t).contains("kqcv"), "{}", redacted(&t));
 }
+
+#[test]
+fn a_random_key_with_unluckily_few_distinct_characters_is_found() {
+    // Drawn by the planted-secret test (seed 1016): 22 random letters whose entropy is
+    // under the floor that all but one in a hundred thousand such keys reach.
+    let key = "zjeqmmmCCUcFCmmjbaqmqZ";
+    for t in [
+        format!("/home/ana/shop/{key}/notes.txt"),
+        format!("see {key} here"),
+    ] {
+        assert!(!redacted(&t).contains(key), "{t}: {}", redacted(&t));
+    }
+    // Names and repeated patterns as poor in characters are not.
+    for name in [
+        "see aaaaBBBBccccDDDDeeeeFF here",
+        "see setTimeoutMillisecondsValue here",
+    ] {
+        assert_eq!(redacted(name), name);
+    }
+}
