@@ -272,8 +272,19 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     {
         return false;
     }
+    // Unless what follows the first piece is random on its own (`lisv_CHiKDToIi-2qZR...`,
+    // `EAAAT_boi4Lz5Wz_...`): a key's first piece pairs like a word now and then.
+    let rest_random = || {
+        let rest: String = tok.split(['-', '_']).skip(1).collect();
+        let rb = rest.as_bytes();
+        rb.len() >= 16
+            && rb.iter().any(u8::is_ascii_uppercase)
+            && rb.iter().any(u8::is_ascii_lowercase)
+            && super::trigrams::reads_very_random(&rest)
+    };
     if seps >= 2
         && (spoken(first) || (seps * 16 > n && (words().count() >= 2 || words().any(spoken))))
+        && !rest_random()
     {
         return false;
     }

@@ -886,3 +886,32 @@ fn a_random_key_with_unluckily_few_distinct_characters_is_found() {
         assert_eq!(redacted(name), name);
     }
 }
+
+#[test]
+fn a_base64url_key_whose_first_piece_reads_as_a_word_is_found() {
+    // Drawn by the planted-secret test (seeds 1030, 1031): the first piece pairs letters
+    // as a word does, the rest is random; alone in prose and in a glob.
+    let fastly = ["lisv", "_CHiKDToIi-2qZRRlULrapELSopr"].concat();
+    let square = [
+        "EAAAT",
+        "_boi4Lz5Wz_VKwTXJZnTvz4oqSBI876igFuYgRZt_GTwqSsoTHbQk_Actor",
+    ]
+    .concat();
+    for t in [format!("Rename to {fastly}"), format!("**/{square}*")] {
+        let out = redacted(&t);
+        assert!(
+            !out.contains("2qZRRlULrapELSopr") && !out.contains("QkAct"),
+            "{t}: {out}"
+        );
+        assert!(!out.contains("wqSsoTHbQk_Actor"), "{t}: {out}");
+    }
+    // Words and a number, names of words: not keys.
+    for name in [
+        "see task-output-waiting-1770927708311 here",
+        "see x86_64-unknown-linux-gnu here",
+        "see S_nfsLib_NFSERR_SERVERFAULT here",
+        "see DesktopAppInstaller_8wekyb3d8bbwe here",
+    ] {
+        assert_eq!(redacted(name), name);
+    }
+}
