@@ -211,7 +211,16 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // random keys of letters and digits of 20 characters or more; names of words cost
     // it 3 to 6). Bytes escaped in a string literal (`\x97\x0c`, backslashes dropped by
     // a shell word's view) are no key.
-    let random_to_text = || super::trigrams::reads_random(tok) && !super::byte_escapes(tok);
+    // Letters alone read far less random to it than with digits among them, whether
+    // random (a key of letters is under 8.5 bits once in ten thousand) or a name.
+    let random_to_text = || {
+        let random = if digit {
+            super::trigrams::reads_random(tok)
+        } else {
+            super::trigrams::reads_random_letters(tok)
+        };
+        random && !super::byte_escapes(tok)
+    };
     // Without digits, only long tokens of mixed case whose letters are not words cased
     // as words are (`ShouldSkipOnDefaultBranch`): random letters fall into camel case
     // about as often as not, but rarely pair like English.

@@ -463,16 +463,19 @@ fn random_keys_whose_letters_pair_like_words_are_found() {
         seen[k] += 1;
         missed[k] += usize::from(redacted(&format!("is {t} still valid?")).contains(&t));
     }
-    // Measured: 0 of 81, 18 of 112 (16%), 2,237 of 9,994 (22%); all missed before.
+    // Measured: 0 of 81, 1 of 112 (18 at a model's 10 bits for letters as for letters
+    // and digits), 2,237 of 9,994 (22%); all missed before the model.
     assert!(
         seen.iter().all(|&n| n >= 50)
             && missed[0] == 0
-            && missed[1] * 5 <= seen[1]
+            && missed[1] * 50 <= seen[1]
             && missed[2] * 10 <= seen[2] * 3,
         "seen {seen:?} missed {missed:?}"
     );
     for (cs, n) in [
         ("mVIdNtQCNralylatVNGIon", "high-entropy"),
+        // The planted-secret test's seed 1083: a word first, letters alone.
+        ("evenVlWFXTRIytRAGONjvOOo", "high-entropy"),
         ("7l26xssuugvhb6j8v4b74", "high-entropy"),
     ] {
         assert_eq!(kinds(&format!("search for {cs}")), [n], "{cs}");
