@@ -211,13 +211,13 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     // random keys of letters and digits of 20 characters or more; names of words cost
     // it 3 to 6). Bytes escaped in a string literal (`\x97\x0c`, backslashes dropped by
     // a shell word's view) are no key.
-    // Letters alone read far less random to it than with digits among them, whether
-    // random (a key of letters is under 8.5 bits once in ten thousand) or a name.
+    // Letters alone, or one case and digits, read less random to it than all three
+    // classes do, whether random or a name: a lower bar for those.
     let random_to_text = || {
-        let random = if digit {
+        let random = if classes == 3 {
             super::trigrams::reads_random(tok)
         } else {
-            super::trigrams::reads_random_letters(tok)
+            super::trigrams::reads_random_narrow(tok)
         };
         random && !super::byte_escapes(tok)
     };

@@ -463,13 +463,14 @@ fn random_keys_whose_letters_pair_like_words_are_found() {
         seen[k] += 1;
         missed[k] += usize::from(redacted(&format!("is {t} still valid?")).contains(&t));
     }
-    // Measured: 0 of 81, 1 of 112 (18 at a model's 10 bits for letters as for letters
-    // and digits), 2,237 of 9,994 (22%); all missed before the model.
+    // Measured: 0 of 81, 1 of 112 and 162 of 9,994 (1.6%) with a model's 8.5 bits for
+    // two of the three classes; 18 of 112 and 2,237 of 9,994 (22%) at 10 bits, as for
+    // all three; all missed before the model.
     assert!(
         seen.iter().all(|&n| n >= 50)
             && missed[0] == 0
             && missed[1] * 50 <= seen[1]
-            && missed[2] * 10 <= seen[2] * 3,
+            && missed[2] * 25 <= seen[2],
         "seen {seen:?} missed {missed:?}"
     );
     for (cs, n) in [
