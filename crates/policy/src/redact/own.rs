@@ -539,9 +539,16 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Whether `v` reads as a placeholder: one of [`PLACEHOLDERS`] in any case, or a run of
+/// `x` in one case (`xxxx`, `XXXX`; `XXxx` is as likely in a random password as any four
+/// letters).
+fn placeholder(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    v.contains("xxxx") || v.contains("XXXX") || PLACEHOLDERS.iter().any(|p| lower.contains(p))
+}
+
 /// Words that make a value a placeholder, not a secret (lowercase substrings).
-const PLACEHOLDERS: [&str; 19] = [
-    "xxxx",
+const PLACEHOLDERS: [&str; 18] = [
     "****",
     "example",
     "changeme",
@@ -719,11 +726,7 @@ pub(crate) fn is_value(value: &str) -> bool {
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    if PLACEHOLDERS.iter().any(|p| lower.contains(p))
-        || WORDS.contains(&lower.as_str())
-        || template(v)
-        || code_name(v)
-    {
+    if placeholder(v) || WORDS.contains(&lower.as_str()) || template(v) || code_name(v) {
         return false;
     }
     // `@file` (curl's data from a file), code.
@@ -963,7 +966,7 @@ fn flag_value(v: &str) -> bool {
         && !v.starts_with(['-', '$', '\\', '<'])
         && !template(v)
         && !WORDS.contains(&lower.as_str())
-        && !PLACEHOLDERS.iter().any(|p| lower.contains(p))
+        && !placeholder(v)
 }
 
 /// `v` without closing brackets and punctuation it does not open (`(pw)`, `pw.`); the
@@ -995,7 +998,7 @@ fn plain_word(v: &str) -> bool {
     v.len() >= 6
         && v.bytes().all(|b| b.is_ascii_alphabetic())
         && !WORDS.contains(&lower.as_str())
-        && !PLACEHOLDERS.iter().any(|p| lower.contains(p))
+        && !placeholder(v)
 }
 
 /// The words of a name: split at `_ - .` and at camelCase humps, lowercased.
@@ -1045,9 +1048,7 @@ pub(crate) fn is_passphrase(value: &str) -> bool {
         && !value.contains("${")
         && !value.contains("{{")
         && !template(value)
-        && !PLACEHOLDERS
-            .iter()
-            .any(|p| value.to_ascii_lowercase().contains(p))
+        && !placeholder(value)
 }
 
 /// The checks of `check` on a secret found by an own format. `caps` holds the match.

@@ -919,3 +919,22 @@ fn a_base64url_key_whose_first_piece_reads_as_a_word_is_found() {
         assert_eq!(redacted(name), name);
     }
 }
+
+#[test]
+fn a_run_of_x_in_mixed_case_is_no_placeholder() {
+    // The planted-secret test's seed 1146: `XXxx` in a random password read as `xxxx`.
+    let pw = ["LXXxxY159", "deuTV#^134"].concat();
+    for t in [
+        format!("mysql -uroot -p{pw} -h db.internal shop"),
+        format!("DB_PASSWORD={pw}"),
+    ] {
+        assert!(!redacted(&t).contains(&pw), "{t}: {}", redacted(&t));
+    }
+    for t in [
+        "DB_PASSWORD=xxxxxxxx",
+        "DB_PASSWORD=XXXXXXXXXX",
+        "mysql -uroot -pxxxxxxxx -h db",
+    ] {
+        assert_eq!(redacted(t), t);
+    }
+}
