@@ -938,3 +938,34 @@ fn a_run_of_x_in_mixed_case_is_no_placeholder() {
         assert_eq!(redacted(t), t);
     }
 }
+
+#[test]
+fn a_long_value_and_a_hex_key_poor_in_digits_are_found_whole() {
+    // Seed 1291: base64 of 990 characters after `curl -u deploy:`, longer than an own
+    // format's group takes; its tail after a `/` read as a path.
+    let mut g = Rng(1291);
+    let key = format!("{}/ojdv/GigOOZhXvA==", g.pick(ALNUM, 970));
+    for t in [
+        format!("curl -sS -u deploy:{key} https://artifacts.example-shop.io/upload -T x"),
+        format!("mysql -uroot -p{key} -h db.internal shop"),
+    ] {
+        let out = redacted(&t);
+        assert!(
+            !out.contains("GigOOZhXvA") && !out.contains(&key[900..930]),
+            "{out}"
+        );
+        assert!(out.ends_with(" -T x") || out.ends_with(" shop"), "{out}");
+    }
+    // Seeds 1260 and 1276: 32 random hex digits under 3 bits of entropy, after a name.
+    for hex in [
+        ["8858fb5b2ffdfed2", "5f080855fdb7d078"].concat(),
+        ["8f9f339f935279ad", "2a2223527afd7732"].concat(),
+    ] {
+        let t = format!("the staging deploy fails; the key is {hex} — can you check why?");
+        assert!(!redacted(&t).contains(&hex), "{t}");
+    }
+    assert_eq!(
+        redacted("the key is 00000000000000000000000000000000 here"),
+        "the key is 00000000000000000000000000000000 here"
+    );
+}
