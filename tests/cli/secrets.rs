@@ -453,8 +453,10 @@ fn assert_no_leak(level: Option<&str>) {
     // fresh values, about 6,200 plants a run: seeds 1000 to 1059 failed 3 times (a key
     // under its entropy floor by chance, two base64url keys whose first piece reads as
     // a word); with those fixed, seeds 1060 to 1120 once (letters alone that begin with
-    // a word), then seeds 1121 to 1220 once (`XXxx` taken for a placeholder), each fixed
-    // with a unit test of its own; no run printed an open-shape leak.
+    // a word), seeds 1121 to 1220 once (`XXxx` taken for a placeholder), seeds 1221 to
+    // 1301 three times (32 hex digits under 3 bits after a name, twice; a value longer
+    // than a format's group), each fixed with a unit test of its own; no run printed an
+    // open-shape leak.
     let open = |i: &usize| {
         let p = &c.plants[*i];
         p.kind == "password-with-symbols"
