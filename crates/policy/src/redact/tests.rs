@@ -918,6 +918,10 @@ fn a_base64url_key_whose_first_piece_reads_as_a_word_is_found() {
     ] {
         assert_eq!(redacted(name), name);
     }
+    // A word before a token is not the token's.
+    let pat = ["ghp_", "kR4vN8qZt2LmX7pWc9YbHs3JdF6gTa1EuQoi"].concat();
+    let out = redacted(&format!("/tmp/gone-{pat}"));
+    assert!(out.starts_with("/tmp/gone-[REDACTED:"), "{out}");
 }
 
 #[test]
