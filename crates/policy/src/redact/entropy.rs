@@ -203,8 +203,6 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
     let lower = b.iter().any(u8::is_ascii_lowercase);
     let digit = b.iter().any(u8::is_ascii_digit);
     let classes = usize::from(upper) + usize::from(lower) + usize::from(digit);
-    // Random keys of letters and digits have digits (a 24-character one lacks them once
-    // in seventy); identifiers (`ShouldSkipOnDefaultBranch`) do not.
     // Letter pairs and casing tell words two letters at a time, and random letters pair
     // like English now and then; a model of text's trigrams reads the whole token, and
     // random keys surprise it at every character (10 bits a character or more: 99% of
@@ -221,6 +219,8 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         };
         random && !super::byte_escapes(tok)
     };
+    // Random keys of letters and digits have digits (a 24-character one lacks them once
+    // in seventy); identifiers (`ShouldSkipOnDefaultBranch`) do not.
     // Without digits, only long tokens of mixed case whose letters are not words cased
     // as words are (`ShouldSkipOnDefaultBranch`): random letters fall into camel case
     // about as often as not, but rarely pair like English.

@@ -447,7 +447,7 @@ impl SecretRedactor {
         // Own formats take at most 256 bytes of a value: a longer one (a base64 key after
         // `curl -u user:`) goes on to the end of its word, or its tail would be left to
         // the fallbacks, which can read a piece of base64 as a path.
-        let e = if resume && e - s >= OWN_VALUE_CAP {
+        let e = if resume && e - s >= own::VALUE_CAP {
             e + text[e..]
                 .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`'))
                 .unwrap_or(text.len() - e)
@@ -950,9 +950,6 @@ fn public_blocks(text: &str) -> Vec<(usize, usize)> {
     }
     out
 }
-
-/// The longest value an own format's group takes (`{1,256}` in `own.rs`).
-const OWN_VALUE_CAP: usize = 256;
 
 /// Random-looking tokens: runs of key characters judged whole, by `/` segment, and by
 /// `-` / `_` part, outside digests, public keys and inline files.

@@ -539,13 +539,16 @@ pub(crate) const PREFIXED: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Whether `v` reads as a placeholder: one of [`PLACEHOLDERS`] in any case, or a run of
-/// `x` in one case (`xxxx`, `XXXX`; `XXxx` is as likely in a random password as any four
-/// letters).
-fn placeholder(v: &str) -> bool {
-    let lower = v.to_ascii_lowercase();
+/// Whether `v` (`lower`: the same in lowercase) reads as a placeholder: one of
+/// [`PLACEHOLDERS`] in any case, or a run of `x` in one case (`xxxx`, `XXXX`; `XXxx` is
+/// as likely in a random password as any four letters).
+fn placeholder(v: &str, lower: &str) -> bool {
     v.contains("xxxx") || v.contains("XXXX") || PLACEHOLDERS.iter().any(|p| lower.contains(p))
 }
+
+/// The longest value an own format's group takes: the `{1,256}` of `word!` and of the
+/// user-and-password formats.
+pub(crate) const VALUE_CAP: usize = 256;
 
 /// Words that make a value a placeholder, not a secret (lowercase substrings).
 const PLACEHOLDERS: [&str; 18] = [
@@ -726,7 +729,7 @@ pub(crate) fn is_value(value: &str) -> bool {
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    if placeholder(v) || WORDS.contains(&lower.as_str()) || template(v) || code_name(v) {
+    if placeholder(v, &lower) || WORDS.contains(&lower.as_str()) || template(v) || code_name(v) {
         return false;
     }
     // `@file` (curl's data from a file), code.
@@ -966,7 +969,7 @@ fn flag_value(v: &str) -> bool {
         && !v.starts_with(['-', '$', '\\', '<'])
         && !template(v)
         && !WORDS.contains(&lower.as_str())
-        && !placeholder(v)
+        && !placeholder(v, &lower)
 }
 
 /// `v` without closing brackets and punctuation it does not open (`(pw)`, `pw.`); the
@@ -998,7 +1001,7 @@ fn plain_word(v: &str) -> bool {
     v.len() >= 6
         && v.bytes().all(|b| b.is_ascii_alphabetic())
         && !WORDS.contains(&lower.as_str())
-        && !placeholder(v)
+        && !placeholder(v, &lower)
 }
 
 /// The words of a name: split at `_ - .` and at camelCase humps, lowercased.
@@ -1048,7 +1051,7 @@ pub(crate) fn is_passphrase(value: &str) -> bool {
         && !value.contains("${")
         && !value.contains("{{")
         && !template(value)
-        && !placeholder(value)
+        && !placeholder(value, &value.to_ascii_lowercase())
 }
 
 /// At least 3 bits a character, or, under that, the floor all but one in a hundred
