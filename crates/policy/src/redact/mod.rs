@@ -1129,6 +1129,18 @@ fn hex_core(tok: &str) -> Option<(usize, usize)> {
         .then_some((0, tok.len()))
 }
 
+/// The symbols that make a word read as a password: a table, as every word is looked at.
+const STRONG_SYMBOL: [bool; 256] = {
+    let mut t = [false; 256];
+    let symbols = b"!@#$%^&*?~|<>;,()[]{}";
+    let mut i = 0;
+    while i < symbols.len() {
+        t[symbols[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Passwords with symbols standing alone in text (`Qz7#pL!x@9v(wK`): words of 12 to 64
 /// characters with both letter cases, a digit and symbols beyond a path's or a version's,
 /// that read neither as code nor as words.
@@ -1161,13 +1173,15 @@ fn symbol_passwords(text: &str, public: &[(usize, usize)]) -> Vec<(usize, usize)
             e -= 1;
         }
         let w = &text[s..e];
+        if w.len() < 12 {
+            continue;
+        }
         // Most words hold no symbol a password has: nothing more to look at.
-        let strong = b[s..e].iter().any(|c| b"!@#$%^&*?~|<>;,()[]{}".contains(c));
-        if w.len() < 12
-            || !strong
-                && !b[s..e]
-                    .iter()
-                    .any(|c| matches!(c, b':' | b'=' | b'.' | b'+' | b'/'))
+        let strong = b[s..e].iter().any(|&c| STRONG_SYMBOL[usize::from(c)]);
+        if !strong
+            && !b[s..e]
+                .iter()
+                .any(|c| matches!(c, b':' | b'=' | b'.' | b'+' | b'/'))
         {
             continue;
         }

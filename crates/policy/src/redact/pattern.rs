@@ -117,6 +117,9 @@ impl Pattern {
         }
         let bytes = text.as_bytes();
         let mut out: Vec<(usize, usize)> = Vec::new();
+        // The line of the occurrence before: keywords come many to a line (a JSON text is
+        // one line), and finding its ends again for each is quadratic.
+        let mut line = (0, 0);
         for (ks, ke) in occurrences {
             // A match holding this occurrence starts after `ke - max` and ends before `ks + max`.
             let (mut s, mut e) = match self.max_len {
@@ -127,10 +130,13 @@ impl Pattern {
                 None => (0, text.len()),
             };
             if self.one_line {
-                let ls = memchr::memrchr(b'\n', &bytes[..ks]).map_or(0, |i| i + 1);
-                let le = memchr::memchr(b'\n', &bytes[ke..]).map_or(text.len(), |i| ke + i);
-                s = s.max(ls);
-                e = e.min(le);
+                if !(line.0 <= ks && ke <= line.1) {
+                    let ls = memchr::memrchr(b'\n', &bytes[..ks]).map_or(0, |i| i + 1);
+                    let le = memchr::memchr(b'\n', &bytes[ke..]).map_or(text.len(), |i| ke + i);
+                    line = (ls, le);
+                }
+                s = s.max(line.0);
+                e = e.min(line.1);
             }
             match out.last_mut() {
                 Some(last) if s <= last.1 => last.1 = last.1.max(e),

@@ -281,37 +281,49 @@ pub(crate) fn base64_texts(s: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
+/// The characters keys are written in (base64 and base64url). A table: this runs over
+/// every text the redactor sees.
+const KEY: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let u = c as u8;
+        t[c] = u.is_ascii_alphanumeric() || matches!(u, b'+' | b'/' | b'-' | b'_');
+        c += 1;
+    }
+    t
+};
+
 /// Runs of at least `min` of the characters keys are written in (base64 and base64url),
 /// each as `(start, end of its characters, end with up to two `=` of padding)`.
 pub(crate) fn key_runs(b: &[u8], min: usize) -> Vec<(usize, usize, usize)> {
-    // A table: this runs over every text the redactor sees.
-    const KEY: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut c = 0;
-        while c < 256 {
-            let u = c as u8;
-            t[c] = u.is_ascii_alphanumeric() || matches!(u, b'+' | b'/' | b'-' | b'_');
-            c += 1;
-        }
-        t
-    };
+    let key = |i: usize| KEY[usize::from(b[i])];
     let mut out = Vec::new();
+    let min = min.max(1);
+    // Every run before `i` is settled, and `i` starts a text or follows a non-key byte or
+    // a settled run. A run of `min` starting in `i..i + min` holds byte `i + min - 1`: where
+    // that byte is no key character, none does, and the search skips ahead by `min`.
     let mut i = 0;
-    while i < b.len() {
-        if !KEY[usize::from(b[i])] {
-            i += 1;
+    while i + min <= b.len() {
+        let probe = i + min - 1;
+        if !key(probe) {
+            i = probe + 1;
             continue;
         }
-        let start = i;
-        while i < b.len() && KEY[usize::from(b[i])] {
-            i += 1;
+        let mut start = probe;
+        while start > i && key(start - 1) {
+            start -= 1;
         }
-        let mut end = i;
-        while end < b.len() && end - i < 2 && b[end] == b'=' {
+        let mut stop = probe + 1;
+        while stop < b.len() && key(stop) {
+            stop += 1;
+        }
+        let mut end = stop;
+        while end < b.len() && end - stop < 2 && b[end] == b'=' {
             end += 1;
         }
-        if i - start >= min {
-            out.push((start, i, end));
+        if stop - start >= min {
+            out.push((start, stop, end));
         }
         i = end;
     }
@@ -321,6 +333,73 @@ pub(crate) fn key_runs(b: &[u8], min: usize) -> Vec<(usize, usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Byte by byte: what `key_runs` must return.
+    fn key_runs_reference(b: &[u8], min: usize) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if !KEY[usize::from(b[i])] {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && KEY[usize::from(b[i])] {
+                i += 1;
+            }
+            let mut end = i;
+            while end < b.len() && end - i < 2 && b[end] == b'=' {
+                end += 1;
+            }
+            if i - start >= min {
+                out.push((start, i, end));
+            }
+            i = end;
+        }
+        out
+    }
+
+    #[test]
+    fn key_runs_skip_ahead_finds_every_run() {
+        // Runs of every length around `min`, glued to padding and to each other.
+        let pieces = [
+            "a",
+            "ab",
+            "=",
+            "==",
+            "===",
+            " ",
+            "\\n",
+            ".",
+            "QUJD",
+            "x/y+z-_",
+            "é",
+            "\n",
+            "0123456789abcdefgh",
+            "0123456789abcdefghi",
+            "0123456789abcdefghijk",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..4000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for min in [0, 1, 2, 4, 18, 20] {
+                assert_eq!(
+                    key_runs(text.as_bytes(), min),
+                    key_runs_reference(text.as_bytes(), min.max(1)),
+                    "{text:?} min {min}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn json_escapes_map_back() {
