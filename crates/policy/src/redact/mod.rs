@@ -1034,7 +1034,23 @@ fn random_tokens(text: &str, public: &[(usize, usize)]) -> Vec<(usize, usize)> {
                         let words = joined
                             .split(['/', '-', '_', '.'])
                             .any(|p| p.len() >= 3 && p.bytes().all(|c| c.is_ascii_lowercase()));
-                        if joined.contains('/')
+                        // A key that starts or ends with base64's own `/`, beside a path's
+                        // (`/tmp//KakHX...`): one character short of a whole one, with
+                        // its slash it is judged whole.
+                        let slashed = if joined.len() == 19 && text[..s].ends_with("//") {
+                            Some((s - 1, e))
+                        } else if joined.len() == 19 && text[e..].starts_with("//") {
+                            Some((s, e + 1))
+                        } else {
+                            None
+                        };
+                        if let Some((s, e)) = slashed
+                            && !words
+                            && entropy::is_random(&text[s..e])
+                        {
+                            out.push((s, e));
+                            last_key = Some(out.len() - 1);
+                        } else if joined.contains('/')
                             && joined.len() >= 20
                             && !words
                             && entropy::is_random(joined.trim_matches('/'))

@@ -710,6 +710,18 @@ fn keys_in_paths_and_without_digits() {
     // Base64's `//` inside a key in a path.
     let key = format!("{}//{}", g.pick(B64, 30), g.pick(ALNUM, 24));
     assert!(!redacted(&format!("/home/ana/tmp/{key}")).contains(&key[32..]));
+    // A 20-character key that starts or ends with its `/`, as a file name.
+    for _ in 0..20 {
+        let key = g.pick(ALNUM, 19);
+        for t in [
+            format!("cat /tmp//{key}"),
+            format!("cat /srv/data/{key}//notes"),
+        ] {
+            assert!(!redacted(&t).contains(&key), "{t}: {}", redacted(&t));
+        }
+    }
+    // A path with a doubled slash before a name stays.
+    untouched(&["ls /usr/lib//x86_64LinuxGnuLibs", "cd build//CMakeFiles/Release"]);
     // A password with a `/` in it, in a path.
     let t = "/home/ana/shop/KY+AuO@;^Z&s$|(K/pB*P?Is^9e";
     assert_eq!(
