@@ -996,9 +996,16 @@ fn random_tokens(text: &str, public: &[(usize, usize)]) -> Vec<(usize, usize)> {
                     }));
             // Padding says base64 (digits or not): 16 random bytes are 22 characters and `==`.
             let padded = end > i && (end - start) % 4 == 0 && end - start >= 24;
-            if whole
-                && (entropy::is_random(run.trim_matches('/'))
-                    || (padded && entropy::is_random_base64(run)))
+            // A 20-character key that starts or ends with base64's `/` (`/YZ4fJZ...`) is one
+            // character short of a whole one without it.
+            let slashed = slashes == 1
+                && run.len() == 20
+                && (run.starts_with('/') || run.ends_with('/'))
+                && entropy::is_random(run);
+            if slashed
+                || whole
+                    && (entropy::is_random(run.trim_matches('/'))
+                        || (padded && entropy::is_random_base64(run)))
             {
                 out.push((start, end));
             } else {

@@ -716,12 +716,17 @@ fn keys_in_paths_and_without_digits() {
         for t in [
             format!("cat /tmp//{key}"),
             format!("cat /srv/data/{key}//notes"),
+            format!("grep -r \"/{key}\" ."),
+            format!("grep -r '{key}/' ."),
         ] {
             assert!(!redacted(&t).contains(&key), "{t}: {}", redacted(&t));
         }
     }
     // A path with a doubled slash before a name stays.
-    untouched(&["ls /usr/lib//x86_64LinuxGnuLibs", "cd build//CMakeFiles/Release"]);
+    untouched(&[
+        "ls /usr/lib//x86_64LinuxGnuLibs",
+        "cd build//CMakeFiles/Release",
+    ]);
     // A password with a `/` in it, in a path.
     let t = "/home/ana/shop/KY+AuO@;^Z&s$|(K/pB*P?Is^9e";
     assert_eq!(
