@@ -379,18 +379,21 @@ mod tests {
             "0123456789abcdefghi",
             "0123456789abcdefghijk",
         ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         for _ in 0..4000 {
             let mut text = String::new();
             for _ in 0..(seed % 24) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                seed = next();
                 text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
             }
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            seed = next();
             for min in [0, 1, 2, 4, 18, 20] {
                 assert_eq!(
                     key_runs(text.as_bytes(), min),
