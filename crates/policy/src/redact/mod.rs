@@ -1217,13 +1217,14 @@ fn symbol_passwords(text: &str, public: &[(usize, usize)]) -> Vec<(usize, usize)
         if hashed || benign_context(&b[..s]) || public.iter().any(|&(ps, pe)| ps <= s && s < pe) {
             continue;
         }
-        if !strong {
-            if (12..=64).contains(&w.len()) && unsymbolled_password(w) {
-                out.push((s, e));
-            }
-            continue;
-        }
-        if (12..=64).contains(&w.len()) && symbol_password(w) {
+        // A word whose symbols are only those of base64, URLs and names (`.`, `=`, `+`,
+        // `/`) is judged as a password without symbols, and so are its path segments.
+        let judge: fn(&str) -> bool = if strong {
+            symbol_password
+        } else {
+            unsymbolled_password
+        };
+        if (12..=64).contains(&w.len()) && judge(w) {
             out.push((s, e));
         } else if w.contains('/') {
             // A path or URL segment, or neighbouring segments that are no path words (a
@@ -1238,16 +1239,23 @@ fn symbol_passwords(text: &str, public: &[(usize, usize)]) -> Vec<(usize, usize)
             // A URL's host and user info are no path segment (its password is found by
             // the URL's own format).
             let authority = w.find("://").map(|p| w[..p + 3].matches('/').count());
+            let segments = w.split('/').count();
             for (n, seg) in w.split('/').chain(std::iter::once("")).enumerate() {
-                if (12..=64).contains(&seg.len()) && symbol_password(seg) {
+                if (12..=64).contains(&seg.len()) && judge(seg) {
                     out.push((at, at + seg.len()));
+                }
+                // A password's own `//`, or a piece of one or two characters between two
+                // of its slashes (`B/q/5^6q`), does not end it.
+                if n < segments && group.is_some() && seg.len() <= 2 && !seg.contains('.') {
+                    at += seg.len() + 1;
+                    continue;
                 }
                 if !seg.is_empty() && !plain(seg) && authority != Some(n) {
                     group = Some(group.map_or((at, at + seg.len()), |(g, _)| (g, at + seg.len())));
                 } else if let Some((gs, ge)) = group.take()
                     && text[gs..ge].contains('/')
                     && (12..=64).contains(&(ge - gs))
-                    && symbol_password(&text[gs..ge])
+                    && judge(&text[gs..ge])
                 {
                     out.push((gs, ge));
                 }

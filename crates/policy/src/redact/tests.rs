@@ -736,6 +736,23 @@ fn keys_in_paths_and_without_digits() {
         redacted(t)
     );
     assert!(!redacted(t).contains("pB*P"));
+    // Passwords whose only symbols are base64's or a name's (`/`, `+`, `.`, `=`), or with
+    // their own `//` or a one-letter piece between two of their slashes, in paths and
+    // globs (found by the leak test's generator).
+    for pw in [
+        "Tts7TC8fkr/ok+0z",
+        "H/fXSXZ3qWJ8NU66+2r",
+        "WeTzWQ!z%o}O<eE//t1LApCStE2&9i",
+        "Z^-RmNr+)e$?-)B/q/5^6q",
+    ] {
+        for t in [
+            format!("/home/ana/shop/keys/{pw}"),
+            format!("/home/ana/shop/tmp/{pw}/notes.txt"),
+            format!("**/{pw}*"),
+        ] {
+            assert!(!redacted(&t).contains(pw), "{t}: {}", redacted(&t));
+        }
+    }
     // Identifiers, file names and paths stay.
     for benign in [
         "ShouldSkipOnDefaultBranchWhenItIsProtected",
