@@ -445,23 +445,32 @@ fn assert_no_leak(level: Option<&str>) {
         }
         std::fs::write(dir.join(format!("leaked.{level}.txt")), leaked).unwrap();
     }
-    // Still open (issue 7), and rare: shapes only a model of text can tell from code, and
-    // not always: a password alone whose symbols are one URL escape or one kind
-    // (`NLtBHbNCrIqBu%4c`), a key of lowercase letters and digits under 24 characters
-    // with nothing around it, and a password glued after `mysql -p` into another
-    // command. Up to two such leaks pass, printed; any other leak fails. Measured with
-    // fresh values, about 6,200 plants a run: seeds 1000 to 1059 failed 3 times (a key
-    // under its entropy floor by chance, two base64url keys whose first piece reads as
-    // a word); with those fixed, seeds 1060 to 1120 once (letters alone that begin with
-    // a word), seeds 1121 to 1220 once (`XXxx` taken for a placeholder), seeds 1221 to
-    // 1301 three times (32 hex digits under 3 bits after a name, twice; a value longer
-    // than a format's group), each fixed with a unit test of its own; no run printed an
-    // open-shape leak.
+    // Rare, and beyond what any detector can tell from text without flagging text: a
+    // password alone whose symbols are only base64's (`WDjCNjj_quxK_e+4p`, a model of
+    // text finds it less surprising than its bar), a key of one case and digits under 24
+    // characters that reads as text (`umyueu9bostannxvouck`), both with no name near
+    // them; and a password with shell syntax glued after `mysql -p` into another
+    // command. Measured by drawing 3,000 fresh values into each such place: 2 of 3,000
+    // passwords and 44 of 3,000 such short keys stay; a key under 24 characters is 4 of
+    // the generator's 981 lengths. Up to two such leaks pass, printed; any other leak
+    // fails. Measured with fresh values, about 6,200 plants a run: seeds 1000 to 1059
+    // failed 3 times (a key under its entropy floor by chance, two base64url keys whose
+    // first piece reads as a word); with those fixed, seeds 1060 to 1120 once (letters
+    // alone that begin with a word), seeds 1121 to 1220 once (`XXxx` taken for a
+    // placeholder), seeds 1221 to 1301 three times (32 hex digits under 3 bits after a
+    // name, twice; a value longer than a format's group), seeds 1302 to 2129 twice (a
+    // 20-character key beside its own `/`), each fixed with a unit test of its own; no
+    // run printed an open-shape leak.
     let open = |i: &usize| {
         let p = &c.plants[*i];
-        p.kind == "password-with-symbols"
-            || (p.kind == "generic-lower-digits" && CONTEXTLESS.contains(&p.placement))
-            || p.placement == "bash-mysql-p"
+        let raw = p
+            .forms
+            .iter()
+            .find(|(l, _)| matches!(*l, "raw" | "json"))
+            .map_or(0, |(_, v)| v.len());
+        (p.kind == "password-with-symbols"
+            && (CONTEXTLESS.contains(&p.placement) || p.placement == "bash-mysql-p"))
+            || (p.kind == "generic-lower-digits" && CONTEXTLESS.contains(&p.placement) && raw < 24)
     };
     let open_leaks = found.keys().filter(|i| open(i)).count();
     let other_leaks = found.len() - open_leaks;
