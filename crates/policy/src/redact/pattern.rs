@@ -100,6 +100,12 @@ impl Pattern {
         caps.is_match().then_some(Groups { text, caps })
     }
 
+    /// Whether every match contains one of its keywords.
+    #[cfg(test)]
+    pub(crate) fn keyword_bound(&self) -> bool {
+        self.keyword_bound
+    }
+
     /// Whether a text of `len` bytes is searched in windows around its keywords.
     pub(crate) fn windowed(&self, len: usize) -> bool {
         len >= WINDOWED_TEXT && self.keyword_bound && (self.max_len.is_some() || self.one_line)
