@@ -327,14 +327,26 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
         && !sequential(b)
         // Hex letters pair into common English bigrams by chance: no words to see there.
         && (cs == Charset::Hex || !wordy(b) || random_to_text())
-        && !repeats_a_piece(b, if cs == Charset::Hex { 10 } else { 6 })
+        && !repeats_a_piece(b, repeat_len(cs))
         && !(matches!(cs, Charset::Alnum | Charset::Base64 | Charset::OneCase)
             && decodes_to_text(tok))
 }
 
+/// How long a piece a random key of `cs` repeats by chance, in a thousand characters,
+/// less than once in a hundred thousand: six of base64 or letters of both cases, seven of
+/// one case and digits (six repeat once in five thousand), eight of base32, ten of hex.
+fn repeat_len(cs: Charset) -> usize {
+    match cs {
+        Charset::Hex => 10,
+        Charset::Base32 => 8,
+        Charset::OneCase => 7,
+        Charset::Alnum | Charset::Base64 => 6,
+    }
+}
+
 /// Whether `b` holds some `len` bytes twice (`sceAudioOutput2OutputBlocking`, a constant
-/// written twice): names and constants repeat themselves; a random key of a thousand
-/// base64 characters repeats six of them once in a hundred thousand, of hex, ten.
+/// written twice): names and constants repeat themselves, random keys rarely
+/// ([`repeat_len`]).
 fn repeats_a_piece(b: &[u8], len: usize) -> bool {
     if b.len() < 2 * len {
         return false;
