@@ -15,6 +15,10 @@ pub(crate) enum Check {
     /// A user and password pair (`user:pass`): the password is checked as a value and must
     /// not repeat the user or be a number.
     UserPassword,
+    /// A URL's password read to the last `@` of its word: only when the reading to the
+    /// first `@` is no password ([`Check::UserPassword`]), when it reads as random, and
+    /// never a URL inside it.
+    UserPasswordLast,
     /// A value assigned to a name: the name must really name a secret, then the value is
     /// checked as a value; a quoted value may be a passphrase with spaces.
     Assigned,
@@ -101,6 +105,17 @@ pub(crate) const OWN: &[Own] = &[
         groups: &[2],
         keywords: &["://"],
         check: Check::UserPassword,
+        priority: 1,
+    },
+    // A password with a raw `@` and then a `/`, `?` or `#` (`u:BRd@H/r8z&7t@host`): read
+    // to the first `@` it is too short or no password at all, so it runs to the last `@`
+    // of the word that a host follows.
+    Own {
+        kind: "password-in-url",
+        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s'"`]{1,256})@[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?(?:[/?#\s'"`\\),;>\]]|$)"#,
+        groups: &[2],
+        keywords: &["://"],
+        check: Check::UserPasswordLast,
         priority: 1,
     },
     // A token as a URL's user (`https://<token>@github.com`, a Sentry DSN's key).
@@ -1078,6 +1093,15 @@ pub(crate) fn passes(check: Check, caps: &super::pattern::Groups<'_>, secret: &s
             (is_value(secret) || plain_word(secret))
                 && secret != user
                 && !(secret.len() <= 8 && secret.bytes().all(|b| b.is_ascii_digit()))
+        }
+        Check::UserPasswordLast => {
+            let first = secret.split('@').next().unwrap_or("");
+            // A URL's path and query read as words (`pw@localhost/db?to=a`); a password
+            // surprises a model of text at every character.
+            !secret.contains("//")
+                && !passes(Check::UserPassword, caps, first)
+                && passes(Check::UserPassword, caps, secret)
+                && super::trigrams::reads_random(secret)
         }
         Check::Flag => is_value(secret) || flag_value(secret),
         Check::Field => {

@@ -518,6 +518,25 @@ fn urls_lose_their_password_only() {
         out.ends_with("@api.example.io/a?to=ana@example.org"),
         "{out}"
     );
+    // A raw `@` and then a `/`, `?` or `#` in the password: it runs to the last `@` a host
+    // follows (the planted-secret test's seeds 3140 and 3153).
+    for pw in ["BRd@H/r8zr_K6n-[)oTaq&7t", "R@MOoXC,Mqs?EPJJrTlz#6r"] {
+        let t =
+            format!("{{\"url\":\"https://deploy:{pw}@artifacts.example-shop.io/api/v2/builds\"}}");
+        let out = redacted(&t);
+        assert!(
+            !out.contains(pw) && out.contains("@artifacts.example-shop.io/api/v2/builds"),
+            "{out}"
+        );
+    }
+    // A placeholder password before an address in the query stays whole, and so does the
+    // query.
+    for t in [
+        "postgres://user:password@localhost/db?notify=ana@example.org",
+        "https://u:p@h.example.io/x?to=ana@example.org",
+    ] {
+        assert_eq!(kinds(t), Vec::<String>::new(), "{t}");
+    }
 }
 
 #[test]
