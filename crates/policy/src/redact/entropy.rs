@@ -334,7 +334,7 @@ pub(crate) fn is_random_as(tok: &str, standalone: bool) -> bool {
 
 /// How long a piece a random key of `cs` repeats by chance, in a thousand characters,
 /// less than once in a hundred thousand: six of base64 or letters of both cases, seven of
-/// one case and digits (six repeat once in five thousand), eight of base32, ten of hex.
+/// one case and digits (six repeat once in four thousand), eight of base32, ten of hex.
 fn repeat_len(cs: Charset) -> usize {
     match cs {
         Charset::Hex => 10,

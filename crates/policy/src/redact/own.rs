@@ -70,6 +70,20 @@ macro_rules! glued_host {
     };
 }
 
+/// A URL's scheme and user, up to the `:` before its password (group 1: the user).
+macro_rules! url_user {
+    () => {
+        r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):"#
+    };
+}
+
+/// The `@`, host and port after a URL's password, and what may end them.
+macro_rules! url_host {
+    () => {
+        r#"@[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?(?:[/?#\s'"`\\),;>\]]|$)"#
+    };
+}
+
 /// A quoted or bare value, as shell and config files write one.
 macro_rules! value {
     () => {
@@ -98,10 +112,15 @@ pub(crate) const OWN: &[Own] = &[
         kind: "password-in-url",
         // Without `/` or `?`, the password runs to the last `@` a host ends after (a raw
         // `@` in it is still it, even before something like a host: `p(6@UR]s*@h`); with
-        // one, to the first (a query's `?to=a@b.com` or a path's `/x@h` is no password);
+        // one, to the first (a query's `?to=a@b.com` or a path's `/x@h` is no password;
+        // the next format reads to the last when the first gives no password);
         // no `//` in it: a URL inside a URL's user info (`https://u:mongodb://a:pw@db/x@h`)
         // is found on its own.
-        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s/?'"`]{1,256}|(?:[^\s/'"`]|/[^\s/'"`]){1,256}?)@[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?(?:[/?#\s'"`\\),;>\]]|$)"#,
+        regex: concat!(
+            url_user!(),
+            r#"([^\s/?'"`]{1,256}|(?:[^\s/'"`]|/[^\s/'"`]){1,256}?)"#,
+            url_host!()
+        ),
         groups: &[2],
         keywords: &["://"],
         check: Check::UserPassword,
@@ -112,7 +131,7 @@ pub(crate) const OWN: &[Own] = &[
     // of the word that a host follows.
     Own {
         kind: "password-in-url",
-        regex: r#"(?i)\b[a-z][a-z0-9+.-]{1,20}://([^\s:@/'"`<>\\]{0,128}):([^\s'"`]{1,256})@[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?(?:[/?#\s'"`\\),;>\]]|$)"#,
+        regex: concat!(url_user!(), r#"([^\s'"`]{1,256})"#, url_host!()),
         groups: &[2],
         keywords: &["://"],
         check: Check::UserPasswordLast,
