@@ -470,3 +470,45 @@ fn the_readme_demo_runs_on_the_shipped_sessions() {
     .unwrap();
     assert!(readme.contains("export tests/fixtures/claude") && readme.contains("show 491e"));
 }
+
+/// `n` copies of a real session, each under its own session id, in `dir`.
+fn copies_of_a_session(dir: &std::path::Path, n: usize) {
+    let src = claude_fixtures().join("marot-spotter/tool_heavy.jsonl");
+    let text = std::fs::read_to_string(src).unwrap();
+    let sid = "d6e0bada-1959-4eec-a9d2-0bfade768d8f";
+    assert!(text.contains(sid));
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..n {
+        let id = format!("d6e0bada-1959-4eec-a9d2-{i:012}");
+        std::fs::write(dir.join(format!("{id}.jsonl")), text.replace(sid, &id)).unwrap();
+    }
+}
+
+/// A store that refuses writes in the middle of an export (its files may not grow, as on
+/// a full disk) ends the run at once: exit 2, the store named, the cause said once, and
+/// what the store held before still there. It used to hang forever, parsers blocked on a
+/// writer that had given up.
+#[test]
+fn a_store_that_cannot_be_written_ends_the_export_at_once() {
+    let env = TestEnv::new();
+    let short = claude_fixtures().join("marot-spotter/short.jsonl");
+    env.run(&["export", short.to_str().unwrap(), "--no-notes"], 0);
+    let many = env.path("many");
+    copies_of_a_session(&many, 40);
+    // Files may grow to 32 KB: the store opens, and its first transaction cannot be written.
+    let out = env.run_with_file_limit(&["export", many.to_str().unwrap(), "-j", "2"], 64);
+    let status = out.status;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot write to the store {}",
+            env.store.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("disk I/O error").count(), 1, "{stderr}");
+    let sessions = stdout(&env.run(&["sessions"], 0));
+    assert!(sessions.contains("55604662-cf2a"), "{sessions}");
+    assert!(!sessions.contains("d6e0bada"), "{sessions}");
+}

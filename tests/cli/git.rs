@@ -255,7 +255,34 @@ fn commits_the_agent_ran_become_linked_spans() {
     let t = env.path("t");
     std::fs::create_dir_all(&t).unwrap();
     std::fs::write(t.join("s.jsonl"), lines.join("\n") + "\n").unwrap();
+    // A store that cannot take the session: no note may name a trace it does not hold.
+    let full = TestEnv::new();
+    let short = claude_fixtures().join("marot-spotter/short.jsonl");
+    full.run(&["export", short.to_str().unwrap(), "--no-notes"], 0);
+    let o = full.run_with_file_limit(&["export", t.to_str().unwrap()], 64);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let refs = git(&repo, &["for-each-ref", "refs/notes/"], &at("11:00:00"));
+    assert_eq!(
+        refs, "",
+        "a note was written for spans that were never stored"
+    );
     let spans = export_spans(&env, &t);
+    // A re-export changes nothing, notes included: no new commit on the notes ref.
+    let notes_log = || {
+        git(
+            &repo,
+            &["rev-list", "refs/notes/sessiontrail"],
+            &at("11:00:00"),
+        )
+    };
+    let before = notes_log();
+    export_spans(&env, &t);
+    assert_eq!(notes_log(), before, "a re-export wrote notes again");
     assert_well_formed(&spans);
     let commits: Vec<&JSpan> = spans
         .iter()

@@ -46,6 +46,39 @@ impl TestEnv {
         self.run_cmd(self.cmd(args), expect)
     }
 
+    /// Runs with no file allowed to grow past `blocks` of 512 bytes (`ulimit -f`: a write
+    /// past it fails as on a full disk), and fails the test if the run takes over a minute.
+    pub fn run_with_file_limit(&self, args: &[&str], blocks: u32) -> Output {
+        let plain = self.cmd(args);
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(format!(
+                r#"trap '' XFSZ; ulimit -f {blocks}; exec "$0" "$@""#
+            ))
+            .arg(plain.get_program())
+            .args(plain.get_args());
+        for (k, v) in plain.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let mut child = c
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run sh");
+        let started = std::time::Instant::now();
+        while child.try_wait().expect("wait").is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().expect("kill");
+                panic!("{args:?} still running after 60 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child.wait_with_output().expect("output")
+    }
+
     pub fn run_cmd(&self, mut c: Command, expect: i32) -> Output {
         let out = c.output().expect("run sessiontrail");
         if out.status.code() != Some(expect) {

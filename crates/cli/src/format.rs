@@ -56,9 +56,58 @@ pub fn rfc3339_ns(ns: i64) -> String {
     chrono::DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// An error and its causes on one line, `: ` between them. A cause that only repeats the
+/// message before it (SQLite's `disk I/O error` then `Error code 778: disk I/O error`) adds
+/// what is new in parentheses, or nothing.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let mut prev = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !prev.is_empty() && prev.contains(&text) {
+            continue;
+        }
+        if let Some(extra) = text
+            .strip_suffix(prev.as_str())
+            .and_then(|p| p.strip_suffix(": "))
+            .filter(|_| !prev.is_empty())
+        {
+            out.push_str(&format!(" ({extra})"));
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        prev = text;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_chain_says_each_thing_once() {
+        #[derive(Debug)]
+        struct Code;
+        impl std::fmt::Display for Code {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("Error code 778: disk I/O error")
+            }
+        }
+        impl std::error::Error for Code {}
+        let e = anyhow::Error::new(Code)
+            .context("disk I/O error")
+            .context("cannot write to the store /s.db");
+        assert_eq!(
+            error_chain(&e),
+            "cannot write to the store /s.db: disk I/O error (Error code 778)"
+        );
+        let e = anyhow::anyhow!("malformed").context("malformed");
+        assert_eq!(error_chain(&e), "malformed");
+    }
 
     #[test]
     fn renders() {

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::from(exit::OK),
         Err(err) => {
             let _ = out.flush();
-            eprintln!("sessiontrail: {err:#}");
+            eprintln!("sessiontrail: {}", format::error_chain(&err));
             ExitCode::from(exit::FATAL)
         }
     }

@@ -244,34 +244,53 @@ impl HeadHistory {
     }
 }
 
-/// Writes the git side of a session's commit links: a note on each linked commit naming the
-/// session, its trace, the tool calls involved and, when known, where to see the trace.
-/// Notes of other sessions are kept.
-pub fn write_notes(
+/// The git side of a session's commit links, to write once its spans are stored: a note
+/// on each linked commit naming the session, its trace, the tool calls involved and, when
+/// known, where to see the trace.
+pub fn notes_of(
     s: &sessiontrail_model::Session,
     trace_id: &str,
     backend_url: Option<&str>,
-) -> Result<usize, GitError> {
-    let mut written = 0;
-    for c in s.commits.iter().filter(|c| !c.repo.is_empty()) {
-        let tool_call_ids = c
-            .writers
-            .iter()
-            .chain(c.reported_by.iter())
-            .map(|&t| s.tools[t].id.clone())
-            .collect();
-        let entry = NoteEntry {
-            agent: s.agent.name().to_owned(),
-            session_id: s.id.clone(),
-            trace_id: trace_id.to_owned(),
-            tool_call_ids,
-            link_method: c.method.clone(),
-            backend_url: backend_url.map(str::to_owned),
-        };
-        add_note(Path::new(&c.repo), &c.sha, entry)?;
-        written += 1;
+) -> Vec<PendingNote> {
+    s.commits
+        .iter()
+        .filter(|c| !c.repo.is_empty())
+        .map(|c| PendingNote {
+            repo: PathBuf::from(&c.repo),
+            commit: c.sha.clone(),
+            entry: NoteEntry {
+                agent: s.agent.name().to_owned(),
+                session_id: s.id.clone(),
+                trace_id: trace_id.to_owned(),
+                tool_call_ids: c
+                    .writers
+                    .iter()
+                    .chain(c.reported_by.iter())
+                    .map(|&t| s.tools[t].id.clone())
+                    .collect(),
+                link_method: c.method.clone(),
+                backend_url: backend_url.map(str::to_owned),
+            },
+        })
+        .collect()
+}
+
+/// A note to add to a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingNote {
+    /// A folder of the repository.
+    pub repo: PathBuf,
+    /// The commit's full SHA.
+    pub commit: String,
+    /// This session's entry.
+    pub entry: NoteEntry,
+}
+
+impl PendingNote {
+    /// Adds the entry to the commit's note (see [`add_note`]); whether the note changed.
+    pub fn write(self) -> Result<bool, GitError> {
+        add_note(&self.repo, &self.commit, self.entry)
     }
-    Ok(written)
 }
 
 /// How far a commit's time may be from the tool call that reported it (clock skew, hooks).

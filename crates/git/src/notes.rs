@@ -88,16 +88,22 @@ fn merge(entries: &mut Vec<NoteEntry>, entry: NoteEntry) {
 
 /// Adds (or updates) `entry` in the note on `commit`: entries of other sessions are kept, the
 /// same session's entry is merged (tool-call ids united, the stronger link method kept).
-pub fn add_note(repo_dir: &Path, commit: &str, entry: NoteEntry) -> Result<(), GitError> {
+/// Whether the note changed: one that already says all of it is left alone, so that a
+/// re-export adds no commit to the notes ref.
+pub fn add_note(repo_dir: &Path, commit: &str, entry: NoteEntry) -> Result<bool, GitError> {
     let repo = git2::Repository::discover(repo_dir)
         .map_err(|_| GitError::NotARepository(repo_dir.to_owned()))?;
     let oid = git2::Oid::from_str(commit)?;
-    let mut entries = read_note(repo_dir, commit)?;
+    let before = read_note(repo_dir, commit)?;
+    let mut entries = before.clone();
     merge(&mut entries, entry);
+    if entries == before && !before.is_empty() {
+        return Ok(false);
+    }
     let text = serde_json::to_string_pretty(&entries).expect("note entries serialize");
     let sig = repo
         .signature()
         .or_else(|_| git2::Signature::now("sessiontrail", "sessiontrail@localhost"))?;
     repo.note(&sig, &sig, Some(NOTES_REF), oid, &text, true)?;
-    Ok(())
+    Ok(true)
 }

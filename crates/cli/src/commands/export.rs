@@ -1,25 +1,20 @@
 //! `sessiontrail export`: discover, parse in parallel, store, then ship.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use prost::Message;
 use serde::Serialize;
 use sessiontrail_export::{
     Compression, Delivery, OtlpConfig, OtlpJsonFile, OtlpSender, Overrides, Protocol,
 };
-use sessiontrail_model::{ContentOptions, LinkedCommit, Timestamp};
-use sessiontrail_sources::{Issue, ParseOptions, Report, SessionFiles};
-use sessiontrail_store::{
-    CommitRow, NewSession, PutStats, SensitiveRow, SessionRow, SpanRow, Store,
-};
-use sessiontrail_trace::{SessionTrace, TraceOptions};
+use sessiontrail_model::ContentOptions;
+use sessiontrail_sources::{Issue, ParseOptions, Report};
+use sessiontrail_store::{PutStats, Store};
+use sessiontrail_trace::TraceOptions;
 
 use crate::args::ExportArgs;
 use crate::{exit, format, settings};
@@ -36,7 +31,7 @@ pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Res
 /// An error names files and folders, which may be named after a secret: below `full`, its
 /// message goes through the redactor (an error with nothing to redact is kept as it is).
 fn redact_error(e: anyhow::Error, content: &ContentOptions) -> anyhow::Error {
-    let text = format!("{e:#}");
+    let text = format::error_chain(&e);
     match content.scrub(&text) {
         std::borrow::Cow::Borrowed(_) => e,
         std::borrow::Cow::Owned(r) => anyhow::anyhow!(r),
@@ -116,24 +111,30 @@ fn run_with(
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .clamp(1, 64);
-    let hooked = store.hook_links()?;
-    let pipeline = Pipeline {
-        parse: &parse_opts,
-        trace: &trace_opts,
+    let opts = sessiontrail_pipeline::Options {
+        parse: parse_opts,
+        trace: trace_opts,
         jobs,
         notes: !a.no_notes,
-        trace_url: a.trace_url.as_deref(),
-        hooked: &hooked,
+        trace_url: a.trace_url.clone(),
     };
-    let mut traces = parse_and_store(
-        &discovery.sessions,
-        &pipeline,
-        &mut store,
-        &bar,
-        &mut summary,
-    )?;
-    // Parsers finish in any order; outputs follow one.
-    traces.sort_unstable();
+    let done =
+        sessiontrail_pipeline::backfill(
+            &discovery.sessions,
+            &opts,
+            &mut store,
+            &mut |e| match e {
+                sessiontrail_pipeline::Event::Read { bytes, report } => {
+                    bar.inc(bytes);
+                    summary.add_report(report);
+                }
+                sessiontrail_pipeline::Event::Stored { spans, put, .. } => {
+                    summary.sessions += 1;
+                    summary.add_put(put, spans);
+                }
+            },
+        )?;
+    let traces = done.traces;
 
     if let Some(cfg) = otlp {
         let mut o = ship(&mut store, cfg, &traces, &a, &bar)?;
@@ -228,218 +229,6 @@ fn progress_bar(wanted: bool, total: u64) -> ProgressBar {
     bar.set_message("reading");
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-/// What a parser thread hands to the writer.
-struct Parsed {
-    bytes: u64,
-    report: Report,
-    trace: Option<Box<NewSession>>,
-}
-
-/// A commit link the store kept, as the session model holds it (its tool calls are found
-/// again from the session).
-fn linked_commit(c: &CommitRow) -> LinkedCommit {
-    LinkedCommit {
-        sha: c.sha.clone(),
-        branch: c.branch.clone(),
-        time: Timestamp(c.time_ns),
-        files: c.files.clone(),
-        method: c.method.clone(),
-        reported_by: None,
-        writers: Vec::new(),
-        repo: String::new(),
-    }
-}
-
-/// How each session goes from files to a stored trace.
-struct Pipeline<'a> {
-    parse: &'a ParseOptions,
-    trace: &'a TraceOptions,
-    jobs: usize,
-    /// Whether linked commits get git notes.
-    notes: bool,
-    /// Where a trace is seen, `{trace_id}` replaced; written into the notes.
-    trace_url: Option<&'a str>,
-    /// The commits the post-commit hook linked, by trace.
-    hooked: &'a HashMap<[u8; 16], Vec<CommitRow>>,
-}
-
-/// Parses sessions on `jobs` threads; the calling thread writes them to the store as they
-/// come, so memory holds only a few sessions at a time. Returns the trace ids written.
-fn parse_and_store(
-    sessions: &[SessionFiles],
-    pipeline: &Pipeline<'_>,
-    store: &mut Store,
-    bar: &ProgressBar,
-    summary: &mut Summary,
-) -> anyhow::Result<Vec<[u8; 16]>> {
-    let Pipeline {
-        parse,
-        trace,
-        jobs,
-        notes,
-        trace_url,
-        hooked,
-    } = *pipeline;
-    let next = AtomicUsize::new(0);
-    let notes_lock = std::sync::Mutex::new(());
-    let notes_lock = &notes_lock;
-    let (tx, rx) = mpsc::sync_channel::<Parsed>(jobs * 2);
-    let mut written = Vec::with_capacity(sessions.len());
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        for _ in 0..jobs.min(sessions.len()) {
-            let tx = tx.clone();
-            let next = &next;
-            scope.spawn(move || {
-                while let Some(files) = sessions.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let (session, report) = sessiontrail_sources::parse_session(files, parse);
-                    tracing::debug!(session = %files.session_id, files = files.files.len(), lines = report.lines, issues = report.issues.len(), "parsed");
-                    let trace = session.map(|mut s| {
-                        sessiontrail_git::enrich(&mut s);
-                        let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
-                        if let Some(rows) = hooked.get(&id) {
-                            sessiontrail_git::add_hook_links(&mut s, rows.iter().map(linked_commit).collect());
-                        }
-                        let t = sessiontrail_trace::build(&s, trace);
-                        if notes && !s.commits.is_empty() {
-                            let hex = sessiontrail_trace::hex(&t.trace_id);
-                            // One writer at a time per process: notes are refs.
-                            let _guard = notes_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                            if let Err(e) = sessiontrail_git::write_notes(&s, &hex, trace_url.map(|u| u.replace("{trace_id}", &hex)).as_deref()) {
-                                tracing::warn!(session = %parse.content.scrub(&s.id), "cannot write the git notes of its commits: {}", parse.content.scrub(&format!("{e:#}")));
-                            }
-                        }
-                        // Encoded here, where the trace was built: freeing it on the
-                        // writing thread made the two threads contend for the allocator.
-                        Box::new(encode(t))
-                    });
-                    if tx
-                        .send(Parsed {
-                            bytes: files.bytes,
-                            report,
-                            trace,
-                        })
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut batch: Vec<NewSession> = Vec::new();
-        let mut pending_bytes = 0usize;
-        let mut flush =
-            |batch: &mut Vec<NewSession>, summary: &mut Summary| -> anyhow::Result<()> {
-                if batch.is_empty() {
-                    return Ok(());
-                }
-                let stats = store.put_sessions(batch)?;
-                for (s, st) in batch.iter().zip(stats) {
-                    summary.add_put(st, s.spans.len() as u64);
-                    written.push(s.row.trace_id);
-                }
-                batch.clear();
-                Ok(())
-            };
-        loop {
-            // Write what has arrived, in one transaction, before waiting for more.
-            let msg = match rx.try_recv() {
-                Ok(m) => Some(m),
-                Err(mpsc::TryRecvError::Empty) => {
-                    flush(&mut batch, summary)?;
-                    pending_bytes = 0;
-                    rx.recv().ok()
-                }
-                Err(mpsc::TryRecvError::Disconnected) => None,
-            };
-            let Some(p) = msg else { break };
-            bar.inc(p.bytes);
-            let mut report = p.report;
-            report.scrub_names(&scrubber(&parse.content));
-            summary.add_report(report);
-            if let Some(b) = p.trace {
-                let s = *b;
-                summary.sessions += 1;
-                pending_bytes += s.spans.iter().map(|sp| sp.body.len()).sum::<usize>();
-                batch.push(s);
-            }
-            if batch.len() >= 64 || pending_bytes > 16 << 20 {
-                flush(&mut batch, summary)?;
-                pending_bytes = 0;
-            }
-        }
-        flush(&mut batch, summary)
-    })?;
-    Ok(written)
-}
-
-/// The store's form of a trace: encoded spans with the columns queries need.
-fn encode(t: SessionTrace) -> NewSession {
-    let s = &t.summary;
-    let errors = s.errors;
-    NewSession {
-        row: SessionRow {
-            trace_id: t.trace_id,
-            agent: s.agent.clone(),
-            session_id: s.session_id.clone(),
-            project: s.project.clone(),
-            start_ns: s.start.0,
-            end_ns: s.end.0,
-            turns: s.turns,
-            model_calls: s.model_calls,
-            tool_calls: s.tool_calls,
-            errors,
-            spans: t.spans.len() as u64,
-            input_tokens: s.usage.all_input(),
-            output_tokens: s.usage.output,
-        },
-        resource: t.resource.encode_to_vec(),
-        origin: "transcript",
-        commits: t
-            .commits
-            .iter()
-            .map(|c| CommitRow {
-                sha: c.commit.sha.clone(),
-                span_id: c.span_id,
-                method: c.commit.method.clone(),
-                time_ns: c.commit.time.0,
-                branch: c.commit.branch.clone(),
-                files: c.commit.files.clone(),
-                tools: c.tools.clone(),
-            })
-            .collect(),
-        sensitive: t
-            .sensitive
-            .iter()
-            .map(|h| SensitiveRow {
-                span_id: h.span_id,
-                time_ns: h.time.0,
-                tool: h.tool.clone(),
-                rules: h.rules.clone(),
-                severity: h.severity.clone(),
-                targets: h.targets.clone(),
-            })
-            .collect(),
-        spans: t
-            .spans
-            .iter()
-            .map(|sp| SpanRow {
-                span_id: sp
-                    .span_id
-                    .as_slice()
-                    .try_into()
-                    .expect("span ids are 8 bytes"),
-                parent_span_id: sp.parent_span_id.as_slice().try_into().ok(),
-                name: sp.name.clone(),
-                start_ns: i64::try_from(sp.start_time_unix_nano).unwrap_or(i64::MAX),
-                end_ns: i64::try_from(sp.end_time_unix_nano).unwrap_or(i64::MAX),
-                error: sessiontrail_trace::tree::is_error(sp),
-                body: sp.encode_to_vec(),
-            })
-            .collect(),
-    }
 }
 
 fn ship(

@@ -1,0 +1,47 @@
+//! The pipeline room (DESIGN.md 1): the one way from an agent's records to stored spans.
+//!
+//! Owns: the order of the stages (the adapter's parse with the policy, git enrichment, the
+//! post-commit hook's links, the trace build, the store write, then the git notes of what
+//! the store committed), running them on several threads, and stopping all of them when one
+//! fails; the post-commit hook's linking rules ([`link_head`]).
+//!
+//! Must not: parse an agent's format (that is `sources`), speak OTLP (`export`), or print
+//! (`cli` drives it and reports what it returns).
+
+#![warn(missing_docs)]
+
+mod backfill;
+mod encode;
+mod link;
+
+pub use backfill::{Backfill, Event, Options, backfill};
+pub use encode::encode;
+pub use link::{Linked, link_head};
+
+use std::path::PathBuf;
+
+/// Why a run stopped. Whatever the store committed before stays.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The store refused a write (disk full, locked past its timeout, damaged).
+    #[error("cannot write to the store {}", path.display())]
+    Store {
+        /// The store's file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: sessiontrail_store::StoreError,
+    },
+    /// A git operation the stage cannot do without failed.
+    #[error(transparent)]
+    Git(#[from] sessiontrail_git::GitError),
+}
+
+impl PipelineError {
+    fn store(
+        store: &sessiontrail_store::Store,
+    ) -> impl FnOnce(sessiontrail_store::StoreError) -> Self {
+        let path = store.path().to_owned();
+        move |source| PipelineError::Store { path, source }
+    }
+}
