@@ -512,3 +512,66 @@ fn a_store_that_cannot_be_written_ends_the_export_at_once() {
     assert!(sessions.contains("55604662-cf2a"), "{sessions}");
     assert!(!sessions.contains("d6e0bada"), "{sessions}");
 }
+
+/// Records of newer Claude Code releases (2.1.22x) that sessiontrail does not map, some
+/// without a timestamp and before any record that has one, are counted and skipped: the file
+/// exports with exit 0. A `pr-link` (the pull request the session opened, written again on
+/// each resume) is kept once on the root; `agent-name` names a session that has no title.
+#[test]
+fn records_of_newer_agent_versions_are_counted_and_a_pull_request_is_kept() {
+    let env = TestEnv::new();
+    let sid = "7d1f0000-0000-4000-8000-0000000000aa";
+    let pr = "https://github.com/acme/shop/pull/42";
+    let timed = |t: &str, uuid: &str, second: u32, extra: serde_json::Value| {
+        let mut v = serde_json::json!({
+            "type": t, "uuid": uuid, "sessionId": sid, "cwd": "/home/ana/shop",
+            "version": "2.1.225", "timestamp": format!("2026-09-01T10:00:{second:02}.000Z"),
+        });
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v.to_string()
+    };
+    let lines = [
+        serde_json::json!({"type": "bridge-session", "sessionId": sid, "bridgeId": "b1"}).to_string(),
+        serde_json::json!({"type": "agent-name", "agentName": "shop-fixer", "sessionId": sid}).to_string(),
+        serde_json::json!({"type": "file-history-delta", "messageId": "u1", "delta": {}}).to_string(),
+        serde_json::json!({"type": "teleported-from", "remoteSessionId": "r1", "branch": "main"}).to_string(),
+        timed("user", "u1", 1, serde_json::json!({"message": {"role": "user", "content": "open a PR"}})),
+        serde_json::json!({"type": "pr-link", "sessionId": sid, "prNumber": 42, "prUrl": pr, "prRepository": "acme/shop", "timestamp": "2026-09-01T10:00:05.000Z"}).to_string(),
+        timed("assistant", "a1", 6, serde_json::json!({"requestId": "r1", "message": {"model": "m", "id": "m1", "role": "assistant", "content": [{"type": "text", "text": "done"}]}})),
+        serde_json::json!({"type": "pr-link", "sessionId": sid, "prNumber": 42, "prUrl": pr, "prRepository": "acme/shop", "timestamp": "2026-09-01T11:00:00.000Z"}).to_string(),
+        serde_json::json!({"type": "pr-link", "sessionId": sid, "prNumber": 7, "prRepository": "acme/docs"}).to_string(),
+    ];
+    let dir = env.path("s");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{sid}.jsonl")), lines.join("\n") + "\n").unwrap();
+    let out = env.path("out.jsonl");
+    let o = env.run(
+        &[
+            "export",
+            dir.to_str().unwrap(),
+            "--json",
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    let summary = &json_lines(&o)[0];
+    assert_eq!(summary["skipped"]["lines"], 0, "{summary}");
+    assert_eq!(summary["lines"], 9);
+    assert_eq!(summary["unmapped"]["bridge-session"], 1, "{summary}");
+    assert_eq!(summary["unmapped"]["file-history-delta"], 1, "{summary}");
+    assert_eq!(
+        summary["unmapped"]["unknown type teleported-from"], 1,
+        "{summary}"
+    );
+    assert_eq!(summary["events"]["pr-link"], 3, "{summary}");
+    let spans = read_otlp_json(&out);
+    let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(
+        root.attrs["sessiontrail.pull_requests"],
+        serde_json::json!([pr, "acme/docs#7"])
+    );
+    assert_eq!(root.str("sessiontrail.session.title"), Some("shop-fixer"));
+}

@@ -80,6 +80,9 @@ pub struct Session {
     pub vcs: Option<Vcs>,
     /// Commits linked to the session.
     pub commits: Vec<crate::LinkedCommit>,
+    /// Pull requests the agent recorded the session opened or worked on (their URLs, or
+    /// `owner/name#number` where it gave no URL), first seen first.
+    pub pull_requests: Vec<String>,
 }
 
 /// The repository a session worked in (DESIGN.md 4).
@@ -147,6 +150,7 @@ impl Session {
             ambient: Ambient::default(),
             vcs: None,
             commits: Vec::new(),
+            pull_requests: Vec::new(),
         }
     }
 

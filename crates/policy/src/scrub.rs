@@ -41,6 +41,7 @@ pub fn scrub_session(s: &mut Session, content: &ContentOptions) {
         fix(v);
     }
     s.sources.iter_mut().for_each(fix);
+    s.pull_requests.iter_mut().for_each(fix);
     let a = &mut s.ambient;
     for v in a
         .allowed_tools

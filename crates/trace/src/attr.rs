@@ -54,6 +54,7 @@ pub const VCS_REPOSITORY_URL_FULL: &str = "vcs.repository.url.full";
 pub const VCS_REPOSITORY_NAME: &str = "vcs.repository.name";
 pub const VCS_RECONSTRUCTED: &str = "sessiontrail.vcs.reconstructed";
 pub const COMMIT_SHAS: &str = "sessiontrail.commit.shas";
+pub const PULL_REQUESTS: &str = "sessiontrail.pull_requests";
 pub const COMMIT_FILES: &str = "sessiontrail.commit.files";
 pub const LINK_METHOD: &str = "sessiontrail.link.method";
 

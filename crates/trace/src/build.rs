@@ -380,6 +380,15 @@ impl<'s> Builder<'s> {
             let shas: Vec<String> = s.commits.iter().map(|c| c.sha.clone()).collect();
             at.push(kv_strs(a::COMMIT_SHAS, &shas));
         }
+        if !s.pull_requests.is_empty() {
+            let capped: Vec<String> = s
+                .pull_requests
+                .iter()
+                .take(256)
+                .map(|v| cap(v, 1024))
+                .collect();
+            at.push(kv_strs(a::PULL_REQUESTS, &capped));
+        }
         if let Some(severity) = flagged
             .iter()
             .flat_map(|t| t.sensitive.iter().map(|m| m.severity))

@@ -170,17 +170,35 @@ impl Builder {
         };
         // Bookkeeping records carry no time of their own.
         match kind {
-            "summary" | "custom-title" | "ai-title" => {
+            "summary" | "custom-title" | "ai-title" | "agent-name" => {
                 let title = rec
                     .custom_title
                     .as_deref()
                     .or(rec.ai_title.as_deref())
+                    .or(rec.agent_name.as_deref())
                     .or(rec.summary.as_deref());
                 if let Some(title) = title {
                     // A title the user chose wins over one the agent generated.
                     if kind == "custom-title" || self.session.title.is_none() {
                         self.session.title = Some(Text::capture(title, &self.opts));
                     }
+                }
+                self.report.event(kind);
+                return;
+            }
+            "pr-link" => {
+                // Written again on every resume: one entry per pull request.
+                let pr = rec.pr_url.as_deref().map(str::to_owned).or_else(|| {
+                    let n = rec.pr_number?;
+                    Some(match rec.pr_repository.as_deref() {
+                        Some(r) => format!("{r}#{n}"),
+                        None => format!("#{n}"),
+                    })
+                });
+                if let Some(pr) = pr
+                    && !self.session.pull_requests.contains(&pr)
+                {
+                    self.session.pull_requests.push(pr);
                 }
                 self.report.event(kind);
                 return;
@@ -193,7 +211,11 @@ impl Builder {
                 self.report.event(kind);
                 return;
             }
-            "file-history-snapshot" | "last-prompt" | "mode" => {
+            "file-history-snapshot"
+            | "file-history-delta"
+            | "last-prompt"
+            | "mode"
+            | "bridge-session" => {
                 self.report.unmapped(kind);
                 return;
             }
@@ -205,7 +227,14 @@ impl Builder {
                 );
                 return;
             }
-            _ => {}
+            "user" | "assistant" | "system" | "progress" | "attachment" | "queue-operation" => {}
+            // Formats drift (`bridge-session`, `file-history-delta`...): a type we do not
+            // map is counted, never an error, whether or not it has a time.
+            other => {
+                self.report
+                    .unmapped(&format!("unknown type {}", short(other)));
+                return;
+            }
         }
         let Some(time) = time.or(self.runs[run].prev).or(self.last) else {
             self.issue(

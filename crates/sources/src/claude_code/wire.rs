@@ -72,6 +72,13 @@ pub(crate) struct Record<'a> {
     pub ai_title: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "opt_str")]
     pub operation: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "opt_str")]
+    pub agent_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "opt_str")]
+    pub pr_url: Option<Cow<'a, str>>,
+    pub pr_number: Option<u64>,
+    #[serde(borrow, default, deserialize_with = "opt_str")]
+    pub pr_repository: Option<Cow<'a, str>>,
 }
 
 /// `message` of a `user` or `assistant` record.
