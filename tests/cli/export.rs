@@ -575,3 +575,56 @@ fn records_of_newer_agent_versions_are_counted_and_a_pull_request_is_kept() {
     );
     assert_eq!(root.str("sessiontrail.session.title"), Some("shop-fixer"));
 }
+
+/// Another process holding the store's write lock: export waits for it (a bounded time),
+/// then stops with exit 2 and says which process holds it.
+#[test]
+fn a_store_locked_by_another_process_is_waited_for_then_named() {
+    let env = TestEnv::new();
+    let short = claude_fixtures().join("marot-spotter/short.jsonl");
+    env.run(&["export", short.to_str().unwrap(), "--no-notes"], 0);
+    let holder = rusqlite::Connection::open(&env.store).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let many = env.path("many");
+    copies_of_a_session(&many, 3);
+    let started = std::time::Instant::now();
+    let o = env.run(&["export", many.to_str().unwrap(), "--no-notes"], 2);
+    let waited = started.elapsed();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(waited >= std::time::Duration::from_secs(9), "{waited:?}");
+    let me = std::process::id();
+    assert!(
+        stderr.contains(&format!(
+            "the store {} is locked: process {me} (",
+            env.store.display()
+        )) && stderr.contains("has held it for more than 10 s"),
+        "{stderr}"
+    );
+    let store = env.store.display().to_string();
+    assert_eq!(stderr.matches(store.as_str()).count(), 1, "{stderr}");
+    holder.execute_batch("COMMIT").unwrap();
+    drop(holder);
+    env.run(&["export", many.to_str().unwrap(), "--no-notes"], 0);
+}
+
+/// Three exports creating the same new store at once all succeed.
+#[test]
+fn exports_creating_one_store_at_once_all_succeed() {
+    let short = claude_fixtures().join("marot-spotter/short.jsonl");
+    for _ in 0..8 {
+        let env = TestEnv::new();
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                env.cmd(&["export", short.to_str().unwrap(), "--no-notes"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+}

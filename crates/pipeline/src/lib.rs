@@ -32,6 +32,10 @@ pub enum PipelineError {
         #[source]
         source: sessiontrail_store::StoreError,
     },
+    /// The store's write lock was held by another process for too long (the error names
+    /// the store and who holds it).
+    #[error(transparent)]
+    Locked(sessiontrail_store::StoreError),
     /// A git operation the stage cannot do without failed.
     #[error(transparent)]
     Git(#[from] sessiontrail_git::GitError),
@@ -42,6 +46,9 @@ impl PipelineError {
         store: &sessiontrail_store::Store,
     ) -> impl FnOnce(sessiontrail_store::StoreError) -> Self {
         let path = store.path().to_owned();
-        move |source| PipelineError::Store { path, source }
+        move |source| match source {
+            sessiontrail_store::StoreError::Locked { .. } => PipelineError::Locked(source),
+            source => PipelineError::Store { path, source },
+        }
     }
 }

@@ -57,7 +57,18 @@ pub enum StoreError {
         /// Session ids that match.
         candidates: Vec<String>,
     },
+    /// Another process held the store's write lock for longer than we wait.
+    #[error("the store {} is locked: {holders} has held it for more than {} s", path.display(), LOCK_WAIT.as_secs())]
+    Locked {
+        /// The file.
+        path: PathBuf,
+        /// Who holds it, as far as the system says (`process 4242 (sessiontrail)`).
+        holders: String,
+    },
 }
+
+/// How long a writer waits for another's lock on the store before it gives up.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One session's row: what a listing shows without reading spans.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,17 +241,25 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|e| open_err(Box::new(e)))?;
         }
         let mut conn = Connection::open(path).map_err(|e| open_err(Box::new(e)))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
+        conn.busy_timeout(LOCK_WAIT)
             .map_err(|e| open_err(Box::new(e)))?;
-        // Before WAL, which fixes it; a no-op on an existing store. A span is a few KB:
-        // 16 KB pages hold several, and an export makes a quarter of the write calls.
-        conn.pragma_update(None, "page_size", 16384)
-            .map_err(|e| open_err(Box::new(e)))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| open_err(Box::new(e)))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| open_err(Box::new(e)))?;
-        schema::migrate(&mut conn, path)?;
+        // Switching a new store to WAL takes a lock that SQLite does not wait for: two
+        // processes creating the same store at once retry until the first has done it.
+        let started = std::time::Instant::now();
+        loop {
+            match setup(&conn) {
+                Ok(()) => break,
+                Err(e) if is_busy(&e) && started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) if is_busy(&e) => return Err(locked(path)),
+                Err(e) => return Err(open_err(Box::new(e))),
+            }
+        }
+        schema::migrate(&mut conn, path).map_err(|e| match e {
+            StoreError::Sql(e) if is_busy(&e) => locked(path),
+            e => e,
+        })?;
         Ok(Store {
             conn,
             path: path.to_owned(),
@@ -254,13 +273,23 @@ impl Store {
 
     /// Writes sessions in one transaction.
     pub fn put_sessions(&mut self, sessions: &[NewSession]) -> Result<Vec<PutStats>, StoreError> {
-        let tx = self.conn.transaction()?;
-        let mut out = Vec::with_capacity(sessions.len());
-        for s in sessions {
-            out.push(put_session(&tx, s)?);
-        }
-        tx.commit()?;
-        Ok(out)
+        let path = self.path.clone();
+        let mut write = || -> Result<Vec<PutStats>, StoreError> {
+            // Immediate: the write lock is waited for here, not refused mid-transaction.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut out = Vec::with_capacity(sessions.len());
+            for s in sessions {
+                out.push(put_session(&tx, s)?);
+            }
+            tx.commit()?;
+            Ok(out)
+        };
+        write().map_err(|e| match e {
+            StoreError::Sql(e) if is_busy(&e) => locked(&path),
+            e => e,
+        })
     }
 
     /// Every stored session, latest first.
@@ -700,3 +729,71 @@ fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStat
 
 #[cfg(test)]
 mod tests;
+
+/// What every connection sets before the schema: 16 KB pages (a span is a few KB: they hold
+/// several, and an export makes a quarter of the write calls; a no-op on an existing
+/// store), WAL, and syncs at checkpoints only.
+fn setup(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "page_size", 16384)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+fn locked(path: &Path) -> StoreError {
+    StoreError::Locked {
+        path: path.to_owned(),
+        holders: lock_holders(path),
+    }
+}
+
+/// The processes that hold a lock on the store's files, from `/proc/locks` (SQLite locks
+/// with `fcntl`): `process 4242 (sessiontrail)`.
+fn lock_holders(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let mut inodes = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        if let Ok(m) = std::fs::metadata(&p) {
+            inodes.push(m.ino());
+        }
+    }
+    let me = std::process::id();
+    let mut pids: Vec<u32> = std::fs::read_to_string("/proc/locks")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // `1: POSIX  ADVISORY  WRITE 4242 08:01:1234 0 EOF`; a waiter's line has `->`.
+            let f = if f.get(1) == Some(&"->") {
+                return None;
+            } else {
+                f
+            };
+            let pid: u32 = f.get(4)?.parse().ok()?;
+            let ino: u64 = f.get(5)?.rsplit(':').next()?.parse().ok()?;
+            (inodes.contains(&ino) && pid != me).then_some(pid)
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    if pids.is_empty() {
+        return "another process".to_owned();
+    }
+    pids.iter()
+        .map(
+            |pid| match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+                Ok(c) => format!("process {pid} ({})", c.trim()),
+                Err(_) => format!("process {pid}"),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -87,24 +87,35 @@ CREATE INDEX sessions_by_end ON sessions (end_ns);
 ];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
-    if version > known {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found: version,
-            known,
-        });
+    let check = |version: i64| {
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known,
+            });
+        }
+        Ok(version)
+    };
+    if check(user_version(conn)?)? == known {
+        return Ok(());
     }
+    // Under the write lock, read again: another process may have migrated meanwhile.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version = check(user_version(&tx)?)?;
     for (i, sql) in MIGRATIONS
         .iter()
         .enumerate()
         .skip(usize::try_from(version).unwrap_or(0))
     {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }

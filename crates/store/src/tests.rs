@@ -206,3 +206,54 @@ fn commit_links_both_ways() {
     assert_eq!(st.commits_of(&b.row.trace_id).unwrap().len(), 2);
     assert!(st.commit_links("3333").unwrap().is_empty());
 }
+
+/// Several processes (here threads, each with its own connection) creating the same new
+/// store at once all get it, schema and all.
+#[test]
+fn a_new_store_opened_by_many_at_once_is_created_once() {
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            for i in 0..4 {
+                let (path, barrier) = (&path, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    let mut store = Store::open(path).unwrap();
+                    store
+                        .put_sessions(&[session(&format!("s{i}"), &[("a", 1)])])
+                        .unwrap();
+                });
+            }
+        });
+        assert_eq!(Store::open(&path).unwrap().sessions().unwrap().len(), 4);
+    }
+}
+
+/// A writer waits for another's lock, then gives up naming who holds it.
+#[test]
+fn a_store_locked_too_long_names_who_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    let holder = Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let err = store
+        .put_sessions(&[session("s1", &[("a", 1)])])
+        .unwrap_err();
+    assert!(started.elapsed() >= LOCK_WAIT - std::time::Duration::from_millis(100));
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("the store {} is locked: ", path.display())),
+        "{text}"
+    );
+    // This process holds it: a lock of our own is not named, so the holder is unknown.
+    assert!(
+        text.contains("another process has held it for more than 10 s"),
+        "{text}"
+    );
+    holder.execute_batch("COMMIT").unwrap();
+    store.put_sessions(&[session("s1", &[("a", 1)])]).unwrap();
+}
