@@ -628,3 +628,90 @@ fn exports_creating_one_store_at_once_all_succeed() {
         }
     }
 }
+
+/// Waits for `c` at most a minute.
+fn output_within_a_minute(mut c: std::process::Command) -> std::process::Output {
+    let mut child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("{c:?} still running after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A FIFO in a scanned folder is skipped and named (opening it would wait for a writer
+/// forever); a FIFO named on the command line is read as a stream, and named as given.
+#[test]
+fn fifos_are_skipped_in_folders_and_read_when_named() {
+    let env = TestEnv::new();
+    let dir = env.path("projects/p");
+    std::fs::create_dir_all(&dir).unwrap();
+    let short = claude_fixtures().join("marot-spotter/short.jsonl");
+    std::fs::copy(&short, dir.join("short.jsonl")).unwrap();
+    let fifo = dir.join("pipe.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let o = output_within_a_minute(env.cmd(&["export", dir.to_str().unwrap(), "--json"]));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary = &json_lines(&o)[0];
+    assert_eq!(summary["sessions"], 1);
+    let issues = issues(summary);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0], ("pipe.jsonl".into(), None, "unreadable".into()));
+    let message = summary["skipped"]["issues"][0]["message"].as_str().unwrap();
+    assert!(message.contains("not a regular file"), "{message}");
+
+    let other = TestEnv::new();
+    let writer = {
+        let (fifo, short) = (fifo.clone(), short.clone());
+        std::thread::spawn(move || {
+            let text = std::fs::read(short).unwrap();
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(fifo)
+                .unwrap()
+                .write_all(&text)
+                .unwrap();
+        })
+    };
+    let out = other.path("out.jsonl");
+    let o = output_within_a_minute(other.cmd(&[
+        "export",
+        fifo.to_str().unwrap(),
+        "--json",
+        "--otlp-file",
+        out.to_str().unwrap(),
+    ]));
+    writer.join().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary = &json_lines(&o)[0];
+    assert_eq!(summary["sessions"], 1);
+    assert!(summary["lines"].as_u64().unwrap() > 5);
+    let spans = read_otlp_json(&out);
+    let root = spans.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(
+        root.attrs["sessiontrail.source.files"],
+        serde_json::json!([fifo.display().to_string()])
+    );
+}

@@ -24,6 +24,9 @@ pub struct SessionFiles {
     pub session_id: String,
     /// Files to read.
     pub files: Vec<PathBuf>,
+    /// How each of `files` is named to the user: its path, or the stream it was copied
+    /// from (`/dev/fd/63` for `<(cat s.jsonl)`).
+    pub names: Vec<String>,
     /// Their total size in bytes.
     pub bytes: u64,
 }
@@ -35,6 +38,9 @@ pub struct Discovery {
     pub sessions: Vec<SessionFiles>,
     /// Files that could not be used.
     pub issues: Vec<Issue>,
+    /// Where streams named on the command line were copied to be read (removed when the
+    /// discovery is dropped).
+    pub spool: Option<tempfile::TempDir>,
 }
 
 /// Where Claude Code keeps its projects: `$CLAUDE_CONFIG_DIR/projects` or
@@ -50,19 +56,33 @@ pub fn claude_projects_dir(
 }
 
 /// Finds the session files under `roots` (files are taken as given, folders are searched for
-/// `*.jsonl`), recognises each by its records and groups them into sessions. A file named
-/// directly brings its subagent files along.
+/// regular `*.jsonl` files), recognises each by its records and groups them into sessions. A
+/// file named directly brings its subagent files along; a stream named directly (a pipe,
+/// `<(cat s.jsonl)`) is copied once to a temporary file and read from there.
 pub fn discover(roots: &[PathBuf], max_line_bytes: usize) -> Discovery {
     let mut found = Discovery::default();
     let mut candidates = BTreeSet::new();
     let mut explicit = Vec::new();
+    let mut names: BTreeMap<PathBuf, String> = BTreeMap::new();
     for root in roots {
         match fs::metadata(root) {
             Ok(m) if m.is_dir() => walk(root, &mut candidates, &mut found.issues),
-            Ok(_) => {
+            Ok(m) if m.is_file() => {
                 candidates.insert(root.clone());
                 explicit.push(root.clone());
             }
+            Ok(_) => match spool(root, &mut found.spool, names.len()) {
+                Ok(copy) => {
+                    names.insert(copy.clone(), root.display().to_string());
+                    candidates.insert(copy);
+                }
+                Err(e) => found.issues.push(Issue {
+                    path: root.display().to_string(),
+                    line: None,
+                    kind: IssueKind::Unreadable,
+                    detail: format!("cannot read the stream: {}", claude_code::io_reason(&e)),
+                }),
+            },
             Err(e) => found.issues.push(Issue {
                 path: root.display().to_string(),
                 line: None,
@@ -108,7 +128,11 @@ pub fn discover(roots: &[PathBuf], max_line_bytes: usize) -> Discovery {
         if !seen.insert(key) {
             continue;
         }
-        match peek(path, max_line_bytes) {
+        let shown = names
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| path.display().to_string());
+        match peek(path, &shown, max_line_bytes) {
             Ok((p, size)) => {
                 let id = p.session_id.clone().unwrap_or_else(|| stem(path));
                 if companion {
@@ -142,11 +166,23 @@ pub fn discover(roots: &[PathBuf], max_line_bytes: usize) -> Discovery {
     }
     found.sessions = groups
         .into_iter()
-        .map(|(session_id, (subs, mains, bytes))| SessionFiles {
-            agent: AgentKind::ClaudeCode,
-            session_id,
-            files: subs.into_iter().chain(mains).collect(),
-            bytes,
+        .map(|(session_id, (subs, mains, bytes))| {
+            let files: Vec<PathBuf> = subs.into_iter().chain(mains).collect();
+            SessionFiles {
+                agent: AgentKind::ClaudeCode,
+                session_id,
+                names: files
+                    .iter()
+                    .map(|p| {
+                        names
+                            .get(p)
+                            .cloned()
+                            .unwrap_or_else(|| p.display().to_string())
+                    })
+                    .collect(),
+                files,
+                bytes,
+            }
         })
         .collect();
     found.sessions.sort_by(|a, b| {
@@ -155,6 +191,17 @@ pub fn discover(roots: &[PathBuf], max_line_bytes: usize) -> Discovery {
             .then_with(|| a.session_id.cmp(&b.session_id))
     });
     found
+}
+
+/// Copies the stream at `path` into a file of the spool folder (made on first use).
+fn spool(path: &Path, dir: &mut Option<tempfile::TempDir>, n: usize) -> std::io::Result<PathBuf> {
+    let d = match dir {
+        Some(d) => d,
+        None => dir.insert(tempfile::Builder::new().prefix("sessiontrail-").tempdir()?),
+    };
+    let copy = d.path().join(format!("stream-{n}.jsonl"));
+    std::io::copy(&mut File::open(path)?, &mut File::create(&copy)?)?;
+    Ok(copy)
 }
 
 fn stem(path: &Path) -> String {
@@ -184,15 +231,32 @@ fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>, issues: &mut Vec<Issue>) {
         if ft.is_dir() {
             walk(&path, out, issues);
         } else if path.extension().is_some_and(|e| e == "jsonl") {
-            out.insert(path);
+            // A FIFO would block the open until someone writes to it.
+            match fs::metadata(&path) {
+                Ok(m) if m.is_file() => {
+                    out.insert(path);
+                }
+                Ok(_) => issues.push(Issue {
+                    path: path.display().to_string(),
+                    line: None,
+                    kind: IssueKind::Unreadable,
+                    detail: "not a regular file (a FIFO, socket or device): name it on the command line to read it as a stream".into(),
+                }),
+                Err(e) => issues.push(Issue {
+                    path: path.display().to_string(),
+                    line: None,
+                    kind: IssueKind::Unreadable,
+                    detail: format!("cannot read: {}", claude_code::io_reason(&e)),
+                }),
+            }
         }
     }
 }
 
 /// Recognises a file from its first records.
-fn peek(path: &Path, max_line_bytes: usize) -> Result<(Peek, u64), Issue> {
+fn peek(path: &Path, shown: &str, max_line_bytes: usize) -> Result<(Peek, u64), Issue> {
     let issue = |kind, detail: String| Issue {
-        path: path.display().to_string(),
+        path: shown.to_owned(),
         line: None,
         kind,
         detail,

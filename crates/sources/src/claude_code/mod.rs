@@ -82,8 +82,8 @@ pub(crate) fn recognise(bytes: &[u8]) -> Option<Peek> {
 /// report; everything good is in the session.
 pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Session>, Report) {
     let mut b = Builder::new(&files.session_id, opts.content.clone());
-    for path in &files.files {
-        read_file(&mut b, path, opts);
+    for (path, shown) in files.files.iter().zip(&files.names) {
+        read_file(&mut b, path, shown, opts);
     }
     let (mut session, report) = b.finish();
     if let Some(s) = session.as_mut() {
@@ -104,8 +104,8 @@ pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Sessi
     (session, report)
 }
 
-fn read_file(b: &mut Builder, path: &Path, opts: &ParseOptions) {
-    let shown = path.display().to_string();
+fn read_file(b: &mut Builder, path: &Path, shown: &str, opts: &ParseOptions) {
+    let shown = shown.to_owned();
     let file_issue = |b: &mut Builder, kind, detail: String| {
         b.report_mut().issues.push(Issue {
             path: shown.clone(),
