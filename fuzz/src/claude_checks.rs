@@ -49,6 +49,7 @@ pub fn claude_parser(dir: &Path, data: &[u8]) {
             agent: AgentKind::ClaudeCode,
             session_id: "fuzz".into(),
             files: vec![path.clone()],
+            names: vec![path.display().to_string()],
             bytes: data.len() as u64,
         }]
     } else {
