@@ -423,6 +423,14 @@ fn sessions_and_show() {
         tree.starts_with("session 4d5611e5-241a-462a-8d15-5122611a9569 (claude-code)"),
         "{tree}"
     );
+    assert!(tree.contains("tool calls, "), "{tree}");
+    assert!(
+        tree.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("each span: +when it started"),
+        "the time columns are explained: {tree}"
+    );
     let task = tree
         .lines()
         .position(|l| l.contains("execute_tool Task"))
@@ -713,5 +721,58 @@ fn fifos_are_skipped_in_folders_and_read_when_named() {
     assert_eq!(
         root.attrs["sessiontrail.source.files"],
         serde_json::json!([fifo.display().to_string()])
+    );
+}
+
+/// `--otlp-file -` writes the OTLP lines to stdout (the summary goes to stderr), a sink that
+/// cannot be synced (`/dev/null`) is no error, and a setting the transport refuses stops the
+/// run before the store is touched.
+#[test]
+fn every_sink_is_checked_before_the_store_is_written() {
+    let env = TestEnv::new();
+    let short = claude_fixtures().join("marot-spotter/short.jsonl");
+    let s = short.to_str().unwrap();
+    let o = env.run(&["export", s, "--no-notes", "--otlp-file", "-"], 0);
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0]["resourceSpans"].is_array(),
+        "stdout holds only OTLP: {lines:?}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("exported 1 session (5 spans: 5 new)")
+            && err.contains("to standard output in 1 line"),
+        "{err}"
+    );
+    assert!(!env.path("-").exists());
+    let o = env.run(&["export", s, "--no-notes", "--otlp-file", "/dev/null"], 0);
+    assert!(
+        stdout(&o).contains("wrote 5 spans to /dev/null"),
+        "{}",
+        stdout(&o)
+    );
+
+    let fresh = TestEnv::new();
+    let o = fresh.run(
+        &[
+            "export",
+            s,
+            "--no-notes",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--header",
+            "x-bad=a\u{1}b",
+        ],
+        2,
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("header 'x-bad'"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !fresh.store.exists(),
+        "the store was written before the header was refused"
     );
 }

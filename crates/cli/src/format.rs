@@ -44,6 +44,15 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// `1 session`, `1,204 sessions`: the count and its noun, plural unless one.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", count(n))
+    }
+}
+
 /// `2026-02-12 16:02:25Z`.
 pub fn time_ns(ns: i64) -> String {
     chrono::DateTime::from_timestamp_nanos(ns)
@@ -107,6 +116,13 @@ mod tests {
         );
         let e = anyhow::anyhow!("malformed").context("malformed");
         assert_eq!(error_chain(&e), "malformed");
+    }
+
+    #[test]
+    fn counts_say_one_thing_or_many() {
+        assert_eq!(counted(1, "session"), "1 session");
+        assert_eq!(counted(0, "session"), "0 sessions");
+        assert_eq!(counted(1204, "model call"), "1,204 model calls");
     }
 
     #[test]

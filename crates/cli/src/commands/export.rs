@@ -84,6 +84,14 @@ fn run_with(
             .map(PathBuf::from),
     };
     let roots = roots(&a.paths)?;
+    // Every sink is made ready before the first write: a header the transport refuses or
+    // an OTLP file that cannot be created stops the run before the store changes.
+    let shipping = otlp.map(Shipping::new).transpose()?;
+    let mut otlp_file = a
+        .otlp_file
+        .as_deref()
+        .map(OtlpJsonFile::create)
+        .transpose()?;
     let mut store = Store::open(store_path)?;
 
     let discovery = sessiontrail_sources::discover(&roots, parse_opts.max_line_bytes);
@@ -136,19 +144,29 @@ fn run_with(
         )?;
     let traces = done.traces;
 
-    if let Some(cfg) = otlp {
-        let mut o = ship(&mut store, cfg, &traces, &a, &bar)?;
+    if let Some(sh) = shipping {
+        let mut o = ship(&mut store, sh, &traces, &a, &bar)?;
         o.endpoint = scrub(&o.endpoint);
         o.rejection = o.rejection.map(|r| scrub(&r));
         o.error = o.error.map(|e| scrub(&e));
         summary.otlp = Some(o);
     }
-    if let Some(path) = &a.otlp_file {
-        let mut file = OtlpJsonFile::create(path)?;
+    // With `--otlp-file -` the lines are stdout's data; the summary goes to stderr.
+    let mut stderr = std::io::stderr();
+    let mut out = out;
+    if let (Some(mut file), Some(path)) = (otlp_file.take(), &a.otlp_file) {
         let d = sessiontrail_export::write_traces(&store, &traces, &mut file, a.max_request_bytes)?;
+        let file_is_stdout = file.is_stdout();
+        if file_is_stdout {
+            out = &mut stderr;
+        }
         file.finish()?;
         summary.otlp_file = Some(FileSummary {
-            path: scrub(&path.display().to_string()),
+            path: if file_is_stdout {
+                "standard output".into()
+            } else {
+                scrub(&path.display().to_string())
+            },
             spans: d.spans,
             lines: d.requests,
             bytes: d.bytes,
@@ -231,26 +249,48 @@ fn progress_bar(wanted: bool, total: u64) -> ProgressBar {
     bar
 }
 
+/// An OTLP endpoint, its transport made before any work.
+struct Shipping {
+    sender: OtlpSender,
+    sink: String,
+    endpoint: String,
+    protocol: &'static str,
+}
+
+impl Shipping {
+    fn new(cfg: OtlpConfig) -> anyhow::Result<Shipping> {
+        Ok(Shipping {
+            sink: cfg.sink_key(),
+            endpoint: sessiontrail_export::display_url(&cfg.endpoint),
+            protocol: cfg.protocol.as_str(),
+            sender: OtlpSender::new(cfg)?,
+        })
+    }
+}
+
 fn ship(
     store: &mut Store,
-    cfg: OtlpConfig,
+    sh: Shipping,
     traces: &[[u8; 16]],
     a: &ExportArgs,
     bar: &ProgressBar,
 ) -> anyhow::Result<OtlpSummary> {
-    let sink = cfg.sink_key();
+    let Shipping {
+        sender,
+        sink,
+        endpoint,
+        protocol,
+    } = sh;
     if a.resend {
         store.forget_deliveries(&sink, traces)?;
     }
     store.enqueue(&sink, traces)?;
-    let endpoint = sessiontrail_export::display_url(&cfg.endpoint);
-    let protocol = cfg.protocol.as_str();
     tracing::info!(%endpoint, protocol, "delivering to OTLP endpoint");
     let backoff = sessiontrail_export::retry::Backoff {
         max_attempts: a.max_attempts,
         ..Default::default()
     };
-    let mut sender = OtlpSender::new(cfg)?.with_backoff(backoff);
+    let mut sender = sender.with_backoff(backoff);
     bar.set_message("sending");
     bar.set_position(0);
     bar.set_length(store.queued(&sink)?.len() as u64);
@@ -401,24 +441,24 @@ impl Summary {
         }
         writeln!(
             out,
-            "exported {} sessions ({} spans{}) from {} lines ({}) into {}",
-            format::count(self.sessions),
-            format::count(self.spans),
+            "exported {} ({}{}) from {} ({}) into {}",
+            format::counted(self.sessions, "session"),
+            format::counted(self.spans, "span"),
             if changes.is_empty() {
                 String::new()
             } else {
                 format!(": {}", changes.join(", "))
             },
-            format::count(self.lines),
+            format::counted(self.lines, "line"),
             format::bytes(self.bytes),
             self.store
         )?;
         if !self.issues.is_empty() {
             writeln!(
                 out,
-                "skipped {} lines and {} files:",
-                self.skipped_lines(),
-                self.skipped_files()
+                "skipped {} and {}:",
+                format::counted(self.skipped_lines() as u64, "line"),
+                format::counted(self.skipped_files() as u64, "file")
             )?;
             for i in self.issues.iter().take(SHOWN_ISSUES) {
                 writeln!(out, "  {i}")?;
@@ -461,18 +501,18 @@ impl Summary {
         if let Some(o) = &self.otlp {
             writeln!(
                 out,
-                "sent {} spans to {} ({}) in {} requests (largest {})",
-                format::count(o.spans),
+                "sent {} to {} ({}) in {} (largest {})",
+                format::counted(o.spans, "span"),
                 o.endpoint,
                 o.protocol,
-                format::count(o.requests),
+                format::counted(o.requests, "request"),
                 format::bytes(o.max_request_bytes)
             )?;
             if o.rejected_spans > 0 {
                 writeln!(
                     out,
-                    "the endpoint rejected {} spans: {}",
-                    format::count(o.rejected_spans),
+                    "the endpoint rejected {}: {}",
+                    format::counted(o.rejected_spans, "span"),
                     o.rejection.as_deref().unwrap_or("no reason given")
                 )?;
             }
@@ -482,18 +522,18 @@ impl Summary {
             if o.pending_spans > 0 {
                 writeln!(
                     out,
-                    "{} spans are kept in the store and will be sent by the next export",
-                    format::count(o.pending_spans)
+                    "{} kept in the store, to be sent by the next export",
+                    format::counted(o.pending_spans, "span")
                 )?;
             }
         }
         if let Some(f) = &self.otlp_file {
             writeln!(
                 out,
-                "wrote {} spans to {} in {} lines ({})",
-                format::count(f.spans),
+                "wrote {} to {} in {} ({})",
+                format::counted(f.spans, "span"),
                 f.path,
-                format::count(f.lines),
+                format::counted(f.lines, "line"),
                 format::bytes(f.bytes)
             )?;
         }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sessiontrail_policy::RuleSet;
 
 use crate::args::{PolicyArgs, PolicyCommand};
-use crate::{exit, settings};
+use crate::{exit, format, settings};
 
 #[derive(Serialize)]
 struct RuleLine<'a> {
@@ -87,9 +87,12 @@ pub fn run(a: PolicyArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
                     .count();
                 writeln!(
                     out,
-                    "{}: valid; {} rules in force, {own} added or changed by this file",
+                    "{}: valid; {} in force, {own} added or changed by this file",
                     file.display(),
-                    rules.rules().iter().filter(|r| r.enabled).count()
+                    format::counted(
+                        rules.rules().iter().filter(|r| r.enabled).count() as u64,
+                        "rule"
+                    )
                 )?;
                 Ok(exit::OK)
             }

@@ -70,13 +70,17 @@ pub fn run(a: &ShowArgs, store: &Store, out: &mut dyn Write) -> anyhow::Result<u
     )?;
     writeln!(
         out,
-        "{}  {}  {} turns, {} model calls, {} tool calls, {} errors",
+        "{}  {}  {}, {}, {}, {}",
         row.project.as_deref().unwrap_or("-"),
         format::time_ns(row.start_ns),
-        format::count(row.turns),
-        format::count(row.model_calls),
-        format::count(row.tool_calls),
-        format::count(row.errors)
+        format::counted(row.turns, "turn"),
+        format::counted(row.model_calls, "model call"),
+        format::counted(row.tool_calls, "tool call"),
+        format::counted(row.errors, "error")
+    )?;
+    writeln!(
+        out,
+        "each span: +when it started after the session did, then how long it took"
     )?;
     let depths: Vec<usize> = tree.iter().map(|(d, _)| *d).collect();
     for (i, (_, s)) in tree.iter().enumerate() {
@@ -164,7 +168,7 @@ fn detail(s: &Span) -> String {
         }
     }
     if !s.events.is_empty() {
-        parts.push(format!("{} events", s.events.len()));
+        parts.push(format::counted(s.events.len() as u64, "event"));
     }
     parts.join("  ")
 }
