@@ -135,7 +135,7 @@ fn a_refusal_stops_delivery_and_the_next_export_sends_what_was_kept() {
     let text = stdout(&env.run(&["export", &spotter(), "--endpoint", &refusing.url], 3));
     assert!(
         text.contains("delivery stopped: HTTP 400")
-            && text.contains("will be sent by the next export"),
+            && text.contains("kept in the store, to be sent by the next export"),
         "{text}"
     );
 
