@@ -119,7 +119,14 @@ fn serve(
         } else {
             body.clone()
         };
-        let request = ExportTraceServiceRequest::decode(&raw[..]).expect("a protobuf OTLP request");
+        let json = headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v == "application/json");
+        let request = if json {
+            serde_json::from_slice(&raw).expect("an OTLP/JSON request")
+        } else {
+            ExportTraceServiceRequest::decode(&raw[..]).expect("a protobuf OTLP request")
+        };
         let (status, retry_after) = script.lock().unwrap().pop_front().unwrap_or((200, None));
         rec.lock().unwrap().push(Received {
             path,

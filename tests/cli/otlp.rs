@@ -267,3 +267,62 @@ fn grpc_invalid_argument_is_final() {
     );
     assert_eq!(fake.received.lock().unwrap().len(), 1);
 }
+
+/// `--max-request-bytes` bounds requests in the encoding they are sent in: OTLP/JSON over
+/// HTTP and the lines of `--otlp-file`, about twice the protobuf size, stay under it too;
+/// the sizes printed are those of the bytes sent and written.
+#[test]
+fn json_requests_and_file_lines_stay_under_the_cap() {
+    let env = TestEnv::new();
+    let fake = FakeHttp::start(Vec::new());
+    let file = env.path("out.jsonl");
+    let o = env.run(
+        &[
+            "export",
+            &spotter(),
+            "--endpoint",
+            &fake.url,
+            "--protocol",
+            "http/json",
+            "--json",
+            "--max-request-bytes",
+            "40000",
+            "--otlp-file",
+            file.to_str().unwrap(),
+        ],
+        0,
+    );
+    let s = &json_lines(&o)[0];
+    let reqs = fake.requests();
+    assert!(reqs.len() > 10, "{} requests", reqs.len());
+    let mut sent = 0;
+    for r in &reqs {
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        // A span larger than the cap goes alone.
+        assert!(
+            r.body.len() <= 40000 || r.span_ids().len() == 1,
+            "{}",
+            r.body.len()
+        );
+        sent += r.body.len() as u64;
+    }
+    assert_eq!(s["otlp"]["bytes"].as_u64().unwrap(), sent);
+    assert_eq!(
+        s["otlp"]["max_request_bytes"].as_u64().unwrap(),
+        reqs.iter().map(|r| r.body.len() as u64).max().unwrap()
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(s["otlp_file"]["bytes"].as_u64().unwrap(), text.len() as u64);
+    assert_eq!(
+        s["otlp_file"]["lines"].as_u64().unwrap(),
+        text.lines().count() as u64
+    );
+    for line in text.lines() {
+        let spans = line.matches("\"spanId\"").count();
+        assert!(
+            line.len() <= 40000 || spans == 1,
+            "a line of {} bytes",
+            line.len()
+        );
+    }
+}

@@ -206,6 +206,14 @@ impl OtlpSender {
         &self.cfg
     }
 
+    /// What its requests are measured in.
+    pub fn encoding(&self) -> crate::request::Encoding {
+        match self.cfg.protocol {
+            Protocol::HttpJson => crate::request::Encoding::Json,
+            _ => crate::request::Encoding::Protobuf,
+        }
+    }
+
     /// Sends one request, retrying transient failures. Returns once the backend answered
     /// for good or the retry budget is spent.
     pub fn send(&mut self, req: &ExportTraceServiceRequest) -> Result<Ack, SendFailure> {

@@ -9,7 +9,7 @@ use sessiontrail_trace::Resource;
 use crate::ExportError;
 use crate::client::{OtlpSender, SendFailure};
 use crate::file::OtlpJsonFile;
-use crate::request::{Batch, Batcher};
+use crate::request::{Batch, Batcher, Encoding};
 
 /// What a delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub fn deliver_outbox(
 ) -> Result<Delivery, ExportError> {
     let sink = sender.config().sink_key();
     let mut d = Delivery::default();
-    let mut batcher = Batcher::new(max_bytes);
+    let mut batcher = Batcher::new(max_bytes, sender.encoding());
     let send = |store: &mut Store,
                 sender: &mut OtlpSender,
                 batch: Batch,
@@ -97,7 +97,8 @@ pub fn deliver_outbox(
     Ok(d)
 }
 
-/// Writes every span of `traces` to an OTLP/JSON file.
+/// Writes every span of `traces` to an OTLP/JSON file, in lines of at most `max_bytes`
+/// (a single larger span still goes, alone). `bytes` counts every byte written.
 pub fn write_traces(
     store: &Store,
     traces: &[[u8; 16]],
@@ -105,7 +106,7 @@ pub fn write_traces(
     max_bytes: usize,
 ) -> Result<Delivery, ExportError> {
     let mut d = Delivery::default();
-    let mut batcher = Batcher::new(max_bytes);
+    let mut batcher = Batcher::new(max_bytes, Encoding::Json);
     for trace in traces {
         let resource = resource(store, trace)?;
         for row in store.spans(trace)? {
@@ -113,12 +114,15 @@ pub fn write_traces(
             if let Some(batch) = batcher.push((*trace, row.span_id, [0; 16]), &resource, span) {
                 file.write(&batch.request)?;
                 d.count(&batch);
+                d.bytes += 1;
             }
         }
     }
     if let Some(batch) = batcher.take() {
         file.write(&batch.request)?;
         d.count(&batch);
+        // Its newline.
+        d.bytes += 1;
     }
     Ok(d)
 }

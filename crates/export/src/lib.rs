@@ -28,7 +28,7 @@ pub use config::{Compression, OtlpConfig, Overrides, Protocol};
 pub use driver::{Delivery, deliver_outbox, write_traces};
 pub use file::OtlpJsonFile;
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-pub use request::{Batch, Batcher, DEFAULT_MAX_REQUEST_BYTES, SpanKey};
+pub use request::{Batch, Batcher, DEFAULT_MAX_REQUEST_BYTES, Encoding, SpanKey};
 
 /// A destination setting that cannot be used.
 #[derive(Debug, thiserror::Error)]
