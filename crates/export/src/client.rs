@@ -248,8 +248,9 @@ impl OtlpSender {
                 Class::Throttled(d) => d,
                 Class::Retryable => self.backoff.delay(attempts - 1, rand::random::<f64>()),
             };
+            // The next attempt must be able to end within the budget, deadline included.
             if attempts >= self.backoff.max_attempts
-                || started.elapsed() + delay > self.backoff.max_elapsed
+                || started.elapsed() + delay + self.cfg.timeout > self.backoff.max_elapsed
             {
                 return Err(SendFailure {
                     reason: format!("{reason} (gave up after {attempts} attempts)"),
@@ -407,5 +408,57 @@ pub fn display_url(u: &str) -> String {
             url.to_string()
         }
         _ => u.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Compression, OtlpConfig, Protocol};
+
+    /// A backend that takes the connection and never answers: the retries, deadlines
+    /// included, end within the budget (an attempt started just before it used to run a
+    /// whole deadline past it).
+    #[test]
+    fn a_hanging_backend_is_given_up_within_the_budget() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let keep = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            listener.set_nonblocking(true).unwrap();
+            let until = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < until {
+                if let Ok((s, _)) = listener.accept() {
+                    held.push(s);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let cfg = OtlpConfig {
+            endpoint: format!("http://{addr}/v1/traces"),
+            protocol: Protocol::HttpProtobuf,
+            headers: Vec::new(),
+            timeout: Duration::from_millis(300),
+            compression: Compression::None,
+            certificate: None,
+            client_certificate: None,
+            client_key: None,
+        };
+        let budget = Duration::from_secs(1);
+        let mut sender = OtlpSender::new(cfg).unwrap().with_backoff(Backoff {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(20),
+            max_attempts: 100,
+            max_elapsed: budget,
+        });
+        let started = Instant::now();
+        let failure = sender
+            .send(&ExportTraceServiceRequest::default())
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(!failure.permanent);
+        assert!(failure.attempts >= 2, "{failure:?}");
+        assert!(took <= budget + Duration::from_millis(100), "{took:?}");
+        keep.join().unwrap();
     }
 }

@@ -144,18 +144,29 @@ pub fn resolve(
         headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
         headers.push((k.clone(), v.clone()));
     }
-    let timeout = match (o.timeout, var("TIMEOUT")) {
-        (Some(t), _) => t,
-        (None, Some((name, v))) => {
-            let ms: u64 = v.trim().parse().map_err(|_| ConfigError::Invalid {
-                source_name: name,
-                value: v.clone(),
-                expected: "a timeout in milliseconds",
-            })?;
-            Duration::from_millis(ms)
-        }
-        (None, None) => DEFAULT_TIMEOUT,
-    };
+    // A deadline of 0 would fail every request before it is sent.
+    let timeout =
+        match (o.timeout, var("TIMEOUT")) {
+            (Some(t), _) if t.is_zero() => {
+                return Err(ConfigError::Invalid {
+                    source_name: "--timeout-ms".into(),
+                    value: "0".into(),
+                    expected: "a timeout of at least 1 millisecond",
+                });
+            }
+            (Some(t), _) => t,
+            (None, Some((name, v))) => {
+                let ms: u64 = v.trim().parse().ok().filter(|&ms| ms > 0).ok_or_else(|| {
+                    ConfigError::Invalid {
+                        source_name: name,
+                        value: v.clone(),
+                        expected: "a timeout in milliseconds, at least 1",
+                    }
+                })?;
+                Duration::from_millis(ms)
+            }
+            (None, None) => DEFAULT_TIMEOUT,
+        };
     let compression = match (o.compression, var("COMPRESSION")) {
         (Some(c), _) => c,
         (None, Some((name, v))) => match v.trim().to_ascii_lowercase().as_str() {
@@ -379,6 +390,27 @@ mod tests {
         );
         assert_eq!(c.timeout, Duration::from_millis(2500));
         assert_eq!(c.compression, Compression::Gzip);
+    }
+
+    #[test]
+    fn a_zero_timeout_is_refused() {
+        let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h")];
+        let zero = Overrides {
+            timeout: Some(Duration::ZERO),
+            ..Default::default()
+        };
+        let e = resolve_with(&zero, &env).unwrap_err().to_string();
+        assert!(
+            e.contains("--timeout-ms") && e.contains("at least 1"),
+            "{e}"
+        );
+        let e = resolve_with(
+            &Overrides::default(),
+            &[env[0], ("OTEL_EXPORTER_OTLP_TIMEOUT", "0")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("OTEL_EXPORTER_OTLP_TIMEOUT"), "{e}");
     }
 
     #[test]
