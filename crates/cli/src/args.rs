@@ -28,7 +28,7 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// Print the span tree of a stored session
     Show(ShowArgs),
-    /// Answer questions from the store: which tool calls touched sensitive resources
+    /// Ask the store, the git notes and a backend: which sessions wrote a commit, which commits a session made, which tool calls touched sensitive resources
     Query(QueryArgs),
     /// Sensitive-access rules: list those in force, check a policy file
     Policy(PolicyArgs),

@@ -174,6 +174,10 @@ fn run_with(
     }
     bar.finish_and_clear();
     summary.duration_ms = started.elapsed().as_millis() as u64;
+    // Parsers finish in any order: the list of what was skipped follows the files.
+    summary
+        .issues
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
 
     if a.json {
         serde_json::to_writer(&mut *out, &summary.json())?;
@@ -239,7 +243,7 @@ fn progress_bar(wanted: bool, total: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {msg:10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            "{spinner} {msg:10} [{bar:30}] {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} eta {eta}",
         )
         .expect("static template")
         .progress_chars("=> "),
