@@ -3,7 +3,7 @@
 use crate::{Text, Timestamp};
 
 /// The coding agent that wrote a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AgentKind {
     /// Anthropic's Claude Code.
     ClaudeCode,

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use sessiontrail_model::AgentKind;
 
-use crate::claude_code::{self, Peek};
+use crate::adapter::{ADAPTERS, Recognised};
+use crate::claude_code;
 use crate::lines::{Line, LineReader};
 use crate::report::{Issue, IssueKind};
 
@@ -91,31 +92,22 @@ pub fn discover(roots: &[PathBuf], max_line_bytes: usize) -> Discovery {
             }),
         }
     }
-    // Subagent files of explicitly named transcripts: `<stem>/subagents/*.jsonl` and the
-    // older `agent-*.jsonl` beside them (kept only if their session id matches, below).
+    // Files of explicitly named transcripts that sit elsewhere (subagents), as their agent
+    // lays them out (kept only if their session id matches, below).
     let mut companions = BTreeSet::new();
     for file in &explicit {
-        if let (Some(dir), Some(stem)) = (file.parent(), file.file_stem()) {
-            let sub = dir.join(stem).join("subagents");
-            if sub.is_dir() {
-                walk(&sub, &mut candidates, &mut found.issues);
-            }
-            if let Ok(entries) = fs::read_dir(dir) {
-                for e in entries.flatten() {
-                    let p = e.path();
-                    let name = e.file_name();
-                    let name = name.to_string_lossy();
-                    if name.starts_with("agent-")
-                        && name.ends_with(".jsonl")
-                        && !candidates.contains(&p)
-                    {
-                        companions.insert(p);
-                    }
-                }
+        let Ok((agent, _)) = peek(file, "", max_line_bytes) else {
+            continue;
+        };
+        for p in crate::adapter::adapter(agent).companions(file) {
+            if !candidates.contains(&p) {
+                companions.insert(p);
             }
         }
     }
-    let mut groups: BTreeMap<String, (Vec<PathBuf>, Vec<PathBuf>, u64)> = BTreeMap::new();
+    // Per agent and session: subagent files, main files, bytes.
+    type Groups = BTreeMap<(AgentKind, String), (Vec<PathBuf>, Vec<PathBuf>, u64)>;
+    let mut groups = Groups::new();
     let mut seen = BTreeSet::new();
     let all = candidates
         .iter()
@@ -133,14 +125,14 @@ pub fn discover(roots: &[PathBuf], max_line_bytes: usize) -> Discovery {
             .cloned()
             .unwrap_or_else(|| path.display().to_string());
         match peek(path, &shown, max_line_bytes) {
-            Ok((p, size)) => {
-                let id = p.session_id.clone().unwrap_or_else(|| stem(path));
+            Ok((agent, (p, size))) => {
+                let id = (agent, p.session_id.clone().unwrap_or_else(|| stem(path)));
                 if companion {
-                    companion_peeks.push((path.clone(), id, p.agent_id.is_some(), size));
+                    companion_peeks.push((path.clone(), id, p.subagent.is_some(), size));
                     continue;
                 }
                 let g = groups.entry(id).or_default();
-                if p.agent_id.is_some() {
+                if p.subagent.is_some() {
                     g.0.push(path.clone())
                 } else {
                     g.1.push(path.clone())
@@ -166,10 +158,10 @@ pub fn discover(roots: &[PathBuf], max_line_bytes: usize) -> Discovery {
     }
     found.sessions = groups
         .into_iter()
-        .map(|(session_id, (subs, mains, bytes))| {
+        .map(|((agent, session_id), (subs, mains, bytes))| {
             let files: Vec<PathBuf> = subs.into_iter().chain(mains).collect();
             SessionFiles {
-                agent: AgentKind::ClaudeCode,
+                agent,
                 session_id,
                 names: files
                     .iter()
@@ -253,8 +245,13 @@ fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>, issues: &mut Vec<Issue>) {
     }
 }
 
-/// Recognises a file from its first records.
-fn peek(path: &Path, shown: &str, max_line_bytes: usize) -> Result<(Peek, u64), Issue> {
+/// Recognises a file from its first records, by asking every adapter.
+#[allow(clippy::type_complexity)]
+fn peek(
+    path: &Path,
+    shown: &str,
+    max_line_bytes: usize,
+) -> Result<(AgentKind, (Recognised, u64)), Issue> {
     let issue = |kind, detail: String| Issue {
         path: shown.to_owned(),
         line: None,
@@ -272,22 +269,24 @@ fn peek(path: &Path, shown: &str, max_line_bytes: usize) -> Result<(Peek, u64), 
         return Err(issue(IssueKind::EmptyFile, "empty file".into()));
     }
     let mut reader = LineReader::new(BufReader::new(file), max_line_bytes);
-    let mut recognised: Option<Peek> = None;
+    let mut recognised: Option<(AgentKind, Recognised)> = None;
     while let Ok(Some(line)) = reader.next_line() {
         let Line::Complete { number, bytes, .. } = line else {
             continue;
         };
-        if let Some(p) = claude_code::recognise(bytes) {
-            if p.session_id.is_some() {
-                return Ok((p, size));
+        for a in ADAPTERS {
+            if let Some(r) = a.recognise(bytes) {
+                if r.session_id.is_some() {
+                    return Ok((a.agent(), (r, size)));
+                }
+                recognised.get_or_insert((a.agent(), r));
             }
-            recognised.get_or_insert(p);
         }
         if number >= PEEK_LINES {
             break;
         }
     }
-    recognised.map(|p| (p, size)).ok_or_else(|| {
+    recognised.map(|(a, r)| (a, (r, size))).ok_or_else(|| {
         issue(
             IssueKind::UnknownFormat,
             "not a session transcript of a known agent".into(),

@@ -14,13 +14,19 @@
 
 #![warn(missing_docs)]
 
+mod adapter;
 pub mod claude_code;
 mod discover;
 pub mod lines;
+mod read;
 mod report;
+mod tail;
 
+pub use adapter::{ADAPTERS, Adapter, Environment, Finish, Recognised, SessionParser, adapter};
 pub use discover::{Discovery, SessionFiles, claude_projects_dir, discover};
+pub use read::{Changed, Checkpoint, FileIdentity, LastLine, read_lines};
 pub use report::{Issue, IssueKind, Report};
+pub use tail::Tail;
 
 use std::sync::Arc;
 
@@ -57,14 +63,13 @@ impl Default for ParseOptions {
     }
 }
 
-/// Reads one session's files with the adapter of its agent, then applies the policy to what
-/// the adapter built, whatever the agent: no string leaves unredacted below `full`.
+/// Reads one session's files whole with the adapter of its agent, then applies the policy
+/// to what the adapter built, whatever the agent: no string leaves unredacted below `full`.
 pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Session>, Report) {
-    let (mut session, report) = match files.agent {
-        sessiontrail_model::AgentKind::ClaudeCode => claude_code::parse_session(files, opts),
-    };
-    if let Some(s) = session.as_mut() {
-        sessiontrail_policy::apply(s, &opts.rules, &opts.content, opts.home.as_deref());
-    }
-    (session, report)
+    Tail::new(files.clone(), opts).finish(Finish::EndOfInput)
+}
+
+/// The policy stage every adapter's session goes through before anything else sees it.
+fn apply_policy(s: &mut Session, opts: &ParseOptions) {
+    sessiontrail_policy::apply(s, &opts.rules, &opts.content, opts.home.as_deref());
 }

@@ -45,6 +45,23 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
+    /// Wraps `inner`, already positioned at byte `offset`, just after line `number`: to go on
+    /// reading a file where an earlier reader stopped.
+    pub fn resume(inner: R, max_len: usize, number: u64, offset: u64) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::new(),
+            max_len,
+            number,
+            offset,
+        }
+    }
+
+    /// Number of the last line returned.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
     /// Byte offset just past the last line returned.
     pub fn offset(&self) -> u64 {
         self.offset

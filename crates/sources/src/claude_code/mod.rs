@@ -6,15 +6,13 @@ mod parse;
 mod wire;
 
 use std::borrow::Cow;
-use std::fs::File;
-use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use sessiontrail_model::Session;
+use sessiontrail_model::{AgentKind, Session};
 
-use crate::lines::{Line, LineReader};
-use crate::report::{Issue, IssueKind, Report};
-use crate::{ParseOptions, SessionFiles};
+use crate::ParseOptions;
+use crate::adapter::{Adapter, Environment, Finish, Recognised, SessionParser};
+use crate::report::Report;
 use parse::{Builder, Origin};
 
 /// Record types only Claude Code writes; used to recognise its files by content.
@@ -78,14 +76,83 @@ pub(crate) fn recognise(bytes: &[u8]) -> Option<Peek> {
     })
 }
 
-/// Reads every file of one session and builds it. Bad lines and unreadable files are in the
-/// report; everything good is in the session.
-pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Session>, Report) {
-    let mut b = Builder::new(&files.session_id, opts.content.clone());
-    for (path, shown) in files.files.iter().zip(&files.names) {
-        read_file(&mut b, path, shown, opts);
+/// Claude Code's adapter.
+pub struct ClaudeCode;
+
+impl Adapter for ClaudeCode {
+    fn agent(&self) -> AgentKind {
+        AgentKind::ClaudeCode
     }
-    let (mut session, report) = b.finish();
+
+    fn recognise(&self, line: &[u8]) -> Option<Recognised> {
+        recognise(line).map(|p| Recognised {
+            session_id: p.session_id,
+            subagent: p.agent_id,
+        })
+    }
+
+    fn default_roots(&self, env: &Environment) -> Vec<PathBuf> {
+        crate::claude_projects_dir(env.claude_config_dir.as_deref(), env.home.as_deref())
+            .into_iter()
+            .collect()
+    }
+
+    /// `<stem>/subagents/*.jsonl` and, from older versions, `agent-*.jsonl` beside it (the
+    /// caller keeps those of the same session).
+    fn companions(&self, file: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let (Some(dir), Some(stem)) = (file.parent(), file.file_stem()) else {
+            return out;
+        };
+        if let Ok(entries) = std::fs::read_dir(dir.join(stem).join("subagents")) {
+            out.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "jsonl") && p.is_file()),
+            );
+        }
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with("agent-") && name.ends_with(".jsonl") && e.path().is_file() {
+                    out.push(e.path());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn parser(
+        &self,
+        session_id: &str,
+        files: &[PathBuf],
+        opts: &ParseOptions,
+    ) -> Box<dyn SessionParser> {
+        Box::new(Parser {
+            b: Builder::new(session_id, opts.content.clone()),
+            files: files.to_vec(),
+            opts: opts.clone(),
+        })
+    }
+}
+
+/// Claude Code's records of one session, fed line by line.
+struct Parser {
+    b: Builder,
+    files: Vec<PathBuf>,
+    opts: ParseOptions,
+}
+
+/// The built session with what lives outside the transcript: the settings it ran with.
+fn with_ambient(
+    opts: &ParseOptions,
+    files: &[PathBuf],
+    built: (Option<Session>, Report),
+) -> (Option<Session>, Report) {
+    let (mut session, report) = built;
     if let Some(s) = session.as_mut() {
         let home = opts.home.as_deref().map(Path::new);
         let config = opts
@@ -93,7 +160,7 @@ pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Sessi
             .clone()
             .or_else(|| home.map(|h| h.join(".claude")));
         let seen_in_dumps = std::mem::take(&mut s.ambient.secret_env_names);
-        s.ambient = ambient::read(config.as_deref(), home, s.cwd.as_deref(), &files.files);
+        s.ambient = ambient::read(config.as_deref(), home, s.cwd.as_deref(), files);
         if !seen_in_dumps.is_empty() {
             s.ambient.secret_env_names = seen_in_dumps;
             s.ambient
@@ -104,93 +171,37 @@ pub fn parse_session(files: &SessionFiles, opts: &ParseOptions) -> (Option<Sessi
     (session, report)
 }
 
-fn read_file(b: &mut Builder, path: &Path, shown: &str, opts: &ParseOptions) {
-    let shown = shown.to_owned();
-    let file_issue = |b: &mut Builder, kind, detail: String| {
-        b.report_mut().issues.push(Issue {
-            path: shown.clone(),
-            line: None,
-            kind,
-            detail,
-        });
-    };
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) => {
-            file_issue(
-                b,
-                IssueKind::Unreadable,
-                format!("cannot open: {}", io_reason(&e)),
-            );
-            return;
-        }
-    };
-    b.add_source(&shown);
-    let mut reader = LineReader::new(
-        BufReader::with_capacity(256 * 1024, file),
-        opts.max_line_bytes,
-    );
-    let mut lines = 0u64;
-    loop {
-        let line = match reader.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                file_issue(
-                    b,
-                    IssueKind::Unreadable,
-                    format!("read failed after line {lines}: {}", io_reason(&e)),
-                );
-                break;
-            }
-        };
-        match line {
-            Line::Complete {
-                number,
-                bytes,
-                terminated,
-            } => {
-                lines = number;
-                b.line(
-                    bytes,
-                    terminated,
-                    Origin {
-                        path: &shown,
-                        line: number,
-                        agent: None,
-                    },
-                );
-            }
-            Line::TooLong { number, len } => {
-                lines = number;
-                b.report_mut().issues.push(Issue {
-                    path: shown.clone(),
-                    line: Some(number),
-                    kind: IssueKind::LineTooLong,
-                    detail: format!(
-                        "line of {len} bytes is over the {} byte limit",
-                        opts.max_line_bytes
-                    ),
-                });
-            }
-        }
+impl SessionParser for Parser {
+    fn file(&mut self, shown: &str) {
+        self.b.add_source(shown);
     }
-    let report = b.report_mut();
-    report.lines += lines;
-    report.bytes += reader.offset();
-    if reader.offset() == 0 {
-        file_issue(b, IssueKind::EmptyFile, "empty file".into());
+
+    fn line(&mut self, bytes: &[u8], terminated: bool, shown: &str, number: u64) {
+        self.b.line(
+            bytes,
+            terminated,
+            Origin {
+                path: shown,
+                line: number,
+                agent: None,
+            },
+        );
+    }
+
+    fn report_mut(&mut self) -> &mut Report {
+        self.b.report_mut()
+    }
+
+    fn snapshot(&self) -> (Option<Session>, Report) {
+        with_ambient(&self.opts, &self.files, self.b.clone().finish())
+    }
+
+    /// Whatever the reason: a session is complete when its records stop, and a call left
+    /// open is open in the transcript too.
+    fn finish(self: Box<Self>, _reason: Finish) -> (Option<Session>, Report) {
+        let Parser { b, files, opts } = *self;
+        with_ambient(&opts, &files, b.finish())
     }
 }
 
-/// An I/O error without the path (the caller names it).
-pub(crate) fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file (it may have been deleted)".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => {
-            let s = e.to_string();
-            s.split(" (os error").next().unwrap_or(&s).to_lowercase()
-        }
-    }
-}
+pub(crate) use crate::read::io_reason;

@@ -31,7 +31,7 @@ pub(crate) struct Origin<'p> {
     pub agent: Option<&'p str>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct RunState {
     turn: Option<usize>,
     /// Time of the run's last conversation record: when its next model call was sent.
@@ -40,6 +40,7 @@ struct RunState {
 }
 
 /// A tool result waiting for its tool call (results can precede calls across files).
+#[derive(Clone)]
 struct Outcome {
     time: Timestamp,
     outcome: ToolOutcome,
@@ -49,7 +50,9 @@ struct Outcome {
     report: Option<RunReport>,
 }
 
-/// Builds one session from its records.
+/// Builds one session from its records. Cloned, it gives the session so far while reading
+/// goes on.
+#[derive(Clone)]
 pub(crate) struct Builder {
     opts: ContentOptions,
     /// For what tools and the model returned: text is kept only at `full` (DESIGN.md 3 and 5:
