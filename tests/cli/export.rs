@@ -786,3 +786,40 @@ fn every_sink_is_checked_before_the_store_is_written() {
         "the store was written before the header was refused"
     );
 }
+
+/// The store records, with each session's spans, how far each of its files was read: a
+/// reader that stops resumes there.
+#[test]
+fn export_records_how_far_each_file_was_read() {
+    let env = TestEnv::new();
+    let dir = claude_fixtures().join("marot-spotter");
+    let o = env.run(
+        &["export", dir.to_str().unwrap(), "--json", "--no-notes"],
+        0,
+    );
+    let summary = &json_lines(&o)[0];
+    let conn = rusqlite::Connection::open(&env.store).unwrap();
+    let mut st = conn
+        .prepare("SELECT path, offset, line FROM checkpoints ORDER BY path")
+        .unwrap();
+    let marks: Vec<(String, i64, i64)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(marks.len() >= 5, "{marks:?}");
+    let mut lines = 0;
+    for (path, offset, line) in &marks {
+        let text = std::fs::read(path).unwrap();
+        assert_eq!(*offset as usize, text.len(), "{path}");
+        assert_eq!(
+            *line as usize,
+            text.split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count(),
+            "{path}"
+        );
+        lines += line;
+    }
+    assert_eq!(summary["lines"].as_i64().unwrap(), lines);
+}

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use sessiontrail_git::PendingNote;
 use sessiontrail_model::{LinkedCommit, Timestamp};
 use sessiontrail_sources::{ParseOptions, Report, SessionFiles};
-use sessiontrail_store::{CommitRow, NewSession, PutStats, Store};
+use sessiontrail_store::{CheckpointRow, CommitRow, NewSession, PutStats, Store};
 use sessiontrail_trace::TraceOptions;
 
 use crate::PipelineError;
@@ -127,7 +127,22 @@ fn parse(
     opts: &Options,
     hooked: &HashMap<[u8; 16], Vec<CommitRow>>,
 ) -> Parsed {
-    let (session, mut report) = sessiontrail_sources::parse_session(files, &opts.parse);
+    let (session, mut report, marks) = sessiontrail_sources::Tail::new(files.clone(), &opts.parse)
+        .finish_with_checkpoints(sessiontrail_sources::Finish::EndOfInput);
+    let now = now_ns();
+    let checkpoints: Vec<CheckpointRow> = files
+        .names
+        .iter()
+        .zip(marks)
+        .filter(|(_, m)| m.identity.is_some())
+        .map(|(name, m)| CheckpointRow {
+            path: name.clone(),
+            identity: m.identity.map(|i| (i.dev, i.ino)),
+            offset: m.offset,
+            line: m.line,
+            updated_ns: now,
+        })
+        .collect();
     tracing::debug!(session = %opts.parse.content.scrub(&files.session_id), files = files.files.len(), lines = report.lines, issues = report.issues.len(), "parsed");
     report.scrub_names(&|s: &str| opts.parse.content.scrub(s).into_owned());
     let trace = session.map(|mut s| {
@@ -149,7 +164,7 @@ fn parse(
         };
         // Encoded here, where the trace was built: freeing it on the writing thread made
         // the two threads contend for the allocator.
-        Box::new((crate::encode(t), notes))
+        Box::new((crate::encode(t, checkpoints), notes))
     });
     Parsed {
         bytes: files.bytes,
@@ -250,4 +265,10 @@ fn linked_commit(c: &CommitRow) -> LinkedCommit {
         writers: Vec::new(),
         repo: String::new(),
     }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }

@@ -1,11 +1,12 @@
 //! A built trace in the store's form.
 
 use prost::Message;
-use sessiontrail_store::{CommitRow, NewSession, SensitiveRow, SessionRow, SpanRow};
+use sessiontrail_store::{CheckpointRow, CommitRow, NewSession, SensitiveRow, SessionRow, SpanRow};
 use sessiontrail_trace::SessionTrace;
 
-/// The store's form of a trace: encoded spans with the columns queries need.
-pub fn encode(t: SessionTrace) -> NewSession {
+/// The store's form of a trace: encoded spans with the columns queries need, and how far
+/// its files were read.
+pub fn encode(t: SessionTrace, checkpoints: Vec<CheckpointRow>) -> NewSession {
     let s = &t.summary;
     NewSession {
         row: SessionRow {
@@ -51,6 +52,7 @@ pub fn encode(t: SessionTrace) -> NewSession {
             })
             .collect(),
         spans: t.spans.iter().map(span_row).collect(),
+        checkpoints,
     }
 }
 

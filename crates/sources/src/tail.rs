@@ -101,7 +101,16 @@ impl Tail {
 
     /// Reads what is left (a last line without newline included) and closes the session,
     /// the policy applied.
-    pub fn finish(mut self, reason: Finish) -> (Option<Session>, Report) {
+    pub fn finish(self, reason: Finish) -> (Option<Session>, Report) {
+        let (s, r, _) = self.finish_with_checkpoints(reason);
+        (s, r)
+    }
+
+    /// [`Tail::finish`], with how far each file was read in the end.
+    pub fn finish_with_checkpoints(
+        mut self,
+        reason: Finish,
+    ) -> (Option<Session>, Report, Vec<Checkpoint>) {
         if let Err(c) = self.read(LastLine::Read) {
             tracing::warn!(session = %self.opts.content.scrub(&self.files.session_id), "a file changed while it was read ({c:?}); the session is closed as read so far");
         }
@@ -109,6 +118,6 @@ impl Tail {
         if let Some(s) = s.as_mut() {
             crate::apply_policy(s, &self.opts);
         }
-        (s, r)
+        (s, r, self.marks)
     }
 }

@@ -127,7 +127,9 @@ fn a_replaced_or_truncated_file_is_detected_and_a_partial_line_waits() {
     let files = SessionFiles {
         files: vec![path.clone()],
         names: vec![path.display().to_string()],
-        ..discover(std::slice::from_ref(&src), 1 << 20).sessions.remove(0)
+        ..discover(std::slice::from_ref(&src), 1 << 20)
+            .sessions
+            .remove(0)
     };
     let opts = options();
     let mut tail = Tail::new(files.clone(), &opts);

@@ -137,6 +137,23 @@ pub struct NewSession {
     pub sensitive: Vec<SensitiveRow>,
     /// Commits linked to this session (replaces the session's previous list).
     pub commits: Vec<CommitRow>,
+    /// How far each of its files was read (replaces the checkpoints of those files).
+    pub checkpoints: Vec<CheckpointRow>,
+}
+
+/// How far a session file was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRow {
+    /// The file, as it was named when read.
+    pub path: String,
+    /// Its device and inode: the same file after a rename, another one under its name.
+    pub identity: Option<(u64, u64)>,
+    /// Bytes read: every line before it is in the session's spans.
+    pub offset: u64,
+    /// Lines read.
+    pub line: u64,
+    /// When it was written, Unix nanoseconds.
+    pub updated_ns: i64,
 }
 
 /// A commit linked to a session.
@@ -290,6 +307,35 @@ impl Store {
             StoreError::Sql(e) if is_busy(&e) => locked(&path),
             e => e,
         })
+    }
+
+    /// The checkpoints of a trace's files, by path.
+    pub fn checkpoints_of(&self, trace_id: &[u8; 16]) -> Result<Vec<CheckpointRow>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT path, dev, ino, offset, line, updated_ns FROM checkpoints WHERE trace_id = ?1 ORDER BY path",
+        )?;
+        let rows = st.query_map([&trace_id[..]], checkpoint_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The checkpoint of the file at `path`, or of the file with `identity` (a file renamed
+    /// since it was read), and the trace it belongs to.
+    pub fn checkpoint(
+        &self,
+        path: &str,
+        identity: Option<(u64, u64)>,
+    ) -> Result<Option<([u8; 16], CheckpointRow)>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT path, dev, ino, offset, line, updated_ns, trace_id FROM checkpoints WHERE path = ?1
+             UNION ALL
+             SELECT path, dev, ino, offset, line, updated_ns, trace_id FROM checkpoints WHERE dev = ?2 AND ino = ?3
+             LIMIT 1",
+        )?;
+        let (dev, ino) = identity.map_or((None, None), |(d, i)| (Some(d as i64), Some(i as i64)));
+        let mut rows = st.query_map(params![path, dev, ino], |r| {
+            Ok((fixed(r.get::<_, Vec<u8>>(6)?), checkpoint_row(r)?))
+        })?;
+        Ok(rows.next().transpose()?)
     }
 
     /// Every stored session, latest first.
@@ -724,7 +770,39 @@ fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStat
         delete.execute(params![t, &gone[..]])?;
         stats.removed += 1;
     }
+    let mut mark = tx.prepare_cached(
+        "INSERT INTO checkpoints (path, trace_id, dev, ino, offset, line, updated_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (path) DO UPDATE SET trace_id = excluded.trace_id, dev = excluded.dev, ino = excluded.ino,
+           offset = excluded.offset, line = excluded.line, updated_ns = excluded.updated_ns",
+    )?;
+    for c in &s.checkpoints {
+        // SQLite integers are signed: identities and offsets are stored as their bits.
+        let (dev, ino) = c
+            .identity
+            .map_or((None, None), |(d, i)| (Some(d as i64), Some(i as i64)));
+        mark.execute(params![
+            c.path,
+            t,
+            dev,
+            ino,
+            c.offset as i64,
+            c.line as i64,
+            c.updated_ns
+        ])?;
+    }
     Ok(stats)
+}
+
+fn checkpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CheckpointRow> {
+    let dev: Option<i64> = r.get(1)?;
+    let ino: Option<i64> = r.get(2)?;
+    Ok(CheckpointRow {
+        path: r.get(0)?,
+        identity: dev.zip(ino).map(|(d, i)| (d as u64, i as u64)),
+        offset: r.get::<_, i64>(3)? as u64,
+        line: r.get::<_, i64>(4)? as u64,
+        updated_ns: r.get(5)?,
+    })
 }
 
 #[cfg(test)]

@@ -84,6 +84,21 @@ CREATE INDEX commits_by_trace ON commits (trace_id);
     r"
 CREATE INDEX sessions_by_end ON sessions (end_ns);
 ",
+    // How far each session file was read, written with the spans it produced: a reader that
+    // stops resumes there. The file is found by path, or by identity after a rename.
+    r"
+CREATE TABLE checkpoints (
+    path       TEXT PRIMARY KEY,
+    trace_id   BLOB NOT NULL,
+    dev        INTEGER,
+    ino        INTEGER,
+    offset     INTEGER NOT NULL,
+    line       INTEGER NOT NULL,
+    updated_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX checkpoints_by_trace ON checkpoints (trace_id);
+CREATE INDEX checkpoints_by_identity ON checkpoints (dev, ino);
+",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

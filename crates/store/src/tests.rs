@@ -23,6 +23,7 @@ fn session(id: &str, spans: &[(&str, u8)]) -> NewSession {
         origin: "transcript",
         sensitive: Vec::new(),
         commits: Vec::new(),
+        checkpoints: Vec::new(),
         spans: spans
             .iter()
             .map(|(name, v)| SpanRow {
@@ -256,4 +257,82 @@ fn a_store_locked_too_long_names_who_holds_it() {
     );
     holder.execute_batch("COMMIT").unwrap();
     store.put_sessions(&[session("s1", &[("a", 1)])]).unwrap();
+}
+
+/// Checkpoints are written with the spans of their session, replaced as reading goes on,
+/// and found again by path or, after a rename, by file identity.
+#[test]
+fn checkpoints_go_with_their_spans_and_survive_a_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mark = |offset: u64| CheckpointRow {
+        path: "/p/s.jsonl".into(),
+        identity: Some((2049, u64::MAX - 5)),
+        offset,
+        line: offset / 10,
+        updated_ns: 7,
+    };
+    let mut s = session("s1", &[("a", 1)]);
+    s.checkpoints = vec![mark(100)];
+    store.put_sessions(std::slice::from_ref(&s)).unwrap();
+    s.checkpoints = vec![mark(250)];
+    store.put_sessions(std::slice::from_ref(&s)).unwrap();
+    let t = s.row.trace_id;
+    assert_eq!(store.checkpoints_of(&t).unwrap(), vec![mark(250)]);
+    assert_eq!(
+        store.checkpoint("/p/s.jsonl", None).unwrap(),
+        Some((t, mark(250)))
+    );
+    assert_eq!(
+        store
+            .checkpoint("/q/renamed.jsonl", Some((2049, u64::MAX - 5)))
+            .unwrap(),
+        Some((t, mark(250)))
+    );
+    assert_eq!(
+        store.checkpoint("/q/other.jsonl", Some((1, 1))).unwrap(),
+        None
+    );
+}
+
+/// A store written before checkpoints existed (schema 4) is migrated on open: everything
+/// it held is still there and answers, and checkpoints can be written.
+#[test]
+fn a_store_of_the_previous_schema_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    let mut s = session("s1", &[("a", 1), ("b", 2)]);
+    s.commits = vec![CommitRow {
+        sha: "c0ffee".into(),
+        span_id: [9; 8],
+        method: "hook".into(),
+        time_ns: 5,
+        branch: Some("main".into()),
+        files: vec!["a.txt".into()],
+        tools: Vec::new(),
+    }];
+    store.put_sessions(std::slice::from_ref(&s)).unwrap();
+    drop(store);
+    // The previous release's schema: this one less its last migration.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE checkpoints; PRAGMA user_version = 4;")
+        .unwrap();
+    drop(conn);
+    let mut store = Store::open(&path).unwrap();
+    let rows = store.sessions().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].session_id, "s1");
+    assert_eq!(store.spans(&s.row.trace_id).unwrap().len(), 2);
+    assert_eq!(store.commits_of(&s.row.trace_id).unwrap().len(), 1);
+    s.checkpoints = vec![CheckpointRow {
+        path: "/p/s.jsonl".into(),
+        identity: None,
+        offset: 10,
+        line: 1,
+        updated_ns: 1,
+    }];
+    let put = store.put_sessions(std::slice::from_ref(&s)).unwrap();
+    assert_eq!(put[0].unchanged, 2);
+    assert_eq!(store.checkpoints_of(&s.row.trace_id).unwrap().len(), 1);
 }
