@@ -660,9 +660,21 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
         "{spans:?}"
     );
 
+    // A re-export of the unchanged session changes nothing: the root, shipped before the
+    // commit was made, does not list it; its `git commit` span does.
+    let again = json_lines(&env.run(&["export", t.to_str().unwrap(), "--json"], 0));
+    assert_eq!(again[0]["spans_changed"], 0, "{:?}", again[0]);
+    assert_eq!(again[0]["spans_new"], 0, "{:?}", again[0]);
+    assert!(
+        spans[0]["attributes"]
+            .get("sessiontrail.commit.shas")
+            .is_none()
+    );
+
     // The session goes on and writes the file that was committed: a re-export keeps the
-    // hook's link (stronger than the overlap it now also shows), lists the commit at the
-    // root, and links the commit span to the call that wrote the file.
+    // hook's link (stronger than the overlap it now also shows) and links the commit span
+    // to the call that wrote the file; the root lists the commits made while it ran, and
+    // this one came after its last record.
     let more = [
         line(
             json!({"type": "assistant", "uuid": "a2", "timestamp": at("10:15:00.000"), "requestId": "r2", "message": {"model": "m", "id": "m2", "role": "assistant", "content": [{"type": "tool_use", "id": "w1", "name": "Edit", "input": {"file_path": format!("{cwd}/plan.md"), "old_string": "a", "new_string": "b"}}]}}),
@@ -689,9 +701,9 @@ fn the_post_commit_hook_links_commits_made_while_a_session_is_active() {
     assert_eq!(linked[0]["tool_calls"][0]["id"], "w1", "{linked:?}");
     let spans = json_lines(&env.run(&["show", sid, "--json"], 0));
     assert!(
-        spans[0]["attributes"]["sessiontrail.commit.shas"]
-            .to_string()
-            .contains(&during),
+        spans[0]["attributes"]
+            .get("sessiontrail.commit.shas")
+            .is_none(),
         "{:?}",
         spans[0]
     );

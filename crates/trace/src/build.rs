@@ -198,13 +198,20 @@ impl<'s> Builder<'s> {
                 .collect();
             spans.push(self.commit_span(c, &tools));
         }
-        // The root covers every span, whatever the records said.
-        let (lo, hi) = spans.iter().fold((u64::MAX, 0), |(lo, hi), sp| {
-            (
-                lo.min(sp.start_time_unix_nano),
-                hi.max(sp.end_time_unix_nano),
-            )
-        });
+        // The root covers every span, whatever the records said, but for commits made after
+        // the session's last record: a late link must not edit a root already shipped.
+        let late = |sp: &Span| {
+            sp.name.starts_with("git commit ") && sp.start_time_unix_nano > s.end.unix_nanos()
+        };
+        let (lo, hi) = spans
+            .iter()
+            .filter(|sp| !late(sp))
+            .fold((u64::MAX, 0), |(lo, hi), sp| {
+                (
+                    lo.min(sp.start_time_unix_nano),
+                    hi.max(sp.end_time_unix_nano),
+                )
+            });
         spans[0].start_time_unix_nano = spans[0].start_time_unix_nano.min(lo);
         spans[0].end_time_unix_nano = spans[0].end_time_unix_nano.max(hi);
         let errors = spans
@@ -376,8 +383,16 @@ impl<'s> Builder<'s> {
         at.push(kv_int(a::SUBAGENT_COUNT, (s.runs.len() - 1) as i64));
         let flagged: Vec<&ToolCall> = s.tools.iter().filter(|t| !t.sensitive.is_empty()).collect();
         at.push(kv_int(a::SENSITIVE_COUNT, flagged.len() as i64));
-        if !s.commits.is_empty() {
-            let shas: Vec<String> = s.commits.iter().map(|c| c.sha.clone()).collect();
+        // The commits made while the session ran: one linked later (the post-commit hook,
+        // a human committing the agent's work) gets its `git commit` span and leaves a
+        // root that was shipped as it was (DESIGN.md 3).
+        let shas: Vec<String> = s
+            .commits
+            .iter()
+            .filter(|c| c.time <= s.end)
+            .map(|c| c.sha.clone())
+            .collect();
+        if !shas.is_empty() {
             at.push(kv_strs(a::COMMIT_SHAS, &shas));
         }
         if !s.pull_requests.is_empty() {
