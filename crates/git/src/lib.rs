@@ -21,6 +21,7 @@
 mod hooks;
 mod notes;
 
+use sessiontrail_model::LinkMethod;
 use std::path::{Path, PathBuf};
 
 pub use hooks::{Installed, install, uninstall};
@@ -365,10 +366,10 @@ pub fn add_hook_links(
         .map(|f| f.root);
     for mut h in hooked {
         match s.commits.iter_mut().find(|c| c.sha == h.sha) {
-            Some(c) if c.method == "file_overlap" => c.method = "hook".into(),
+            Some(c) if c.method == LinkMethod::FileOverlap => c.method = LinkMethod::Hook,
             Some(_) => {}
             None => {
-                h.method = "hook".into();
+                h.method = LinkMethod::Hook;
                 h.writers = writers_of(s, root.as_deref(), &h.files);
                 if let Some(r) = &root {
                     h.repo = r.display().to_string();
@@ -447,7 +448,7 @@ fn link_overlapping_commits(s: &mut sessiontrail_model::Session, root: &Path) {
             branch: branch_of(&repo, id),
             time: sessiontrail_model::Timestamp(time.saturating_mul(1_000_000_000)),
             files,
-            method: "file_overlap".into(),
+            method: LinkMethod::FileOverlap,
             reported_by: None,
             writers,
             repo: root.display().to_string(),
@@ -546,7 +547,7 @@ fn link_reported_commits(s: &mut sessiontrail_model::Session, cwd: &str) {
                 branch: branch_of(&repo, commit.id()),
                 time: sessiontrail_model::Timestamp(time.saturating_mul(1_000_000_000)),
                 files,
-                method: "agent_ran_commit".into(),
+                method: LinkMethod::AgentRanCommit,
                 reported_by: Some(i),
                 writers,
                 repo: root
@@ -684,7 +685,7 @@ pub fn commit_details(dir: &Path, rev: &str) -> Result<sessiontrail_model::Linke
                 .saturating_mul(1_000_000_000),
         ),
         files: changed_files(&repo, &commit),
-        method: "hook".into(),
+        method: LinkMethod::Hook,
         reported_by: None,
         writers: Vec::new(),
         repo: repo

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use sessiontrail_model::LinkMethod;
 
 use crate::GitError;
 
@@ -23,8 +24,8 @@ pub struct NoteEntry {
     /// Tool calls that touched the commit's files.
     #[serde(default)]
     pub tool_call_ids: Vec<String>,
-    /// How the commit was linked (`agent_ran_commit`, `hook`, `file_overlap`...).
-    pub link_method: String,
+    /// How the commit was linked.
+    pub link_method: LinkMethod,
     /// Where the trace can be seen, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend_url: Option<String>,
@@ -59,12 +60,6 @@ pub fn read_note(repo_dir: &Path, commit: &str) -> Result<Vec<NoteEntry>, GitErr
 /// Adds `entry` to `entries`, or merges it into the same session's entry: tool-call ids
 /// united, the stronger link method kept.
 fn merge(entries: &mut Vec<NoteEntry>, entry: NoteEntry) {
-    let strength = |m: &str| match m {
-        "agent_ran_commit" => 3,
-        "hook" => 2,
-        "file_overlap" => 1,
-        _ => 0,
-    };
     match entries
         .iter_mut()
         .find(|e| e.agent == entry.agent && e.session_id == entry.session_id)
@@ -78,7 +73,7 @@ fn merge(entries: &mut Vec<NoteEntry>, entry: NoteEntry) {
             if e.backend_url.is_none() {
                 e.backend_url = entry.backend_url;
             }
-            if strength(&entry.link_method) > strength(&e.link_method) {
+            if entry.link_method.strength() > e.link_method.strength() {
                 e.link_method = entry.link_method;
             }
         }

@@ -146,7 +146,7 @@ fn notes_merge_sessions_and_never_overwrite() {
         session_id: session.into(),
         trace_id: "00".repeat(16),
         tool_call_ids: tools.iter().map(|t| (*t).to_owned()).collect(),
-        link_method: "agent_ran_commit".into(),
+        link_method: LinkMethod::AgentRanCommit,
         backend_url: None,
     };
     add_note(dir.path(), &sha, entry("s1", &["t1"])).unwrap();
@@ -169,7 +169,7 @@ fn notes_git_concatenated_read_as_one() {
         session_id: session.into(),
         trace_id: "00".repeat(16),
         tool_call_ids: tools.iter().map(|t| (*t).to_owned()).collect(),
-        link_method: method.into(),
+        link_method: LinkMethod::parse(method),
         backend_url: None,
     };
     let text = format!(
@@ -185,7 +185,7 @@ fn notes_git_concatenated_read_as_one() {
     let notes = read_note(dir.path(), &sha).unwrap();
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert_eq!(notes[0].session_id, "s1");
-    assert_eq!(notes[0].link_method, "agent_ran_commit");
+    assert_eq!(notes[0].link_method, LinkMethod::AgentRanCommit);
     assert_eq!(notes[0].tool_call_ids, ["t1"]);
     assert_eq!(notes[1].session_id, "s2");
     // Writing again leaves a single array.

@@ -31,4 +31,4 @@ pub use content::{
 };
 pub use session::*;
 pub use time::Timestamp;
-pub use vcs::{LinkedCommit, ReportedCommit, reported_commits};
+pub use vcs::{LinkMethod, LinkedCommit, ReportedCommit, reported_commits};

@@ -274,6 +274,30 @@ pub struct Turn {
     pub duration_ms: Option<u64>,
 }
 
+impl Turn {
+    /// The `index`-th turn of run `run`, prompted at `start`; it ends there until later
+    /// records extend it.
+    pub fn new(
+        run: usize,
+        index: u32,
+        key: impl Into<String>,
+        start: Timestamp,
+        prompt: Text,
+        kind: PromptKind,
+    ) -> Turn {
+        Turn {
+            run,
+            index,
+            key: key.into(),
+            start,
+            end: start,
+            prompt,
+            kind,
+            duration_ms: None,
+        }
+    }
+}
+
 /// Token counts of a model call, as the provider reported them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Usage {
@@ -340,6 +364,33 @@ pub struct ModelCall {
     pub thinking_bytes: u64,
     /// Tool calls the response asked for.
     pub tool_calls: u32,
+}
+
+impl ModelCall {
+    /// A call to `model` by run `run` whose request was sent at `start`, with nothing of
+    /// its response recorded yet.
+    pub fn new(
+        key: impl Into<String>,
+        run: usize,
+        model: impl Into<String>,
+        start: Timestamp,
+    ) -> ModelCall {
+        ModelCall {
+            key: key.into(),
+            run,
+            turn: None,
+            model: model.into(),
+            response_id: None,
+            request_id: None,
+            start,
+            end: start,
+            usage: Usage::default(),
+            finish_reason: None,
+            output: Text::default(),
+            thinking_bytes: 0,
+            tool_calls: 0,
+        }
+    }
 }
 
 /// How a tool call ended.
@@ -458,6 +509,40 @@ pub struct ToolCall {
     pub commit_dir: Option<String>,
     /// SHA-256 of the whole content a file-writing call wrote, when the call carried it.
     pub written_sha256: Option<[u8; 32]>,
+}
+
+impl ToolCall {
+    /// A built-in tool call requested at `start` by run `run`, with no result yet: an
+    /// adapter sets what its records say and leaves the rest.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        run: usize,
+        start: Timestamp,
+    ) -> ToolCall {
+        ToolCall {
+            id: id.into(),
+            name: name.into(),
+            kind: ToolKind::Builtin,
+            run,
+            turn: None,
+            call: None,
+            start,
+            end: None,
+            input: Text::default(),
+            result: None,
+            outcome: ToolOutcome::NoResult,
+            access: Vec::new(),
+            description: None,
+            exit_code: None,
+            sensitive: Vec::new(),
+            head: None,
+            ran_commit: false,
+            commits_reported: Vec::new(),
+            commit_dir: None,
+            written_sha256: None,
+        }
+    }
 }
 
 /// How serious a sensitive access is.

@@ -50,6 +50,77 @@ pub fn reported_commits(output: &str) -> Vec<ReportedCommit> {
     out
 }
 
+/// How a commit was linked to a session (DESIGN.md 4), strongest evidence first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LinkMethod {
+    /// The agent ran `git commit` and its output (or HEAD's reflog) names the commit.
+    AgentRanCommit,
+    /// The commit carries a trailer naming the session.
+    Trailer,
+    /// The post-commit hook ran while the session was active in that working tree.
+    Hook,
+    /// The commit changed a file the session wrote, close in time.
+    FileOverlap,
+    /// A method this release does not know (a later release's note, another tool's),
+    /// kept as written so that rewriting the note loses nothing.
+    Other(String),
+}
+
+impl LinkMethod {
+    /// The name written in notes, the store and `sessiontrail.link.method`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AgentRanCommit => "agent_ran_commit",
+            Self::Trailer => "trailer",
+            Self::Hook => "hook",
+            Self::FileOverlap => "file_overlap",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// The method a name stands for; any name is accepted (see [`LinkMethod::Other`]).
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "agent_ran_commit" => Self::AgentRanCommit,
+            "trailer" => Self::Trailer,
+            "hook" => Self::Hook,
+            "file_overlap" => Self::FileOverlap,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// Orders methods by the evidence they give: of two links to one commit by one
+    /// session, the stronger is kept.
+    pub fn strength(&self) -> u8 {
+        match self {
+            Self::AgentRanCommit => 4,
+            Self::Trailer => 3,
+            Self::Hook => 2,
+            Self::FileOverlap => 1,
+            Self::Other(_) => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for LinkMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for LinkMethod {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LinkMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(Self::parse(&name))
+    }
+}
+
 /// A commit linked to a session (DESIGN.md 4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedCommit {
@@ -61,8 +132,8 @@ pub struct LinkedCommit {
     pub time: crate::Timestamp,
     /// Files it changed, relative to the repository root.
     pub files: Vec<String>,
-    /// How it was linked: `agent_ran_commit`, `hook`, `file_overlap`, `trailer`.
-    pub method: String,
+    /// How it was linked.
+    pub method: LinkMethod,
     /// The tool call whose output reported it.
     pub reported_by: Option<usize>,
     /// Tool calls of the session that wrote one of its files.
@@ -74,6 +145,22 @@ pub struct LinkedCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_methods_keep_their_names_and_order() {
+        for m in [
+            LinkMethod::AgentRanCommit,
+            LinkMethod::Trailer,
+            LinkMethod::Hook,
+            LinkMethod::FileOverlap,
+            LinkMethod::Other("content_match".into()),
+        ] {
+            assert_eq!(LinkMethod::parse(m.as_str()), m);
+        }
+        assert!(LinkMethod::AgentRanCommit.strength() > LinkMethod::Hook.strength());
+        assert!(LinkMethod::Hook.strength() > LinkMethod::FileOverlap.strength());
+        assert!(LinkMethod::FileOverlap.strength() > LinkMethod::parse("x").strength());
+    }
 
     #[test]
     fn commit_output_names_the_commits() {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use sessiontrail_git::PendingNote;
-use sessiontrail_model::{LinkedCommit, Timestamp};
+use sessiontrail_model::{LinkMethod, LinkedCommit, Timestamp};
 use sessiontrail_sources::{ParseOptions, Report, SessionFiles};
 use sessiontrail_store::{CheckpointRow, CommitRow, NewSession, PutStats, Store};
 use sessiontrail_trace::TraceOptions;
@@ -260,7 +260,7 @@ fn linked_commit(c: &CommitRow) -> LinkedCommit {
         branch: c.branch.clone(),
         time: Timestamp(c.time_ns),
         files: c.files.clone(),
-        method: c.method.clone(),
+        method: LinkMethod::parse(&c.method),
         reported_by: None,
         writers: Vec::new(),
         repo: String::new(),

@@ -32,7 +32,7 @@ pub fn encode(t: SessionTrace, checkpoints: Vec<CheckpointRow>) -> NewSession {
             .map(|c| CommitRow {
                 sha: c.commit.sha.clone(),
                 span_id: c.span_id,
-                method: c.commit.method.clone(),
+                method: c.commit.method.as_str().to_owned(),
                 time_ns: c.commit.time.0,
                 branch: c.commit.branch.clone(),
                 files: c.commit.files.clone(),

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sessiontrail_model::AgentKind;
+use sessiontrail_model::{AgentKind, LinkMethod};
 use sessiontrail_store::{CommitRow, Store};
 
 use crate::PipelineError;
@@ -34,7 +34,7 @@ pub fn link_head(
         return Ok(Vec::new());
     };
     let mut commit = sessiontrail_git::commit_details(dir, "HEAD")?;
-    commit.method = "hook".into();
+    commit.method = LinkMethod::Hook;
     let root = facts.root.canonicalize().unwrap_or(facts.root.clone());
     let t = commit.time.0;
     let err = PipelineError::store;
@@ -57,7 +57,10 @@ pub fn link_head(
             .commits_of(&s.trace_id)
             .map_err(err(store))?
             .iter()
-            .any(|l| l.commit.sha == commit.sha && l.commit.method != "file_overlap")
+            .any(|l| {
+                l.commit.sha == commit.sha
+                    && LinkMethod::parse(&l.commit.method) != LinkMethod::FileOverlap
+            })
         {
             continue;
         }
@@ -72,7 +75,7 @@ pub fn link_head(
         let link = CommitRow {
             sha: commit.sha.clone(),
             span_id: row.span_id,
-            method: "hook".into(),
+            method: LinkMethod::Hook.as_str().to_owned(),
             time_ns: t,
             branch: commit.branch.clone(),
             files: commit.files.clone(),
@@ -87,7 +90,7 @@ pub fn link_head(
             session_id: s.session_id.clone(),
             trace_id: hex.clone(),
             tool_call_ids: Vec::new(),
-            link_method: "hook".into(),
+            link_method: LinkMethod::Hook,
             backend_url: trace_url.map(|u| u.replace("{trace_id}", &hex)),
         };
         sessiontrail_git::add_note(dir, &commit.sha, entry)?;

@@ -94,8 +94,7 @@ fn is_marker(s: &str) -> bool {
 mod tests {
     use sessiontrail_model::{
         AgentKind, ContentLevel, ContentOptions, Redactor, SecretFinding, SecretSpan,
-        SensitiveMatch, Session, Severity, Text, Timestamp, ToolCall, ToolKind, ToolOutcome,
-        redaction_marker,
+        SensitiveMatch, Session, Severity, Timestamp, ToolCall, ToolOutcome, redaction_marker,
     };
 
     /// Redacts every `[`...`]` and every `pw=...` word: it would redact a marker again.
@@ -130,26 +129,8 @@ mod tests {
         });
         let mut s = Session::new(AgentKind::ClaudeCode, "s");
         let mut t = ToolCall {
-            id: "t".into(),
-            name: "Bash".into(),
-            kind: ToolKind::Builtin,
-            run: 0,
-            turn: None,
-            call: None,
-            start: Timestamp(0),
-            end: None,
-            input: Text::default(),
-            result: None,
             outcome: ToolOutcome::Ok,
-            access: Vec::new(),
-            description: None,
-            exit_code: None,
-            sensitive: Vec::new(),
-            head: None,
-            ran_commit: false,
-            commits_reported: Vec::new(),
-            commit_dir: None,
-            written_sha256: None,
+            ..ToolCall::new("t", "Bash", 0, Timestamp(0))
         };
         for target in [marker.clone(), "/tmp/pw=hunter2".to_owned()] {
             t.sensitive.push(SensitiveMatch {

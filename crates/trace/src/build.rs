@@ -649,7 +649,7 @@ impl<'s> Builder<'s> {
         set_str(at, a::VCS_REF_HEAD_REVISION, &c.sha);
         opt_str(at, a::VCS_REF_HEAD_NAME, c.branch.as_deref());
         at.push(kv_strs(a::COMMIT_FILES, &c.files));
-        at.push(kv_str(a::LINK_METHOD, &c.method));
+        at.push(kv_str(a::LINK_METHOD, c.method.as_str()));
         sp.links = tools
             .iter()
             .map(|t| SpanLink {
@@ -843,7 +843,7 @@ pub(crate) fn kv_str(key: &str, value: &str) -> KeyValue {
     kv(key, Value::StringValue(value.to_owned()))
 }
 
-fn kv_int(key: &str, value: i64) -> KeyValue {
+pub(crate) fn kv_int(key: &str, value: i64) -> KeyValue {
     kv(key, Value::IntValue(value))
 }
 

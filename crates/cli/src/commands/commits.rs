@@ -1,6 +1,5 @@
 //! `sessiontrail query --commit REV` and `--session ID`: commits and sessions, both ways.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context;
@@ -10,8 +9,7 @@ use sessiontrail_export::lookup::{self, Backend};
 use sessiontrail_model::AgentKind;
 use sessiontrail_store::{CommitLink, Store};
 use sessiontrail_trace::Span;
-use sessiontrail_trace::attr as a;
-use sessiontrail_trace::tree::{attr_int, attr_str};
+use sessiontrail_trace::tree::{CommitPrompt, commit_context};
 
 use crate::args::QueryArgs;
 use crate::{exit, format};
@@ -71,7 +69,7 @@ pub fn by_commit(
             kind: "commit_session",
             commit: sha.clone(),
             branch: None,
-            link_method: note.link_method,
+            link_method: note.link_method.to_string(),
             agent: note.agent,
             session_id: note.session_id,
             trace_url: note.backend_url.or_else(|| {
@@ -224,52 +222,23 @@ fn describe(
         .iter()
         .filter_map(|r| Span::decode(&r.body[..]).ok())
         .collect();
-    let by_id: BTreeMap<&[u8], &Span> =
-        spans.iter().map(|sp| (sp.span_id.as_slice(), sp)).collect();
-    let mut tools = Vec::new();
-    let mut turns: Vec<&Span> = Vec::new();
-    for id in &link.commit.tools {
-        let Some(sp) = by_id.get(&id[..]) else {
-            continue;
-        };
-        let target = [
-            a::FILE_PATH,
-            a::PROCESS_COMMAND_LINE,
-            a::PROCESS_EXECUTABLE_NAME,
-        ]
-        .iter()
-        .find_map(|k| attr_str(sp, k))
-        .map(str::to_owned);
-        tools.push(ToolLine {
-            id: attr_str(sp, a::GEN_AI_TOOL_CALL_ID)
-                .unwrap_or_default()
-                .to_owned(),
-            name: attr_str(sp, a::GEN_AI_TOOL_NAME)
-                .unwrap_or_default()
-                .to_owned(),
-            target,
-        });
-        // The turn the call belongs to.
-        let mut p = by_id.get(sp.parent_span_id.as_slice()).copied();
-        while let Some(up) = p {
-            if attr_int(up, a::TURN_INDEX).is_some() {
-                if !turns.iter().any(|t| t.span_id == up.span_id) {
-                    turns.push(up);
-                }
-                break;
-            }
-            p = by_id.get(up.parent_span_id.as_slice()).copied();
-        }
-    }
-    turns.sort_by_key(|t| t.start_time_unix_nano);
-    let prompts = turns
-        .iter()
-        .map(|t| match attr_str(t, a::TURN_PROMPT) {
-            Some(p) => p.to_owned(),
-            None => format!(
+    let (tools, prompts) = commit_context(&spans, &link.commit.tools);
+    let tools = tools
+        .into_iter()
+        .map(|t| ToolLine {
+            id: t.id,
+            name: t.name,
+            target: t.target,
+        })
+        .collect();
+    let prompts = prompts
+        .into_iter()
+        .map(|p| match p {
+            CommitPrompt::Kept(p) => p,
+            CommitPrompt::Withheld { kind, size } => format!(
                 "({} prompt of {}, not kept at this content level)",
-                attr_str(t, a::TURN_PROMPT_KIND).unwrap_or("a"),
-                format::bytes(attr_int(t, a::TURN_PROMPT_SIZE).unwrap_or(0) as u64)
+                kind.as_deref().unwrap_or("a"),
+                format::bytes(size)
             ),
         })
         .collect();

@@ -7,26 +7,9 @@ use super::*;
 
 fn call(name: &str, access: Vec<Access>) -> ToolCall {
     ToolCall {
-        id: "t".into(),
-        name: name.into(),
-        kind: ToolKind::Builtin,
-        run: 0,
-        turn: None,
-        call: None,
-        start: Timestamp(0),
-        end: None,
-        input: Text::default(),
-        result: None,
         outcome: ToolOutcome::Ok,
         access,
-        description: None,
-        exit_code: None,
-        sensitive: Vec::new(),
-        head: None,
-        ran_commit: false,
-        commits_reported: Vec::new(),
-        commit_dir: None,
-        written_sha256: None,
+        ..ToolCall::new("t", name, 0, Timestamp(0))
     }
 }
 

@@ -439,16 +439,9 @@ impl Builder {
         state.turns += 1;
         let index = state.turns;
         state.turn = Some(self.session.turns.len());
-        self.session.turns.push(Turn {
-            run,
-            index,
-            key,
-            start: time,
-            end: time,
-            prompt,
-            kind,
-            duration_ms: None,
-        });
+        self.session
+            .turns
+            .push(Turn::new(run, index, key, time, prompt, kind));
     }
 
     fn interrupt(&mut self, run: usize, time: Timestamp) {
@@ -539,19 +532,11 @@ impl Builder {
                 let i = self.session.calls.len();
                 let start = self.runs[run].prev.map_or(time, |p| p.min(time));
                 self.session.calls.push(ModelCall {
-                    key: key.clone(),
-                    run,
                     turn: self.runs[run].turn,
-                    model: model.to_owned(),
                     response_id: msg.id.as_deref().map(str::to_owned),
                     request_id: rec.request_id.as_deref().map(str::to_owned),
-                    start,
                     end: time,
-                    usage: Usage::default(),
-                    finish_reason: None,
-                    output: Text::default(),
-                    thinking_bytes: 0,
-                    tool_calls: 0,
+                    ..ModelCall::new(key.clone(), run, model, start)
                 });
                 self.call_text.push(TextBuilder::new(&self.said_opts));
                 self.calls.insert(key, i);
@@ -594,8 +579,6 @@ impl Builder {
         let kind = tool_kind(name, &input);
         let i = self.session.tools.len();
         self.session.tools.push(ToolCall {
-            id: id.to_owned(),
-            name: name.to_owned(),
             access: access(name, &input),
             written_sha256: input
                 .content
@@ -618,20 +601,10 @@ impl Builder {
                 .filter(|_| matches!(kind, ToolKind::Subagent { .. }))
                 .map(|d| Text::capture(d, &self.opts)),
             kind,
-            run,
             turn: self.runs[run].turn,
             call: Some(call),
-            start: time,
-            end: None,
             input: Text::capture(raw_input, &self.opts),
-            result: None,
-            outcome: ToolOutcome::NoResult,
-            exit_code: None,
-            sensitive: Vec::new(),
-            head: None,
-            ran_commit: false,
-            commits_reported: Vec::new(),
-            commit_dir: None,
+            ..ToolCall::new(id, name, run, time)
         });
         self.session.calls[call].tool_calls += 1;
         self.tools.insert(id.to_owned(), i);
