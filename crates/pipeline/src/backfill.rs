@@ -129,8 +129,57 @@ fn parse(
 ) -> Parsed {
     let (session, mut report, marks) = sessiontrail_sources::Tail::new(files.clone(), &opts.parse)
         .finish_with_checkpoints(sessiontrail_sources::Finish::EndOfInput);
+    let checkpoints = checkpoint_rows(files, &marks);
+    tracing::debug!(session = %opts.parse.content.scrub(&files.session_id), files = files.files.len(), lines = report.lines, issues = report.issues.len(), "parsed");
+    report.scrub_names(&|s: &str| opts.parse.content.scrub(s).into_owned());
+    let trace = session.map(|mut s| {
+        let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
+        let hooked = hooked.get(&id).map_or(&[][..], Vec::as_slice);
+        let (t, notes) = stages(&mut s, opts, hooked);
+        // Encoded here, where the trace was built: freeing it on the writing thread made
+        // the two threads contend for the allocator.
+        Box::new((crate::encode(t, checkpoints), notes))
+    });
+    Parsed {
+        bytes: files.bytes,
+        report,
+        trace,
+    }
+}
+
+/// The stages between a parsed session (the policy applied) and the store: git
+/// enrichment, the links the post-commit hook stored (`hooked`), the trace, and the notes
+/// its commits will get.
+pub(crate) fn stages(
+    s: &mut sessiontrail_model::Session,
+    opts: &Options,
+    hooked: &[CommitRow],
+) -> (sessiontrail_trace::SessionTrace, Vec<PendingNote>) {
+    sessiontrail_git::enrich(s);
+    if !hooked.is_empty() {
+        sessiontrail_git::add_hook_links(s, hooked.iter().map(linked_commit).collect());
+    }
+    let t = sessiontrail_trace::build(s, &opts.trace);
+    let notes = if opts.notes {
+        let hex = sessiontrail_trace::hex(&t.trace_id);
+        let url = opts
+            .trace_url
+            .as_deref()
+            .map(|u| u.replace("{trace_id}", &hex));
+        sessiontrail_git::notes_of(s, &hex, url.as_deref())
+    } else {
+        Vec::new()
+    };
+    (t, notes)
+}
+
+/// The checkpoints of `files` read up to `marks`, as the store keeps them.
+pub(crate) fn checkpoint_rows(
+    files: &SessionFiles,
+    marks: &[sessiontrail_sources::Checkpoint],
+) -> Vec<CheckpointRow> {
     let now = now_ns();
-    let checkpoints: Vec<CheckpointRow> = files
+    files
         .names
         .iter()
         .zip(marks)
@@ -142,35 +191,30 @@ fn parse(
             line: m.line,
             updated_ns: now,
         })
-        .collect();
-    tracing::debug!(session = %opts.parse.content.scrub(&files.session_id), files = files.files.len(), lines = report.lines, issues = report.issues.len(), "parsed");
-    report.scrub_names(&|s: &str| opts.parse.content.scrub(s).into_owned());
-    let trace = session.map(|mut s| {
-        sessiontrail_git::enrich(&mut s);
-        let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
-        if let Some(rows) = hooked.get(&id) {
-            sessiontrail_git::add_hook_links(&mut s, rows.iter().map(linked_commit).collect());
+        .collect()
+}
+
+/// Writes `notes` (those of traces the store has just committed); how many changed and
+/// how many failed (each failure is logged).
+pub(crate) fn write_notes(notes: Vec<PendingNote>, opts: &Options) -> (u64, u64) {
+    let (mut written, mut failed) = (0, 0);
+    for n in notes {
+        let commit = n.commit.clone();
+        match n.write() {
+            Ok(true) => written += 1,
+            Ok(false) => {}
+            Err(e) => {
+                failed += 1;
+                let scrub = |s: &str| opts.parse.content.scrub(s).into_owned();
+                tracing::warn!(
+                    commit = %commit,
+                    "cannot write the git note of a linked commit: {}",
+                    scrub(&format!("{e:#}"))
+                );
+            }
         }
-        let t = sessiontrail_trace::build(&s, &opts.trace);
-        let notes = if opts.notes {
-            let hex = sessiontrail_trace::hex(&t.trace_id);
-            let url = opts
-                .trace_url
-                .as_deref()
-                .map(|u| u.replace("{trace_id}", &hex));
-            sessiontrail_git::notes_of(&s, &hex, url.as_deref())
-        } else {
-            Vec::new()
-        };
-        // Encoded here, where the trace was built: freeing it on the writing thread made
-        // the two threads contend for the allocator.
-        Box::new((crate::encode(t, checkpoints), notes))
-    });
-    Parsed {
-        bytes: files.bytes,
-        report,
-        trace,
     }
+    (written, failed)
 }
 
 /// The writer: batches what arrives into transactions, then writes the batch's notes.
@@ -204,22 +248,9 @@ fn write(
         }
         batch.clear();
         // Only now: a note must never name a trace the store does not hold.
-        for n in notes.drain(..) {
-            let commit = n.commit.clone();
-            match n.write() {
-                Ok(true) => done.notes_written += 1,
-                Ok(false) => {}
-                Err(e) => {
-                    done.notes_failed += 1;
-                    let scrub = |s: &str| opts.parse.content.scrub(s).into_owned();
-                    tracing::warn!(
-                        commit = %commit,
-                        "cannot write the git note of a linked commit: {}",
-                        scrub(&format!("{e:#}"))
-                    );
-                }
-            }
-        }
+        let (written, failed) = write_notes(std::mem::take(notes), opts);
+        done.notes_written += written;
+        done.notes_failed += failed;
         Ok(())
     };
     loop {

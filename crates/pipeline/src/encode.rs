@@ -52,6 +52,7 @@ pub fn encode(t: SessionTrace, checkpoints: Vec<CheckpointRow>) -> NewSession {
             })
             .collect(),
         spans: t.spans.iter().map(span_row).collect(),
+        partial: false,
         checkpoints,
     }
 }

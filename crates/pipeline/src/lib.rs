@@ -2,8 +2,10 @@
 //!
 //! Owns: the order of the stages (the adapter's parse with the policy, git enrichment, the
 //! post-commit hook's links, the trace build, the store write, then the git notes of what
-//! the store committed), running them on several threads, and stopping all of them when one
-//! fails; the post-commit hook's linking rules ([`link_head`]).
+//! the store committed), for whole files ([`backfill`], on several threads, all stopped when
+//! one fails) and for files that grow ([`Live`]: which spans are final, idle time,
+//! resuming from the store's checkpoints); the post-commit hook's linking rules
+//! ([`link_head`]).
 //!
 //! Must not: parse an agent's format (that is `sources`), speak OTLP (`export`), or print
 //! (`cli` drives it and reports what it returns).
@@ -13,10 +15,12 @@
 mod backfill;
 mod encode;
 mod link;
+mod live;
 
 pub use backfill::{Backfill, Event, Options, backfill};
 pub use encode::encode;
 pub use link::{Linked, link_head};
+pub use live::{Finished, Live, Polled, is_final};
 
 use std::path::PathBuf;
 
@@ -36,6 +40,9 @@ pub enum PipelineError {
     /// the store and who holds it).
     #[error(transparent)]
     Locked(sessiontrail_store::StoreError),
+    /// A session file cannot be read on from its checkpoint.
+    #[error(transparent)]
+    Changed(#[from] sessiontrail_sources::FileChanged),
     /// A git operation the stage cannot do without failed.
     #[error(transparent)]
     Git(#[from] sessiontrail_git::GitError),

@@ -75,7 +75,8 @@ pub trait SessionParser: Send {
     /// What was read so far and skipped.
     fn report_mut(&mut self) -> &mut Report;
 
-    /// The session as the lines read so far make it, the parser left as it is.
+    /// The session as the lines read so far make it, the parser left as it is. Calls
+    /// still open stay open (`ToolCall::end` unset): only `finish` closes them.
     fn snapshot(&self) -> (Option<Session>, Report);
 
     /// The session, closed.

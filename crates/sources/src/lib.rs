@@ -26,7 +26,7 @@ pub use adapter::{ADAPTERS, Adapter, Environment, Finish, Recognised, SessionPar
 pub use discover::{Discovery, SessionFiles, claude_projects_dir, discover};
 pub use read::{Changed, Checkpoint, FileIdentity, LastLine, read_lines};
 pub use report::{Issue, IssueKind, Report};
-pub use tail::Tail;
+pub use tail::{FileChanged, Tail};
 
 use std::sync::Arc;
 

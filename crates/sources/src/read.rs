@@ -20,6 +20,11 @@ pub struct FileIdentity {
 }
 
 impl FileIdentity {
+    /// The identity of the file at `path` now, if there is one.
+    pub fn of_path(path: &Path) -> Option<FileIdentity> {
+        std::fs::metadata(path).ok().map(|m| FileIdentity::of(&m))
+    }
+
     fn of(m: &std::fs::Metadata) -> FileIdentity {
         use std::os::unix::fs::MetadataExt;
         FileIdentity {

@@ -9,6 +9,19 @@ use crate::read::{Changed, Checkpoint, LastLine, read_lines};
 use crate::report::Report;
 use crate::{ParseOptions, SessionFiles};
 
+/// A file of a session that cannot be read on from where it was read to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file} {}", match change {
+    Changed::Replaced => "was replaced by another file since it was read",
+    Changed::Truncated => "is shorter than what was read of it (truncated or rewritten)",
+})]
+pub struct FileChanged {
+    /// The file, as named in the session's files.
+    pub file: String,
+    /// What happened to it.
+    pub change: Changed,
+}
+
 /// One session being read, with how far each of its files was read.
 pub struct Tail {
     files: SessionFiles,
@@ -30,18 +43,23 @@ impl Tail {
         }
     }
 
-    /// A session read up to `marks` by an earlier process. The parser's state is rebuilt by
-    /// reading each file again up to its checkpoint (the files are local: a read, where
-    /// storing the whole state would cost a copy of the session per checkpoint); a file
-    /// replaced or cut since is an error.
+    /// A session read up to `marks` by an earlier process (a file with a default mark was
+    /// never read). The parser's state is rebuilt by reading each file again, up to what
+    /// it holds now (the files are local: a read, where storing the whole state would cost
+    /// a copy of the session per checkpoint); a file replaced or cut since is an error.
     pub fn resume(
         files: SessionFiles,
         opts: &ParseOptions,
         marks: &[Checkpoint],
-    ) -> Result<Tail, Changed> {
+    ) -> Result<Tail, FileChanged> {
         let mut t = Tail::new(files, opts);
-        for (i, mark) in marks.iter().enumerate().take(t.marks.len()) {
+        for i in 0..t.marks.len() {
+            let mark = marks.get(i).copied().unwrap_or_default();
             let path = t.files.files[i].clone();
+            let changed = |change| FileChanged {
+                file: t.files.names[i].clone(),
+                change,
+            };
             let got = read_lines(
                 t.parser.as_mut(),
                 &path,
@@ -49,12 +67,13 @@ impl Tail {
                 Checkpoint::default(),
                 LastLine::Wait,
                 t.opts.max_line_bytes,
-            )?;
-            if got.identity != mark.identity {
-                return Err(Changed::Replaced);
+            )
+            .map_err(changed)?;
+            if mark.identity.is_some() && got.identity != mark.identity {
+                return Err(changed(Changed::Replaced));
             }
             if got.offset < mark.offset {
-                return Err(Changed::Truncated);
+                return Err(changed(Changed::Truncated));
             }
             t.marks[i] = got;
         }
@@ -63,11 +82,16 @@ impl Tail {
 
     /// Reads what was added to the files since the last call, leaving a last line that has
     /// no newline yet for the next. Whether anything was read.
-    pub fn poll(&mut self) -> Result<bool, Changed> {
+    pub fn poll(&mut self) -> Result<bool, FileChanged> {
         self.read(LastLine::Wait)
     }
 
-    fn read(&mut self, last: LastLine) -> Result<bool, Changed> {
+    /// The session's files.
+    pub fn files(&self) -> &SessionFiles {
+        &self.files
+    }
+
+    fn read(&mut self, last: LastLine) -> Result<bool, FileChanged> {
         let mut any = false;
         for (i, path) in self.files.files.iter().enumerate() {
             let from = self.marks[i];
@@ -78,7 +102,11 @@ impl Tail {
                 from,
                 last,
                 self.opts.max_line_bytes,
-            )?;
+            )
+            .map_err(|change| FileChanged {
+                file: self.files.names[i].clone(),
+                change,
+            })?;
             any |= to.offset != from.offset;
             self.marks[i] = to;
         }
@@ -112,7 +140,7 @@ impl Tail {
         reason: Finish,
     ) -> (Option<Session>, Report, Vec<Checkpoint>) {
         if let Err(c) = self.read(LastLine::Read) {
-            tracing::warn!(session = %self.opts.content.scrub(&self.files.session_id), "a file changed while it was read ({c:?}); the session is closed as read so far");
+            tracing::warn!(session = %self.opts.content.scrub(&self.files.session_id), "{}; the session is closed as read so far", self.opts.content.scrub(&c.to_string()));
         }
         let (mut s, r) = self.parser.finish(reason);
         if let Some(s) = s.as_mut() {

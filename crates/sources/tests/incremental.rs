@@ -141,13 +141,13 @@ fn a_replaced_or_truncated_file_is_detected_and_a_partial_line_waits() {
 
     // Cut: shorter than what was read.
     std::fs::write(&path, &text[..100]).unwrap();
-    assert_eq!(tail.poll(), Err(Changed::Truncated));
+    assert_eq!(tail.poll().map_err(|e| e.change), Err(Changed::Truncated));
     // Replaced: another file under the name.
     let other = dir.path().join("other.jsonl");
     std::fs::write(&other, &text).unwrap();
     std::fs::rename(&other, &path).unwrap();
     assert!(matches!(
-        Tail::resume(files.clone(), &opts, &[mark]),
+        Tail::resume(files.clone(), &opts, &[mark]).map_err(|e| e.change),
         Err(Changed::Replaced)
     ));
     // Renamed: the same file under another name still resumes.

@@ -132,6 +132,9 @@ pub struct NewSession {
     pub origin: &'static str,
     /// The spans.
     pub spans: Vec<SpanRow>,
+    /// Whether `spans` is only part of the session's spans (a live session's final ones):
+    /// then none already stored is removed.
+    pub partial: bool,
     /// Tool calls of this session that matched sensitive-access rules (replaces the
     /// session's previous list).
     pub sensitive: Vec<SensitiveRow>,
@@ -766,7 +769,7 @@ fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStat
         ])?;
     }
     let mut delete = tx.prepare_cached("DELETE FROM spans WHERE trace_id = ?1 AND span_id = ?2")?;
-    for gone in existing.difference(&produced) {
+    for gone in existing.difference(&produced).filter(|_| !s.partial) {
         delete.execute(params![t, &gone[..]])?;
         stats.removed += 1;
     }

@@ -24,6 +24,7 @@ fn session(id: &str, spans: &[(&str, u8)]) -> NewSession {
         sensitive: Vec::new(),
         commits: Vec::new(),
         checkpoints: Vec::new(),
+        partial: false,
         spans: spans
             .iter()
             .map(|(name, v)| SpanRow {
@@ -82,6 +83,31 @@ fn changed_and_vanished_spans_are_rewritten_and_removed() {
     let spans = st.spans(&session("abc", &[]).row.trace_id).unwrap();
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].body, vec![9]);
+}
+
+#[test]
+fn a_partial_write_adds_spans_and_removes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("st.db")).unwrap();
+    st.put_sessions(&[session("abc", &[("a", 1), ("b", 2)])])
+        .unwrap();
+    let more = NewSession {
+        partial: true,
+        ..session("abc", &[("c", 3)])
+    };
+    let stats = st.put_sessions(&[more]).unwrap();
+    assert_eq!(
+        stats[0],
+        PutStats {
+            inserted: 1,
+            ..Default::default()
+        }
+    );
+    let id = session("abc", &[]).row.trace_id;
+    assert_eq!(st.spans(&id).unwrap().len(), 3);
+    // A whole write removes what it no longer produces.
+    st.put_sessions(&[session("abc", &[("a", 1)])]).unwrap();
+    assert_eq!(st.spans(&id).unwrap().len(), 1);
 }
 
 #[test]

@@ -42,12 +42,32 @@ pub struct SessionTrace {
     pub resource: Resource,
     /// Spans, root first.
     pub spans: Vec<Span>,
+    /// What each span of `spans` stands for, in the same order.
+    pub keys: Vec<SpanKey>,
     /// Figures for listings.
     pub summary: SessionSummary,
     /// Tool calls that matched sensitive-access rules.
     pub sensitive: Vec<SensitiveHit>,
     /// Commits linked to the session, with their spans.
     pub commits: Vec<CommitSpan>,
+}
+
+/// The part of the session a span stands for: indices into the session's lists, so that
+/// the pipeline can tell from the session whether the span is final (DESIGN.md 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpanKey {
+    /// The session (`invoke_agent`, the root).
+    Root,
+    /// A subagent run, by its index in `Session::runs` (never 0: that is the root).
+    Run(usize),
+    /// A turn, by its index in `Session::turns`.
+    Turn(usize),
+    /// A model call, by its index in `Session::calls`.
+    Call(usize),
+    /// A tool call, by its index in `Session::tools`.
+    Tool(usize),
+    /// A linked commit, by its index in `Session::commits`.
+    Commit(usize),
 }
 
 /// A linked commit and the spans that stand for it, for the store's index.
@@ -175,6 +195,13 @@ impl<'s> Builder<'s> {
         let s = self.s;
         let mut spans =
             Vec::with_capacity(1 + s.runs.len() + s.turns.len() + s.calls.len() + s.tools.len());
+        let mut keys = Vec::with_capacity(spans.capacity() + s.commits.len());
+        keys.push(SpanKey::Root);
+        keys.extend((1..s.runs.len()).map(SpanKey::Run));
+        keys.extend((0..s.turns.len()).map(SpanKey::Turn));
+        keys.extend((0..s.calls.len()).map(SpanKey::Call));
+        keys.extend((0..s.tools.len()).map(SpanKey::Tool));
+        keys.extend((0..s.commits.len()).map(SpanKey::Commit));
         spans.push(self.root_span());
         for r in 1..s.runs.len() {
             spans.push(self.run_span(r));
@@ -256,6 +283,7 @@ impl<'s> Builder<'s> {
                     .collect(),
             })
             .collect();
+        debug_assert_eq!(keys.len(), spans.len());
         SessionTrace {
             commits,
             sensitive,
@@ -273,6 +301,7 @@ impl<'s> Builder<'s> {
                 errors,
                 usage: s.total_usage(),
             },
+            keys,
             spans,
         }
     }

@@ -29,8 +29,8 @@ mod ids;
 pub mod tree;
 
 pub use build::{
-    CommitSpan, MAX_EVENTS_PER_SPAN, SensitiveHit, SessionSummary, SessionTrace, TraceOptions,
-    build, commit_span,
+    CommitSpan, MAX_EVENTS_PER_SPAN, SensitiveHit, SessionSummary, SessionTrace, SpanKey,
+    TraceOptions, build, commit_span,
 };
 pub use ids::{hex, span_id, trace_id};
 pub use opentelemetry_proto::tonic::common::v1::InstrumentationScope;

@@ -193,14 +193,14 @@ impl SessionParser for Parser {
     }
 
     fn snapshot(&self) -> (Option<Session>, Report) {
-        with_ambient(&self.opts, &self.files, self.b.clone().finish())
+        with_ambient(&self.opts, &self.files, self.b.clone().finish(false))
     }
 
     /// Whatever the reason: a session is complete when its records stop, and a call left
     /// open is open in the transcript too.
     fn finish(self: Box<Self>, _reason: Finish) -> (Option<Session>, Report) {
         let Parser { b, files, opts } = *self;
-        with_ambient(&opts, &files, b.finish())
+        with_ambient(&opts, &files, b.finish(true))
     }
 }
 

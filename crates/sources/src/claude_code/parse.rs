@@ -934,8 +934,9 @@ impl Builder {
     }
 
     /// Resolves what only the whole session tells: which tool launched each subagent, how
-    /// unanswered tool calls ended, and the session's time span.
-    pub(crate) fn finish(mut self) -> (Option<Session>, Report) {
+    /// unanswered tool calls ended (when `close`: else they stay open, `end` unset, as in a
+    /// live view), and the session's time span.
+    pub(crate) fn finish(mut self, close: bool) -> (Option<Session>, Report) {
         let (Some(first), Some(last)) = (self.first, self.last) else {
             return (None, self.report);
         };
@@ -992,7 +993,7 @@ impl Builder {
         }
         // Tool calls that never got a result.
         for (i, t) in s.tools.iter_mut().enumerate() {
-            if t.end.is_none() {
+            if t.end.is_none() && close {
                 match self.interrupted.get(&i) {
                     Some(&at) => {
                         t.outcome = ToolOutcome::Interrupted;

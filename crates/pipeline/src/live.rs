@@ -1,0 +1,260 @@
+//! A session fed as its files grow: what `watch` and `hook` drive. Each poll reads what
+//! was added, runs the session so far through the same stages as a backfill, and stores
+//! the spans that became final (DESIGN.md 3) with the checkpoints of what was read, in one
+//! transaction. Spans still open (a tool call without its result, the turn and the model
+//! call being written, the root) wait; [`Live::finish`] stores the whole trace, which is
+//! the trace a backfill of the same files stores.
+//!
+//! The parser's state is not stored: a process that resumes reads the files again up to
+//! their checkpoints (a local read costs less than a copy of the state per checkpoint),
+//! and the spans already stored are known from the store.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use sessiontrail_model::{LinkMethod, Session};
+use sessiontrail_sources::{Checkpoint, FileIdentity, Finish, Report, SessionFiles, Tail};
+use sessiontrail_store::{CommitRow, PutStats, Store};
+use sessiontrail_trace::SpanKey;
+
+use crate::backfill::{checkpoint_rows, stages, write_notes};
+use crate::{Options, PipelineError};
+
+/// One session being followed.
+pub struct Live {
+    tail: Tail,
+    opts: Options,
+    trace_id: Option<[u8; 16]>,
+    /// Spans the store holds for the trace: final ones, never written again.
+    stored: HashSet<[u8; 8]>,
+    /// What was read and not yet run through the stages.
+    dirty: bool,
+    grew: Instant,
+}
+
+/// What a poll did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Polled {
+    /// Whether the files had new complete lines.
+    pub read: bool,
+    /// The session's trace, once its first record was read.
+    pub trace_id: Option<[u8; 16]>,
+    /// Spans that became final and were stored.
+    pub stored: u64,
+}
+
+/// What finishing a session did.
+#[derive(Debug)]
+pub struct Finished {
+    /// The session's trace, if its files held a session.
+    pub trace_id: Option<[u8; 16]>,
+    /// Its spans.
+    pub spans: u64,
+    /// What the last write changed.
+    pub put: PutStats,
+    /// Lines, skipped input, unmapped records of the whole session.
+    pub report: Report,
+    /// Git notes that changed, and those that could not be written (each is logged).
+    pub notes_written: u64,
+    /// See `notes_written`.
+    pub notes_failed: u64,
+}
+
+impl Live {
+    /// Follows the session of `files`, from where `store`'s checkpoints say an earlier
+    /// process stopped (a file renamed since is found by its identity), or from the start.
+    /// A file replaced or cut since its checkpoint is an error that names it.
+    pub fn open(files: SessionFiles, opts: &Options, store: &Store) -> Result<Live, PipelineError> {
+        let mut marks = Vec::with_capacity(files.files.len());
+        let mut trace_id = None;
+        for (path, name) in files.files.iter().zip(&files.names) {
+            let identity = FileIdentity::of_path(path).map(|i| (i.dev, i.ino));
+            let found = store
+                .checkpoint(name, identity)
+                .map_err(PipelineError::store(store))?;
+            marks.push(match found {
+                Some((trace, row)) => {
+                    trace_id = Some(trace);
+                    Checkpoint {
+                        identity: row.identity.map(|(dev, ino)| FileIdentity { dev, ino }),
+                        offset: row.offset,
+                        line: row.line,
+                    }
+                }
+                None => Checkpoint::default(),
+            });
+        }
+        let tail = if trace_id.is_some() {
+            Tail::resume(files, &opts.parse, &marks)?
+        } else {
+            Tail::new(files, &opts.parse)
+        };
+        let mut live = Live {
+            tail,
+            opts: opts.clone(),
+            trace_id: None,
+            stored: HashSet::new(),
+            dirty: trace_id.is_some(),
+            grew: Instant::now(),
+        };
+        if let Some(t) = trace_id {
+            live.know(t, store)?;
+        }
+        Ok(live)
+    }
+
+    /// Reads what was added since the last poll and stores the spans that became final.
+    pub fn poll(&mut self, store: &mut Store) -> Result<Polled, PipelineError> {
+        let read = self.tail.poll()?;
+        if read {
+            self.grew = Instant::now();
+        }
+        let mut polled = Polled {
+            read,
+            trace_id: self.trace_id,
+            stored: 0,
+        };
+        if !read && !self.dirty {
+            return Ok(polled);
+        }
+        let (session, _) = self.tail.session();
+        let Some(mut s) = session else {
+            return Ok(polled);
+        };
+        self.dirty = false;
+        let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
+        if self.trace_id != Some(id) {
+            self.know(id, store)?;
+        }
+        let hooked = hook_links(store, &id)?;
+        let (t, _) = stages(&mut s, &self.opts, &hooked);
+        let mut new = Vec::new();
+        for (sp, key) in t.spans.iter().zip(&t.keys) {
+            let span_id: [u8; 8] = sp.span_id.as_slice().try_into().unwrap_or_default();
+            if is_final(&s, *key) && !self.stored.contains(&span_id) {
+                new.push(crate::encode::span_row(sp));
+            }
+        }
+        let marks = checkpoint_rows(self.tail.files(), self.tail.checkpoints());
+        let mut row = crate::encode(t, marks);
+        row.row.spans = (self.stored.len() + new.len()) as u64;
+        row.spans = new;
+        row.partial = true;
+        // Commits are linked when the session is finished: their spans and notes go
+        // together, after the store has the trace.
+        row.commits = Vec::new();
+        store
+            .put_sessions(std::slice::from_ref(&row))
+            .map_err(PipelineError::store(store))?;
+        self.stored.extend(row.spans.iter().map(|r| r.span_id));
+        polled.trace_id = Some(id);
+        polled.stored = row.spans.len() as u64;
+        Ok(polled)
+    }
+
+    /// How long the files have not grown: the driver finishes the session with
+    /// [`Finish::IdleTimeout`] past its timeout.
+    pub fn idle(&self) -> Duration {
+        self.grew.elapsed()
+    }
+
+    /// The session's files.
+    pub fn files(&self) -> &SessionFiles {
+        self.tail.files()
+    }
+
+    /// Reads what is left (a last line without newline included), closes the session for
+    /// `reason` (calls still open get no result) and stores the whole trace, then writes
+    /// the notes of its commits.
+    pub fn finish(self, reason: Finish, store: &mut Store) -> Result<Finished, PipelineError> {
+        let files = self.tail.files().clone();
+        let (session, report, marks) = self.tail.finish_with_checkpoints(reason);
+        let mut done = Finished {
+            trace_id: None,
+            spans: 0,
+            put: PutStats::default(),
+            report,
+            notes_written: 0,
+            notes_failed: 0,
+        };
+        let opts = &self.opts;
+        done.report
+            .scrub_names(&|s: &str| opts.parse.content.scrub(s).into_owned());
+        let Some(mut s) = session else {
+            return Ok(done);
+        };
+        let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
+        let hooked = hook_links(store, &id)?;
+        let (t, notes) = stages(&mut s, opts, &hooked);
+        let row = crate::encode(t, checkpoint_rows(&files, &marks));
+        let put = store
+            .put_sessions(std::slice::from_ref(&row))
+            .map_err(PipelineError::store(store))?;
+        done.trace_id = Some(id);
+        done.spans = row.spans.len() as u64;
+        done.put = put.into_iter().next().unwrap_or_default();
+        (done.notes_written, done.notes_failed) = write_notes(notes, opts);
+        Ok(done)
+    }
+
+    /// Learns the session's trace id and the spans the store already holds for it.
+    fn know(&mut self, id: [u8; 16], store: &Store) -> Result<(), PipelineError> {
+        self.trace_id = Some(id);
+        self.stored = store
+            .spans(&id)
+            .map_err(PipelineError::store(store))?
+            .into_iter()
+            .map(|r| r.span_id)
+            .collect();
+        Ok(())
+    }
+}
+
+/// The links the post-commit hook stored for a trace.
+fn hook_links(store: &Store, id: &[u8; 16]) -> Result<Vec<CommitRow>, PipelineError> {
+    Ok(store
+        .commits_of(id)
+        .map_err(PipelineError::store(store))?
+        .into_iter()
+        .map(|l| l.commit)
+        .filter(|c| LinkMethod::parse(&c.method) == LinkMethod::Hook)
+        .collect())
+}
+
+/// Whether the span of `key` can change no more while the session goes on (DESIGN.md 3):
+/// a tool call has its result and its run went on (the hooks that run after a tool write
+/// their records after its result, and they belong to its span); a turn is followed by the
+/// next turn of its run; a model call by the next call of its run; a subagent's run by the
+/// result of the call that launched it. Any of them once its run is over. The root and
+/// the commits wait for the session's end.
+pub fn is_final(s: &Session, key: SpanKey) -> bool {
+    match key {
+        SpanKey::Root | SpanKey::Commit(_) => false,
+        SpanKey::Tool(i) => {
+            let t = &s.tools[i];
+            let Some(end) = t.end else { return false };
+            let after = t.call.map_or(0, |c| c + 1);
+            s.calls
+                .get(after..)
+                .is_some_and(|later| later.iter().any(|c| c.run == t.run && c.end > end))
+                || s.turns.iter().any(|u| u.run == t.run && u.start > end)
+                || run_done(s, t.run)
+        }
+        SpanKey::Turn(i) => {
+            let run = s.turns[i].run;
+            s.turns[i + 1..].iter().any(|t| t.run == run) || run_done(s, run)
+        }
+        SpanKey::Call(i) => {
+            let c = &s.calls[i];
+            s.calls[i + 1..].iter().any(|l| l.run == c.run) || run_done(s, c.run)
+        }
+        SpanKey::Run(r) => run_done(s, r),
+    }
+}
+
+/// A subagent's run is over once the call that launched it has its result.
+fn run_done(s: &Session, run: usize) -> bool {
+    s.runs[run]
+        .parent_tool
+        .is_some_and(|t| s.tools[t].end.is_some())
+}
