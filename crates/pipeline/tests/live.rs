@@ -7,8 +7,7 @@
 //! for byte.
 //!
 //! `SESSIONTRAIL_CUT_SETS` sets the cut sets per session (default 200 for the sessions
-//! under 400 KB and 12 for larger ones, whose every poll re-reads megabytes in a debug
-//! build).
+//! under 400 KB and 100 for larger ones, whose every restart re-reads megabytes).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -215,101 +214,131 @@ fn cut_sets(bytes: u64) -> usize {
     {
         return n;
     }
-    if bytes < 400_000 { 200 } else { 12 }
+    if bytes < 400_000 { 200 } else { 100 }
 }
 
 #[test]
 fn any_pieces_with_restarts_store_what_one_backfill_stores() {
-    let opts = options();
     let dir = tempfile::tempdir().unwrap();
     let all = sessions(dir.path());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let cases: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let opts = options();
+                    let mut cases = 0;
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((files, contents)) = all.get(k) else {
+                            break cases;
+                        };
+                        cases += check_session(files, contents, &opts, dir.path(), k);
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let planned: usize = all.iter().map(|(f, _)| cut_sets(f.bytes)).sum();
+    assert_eq!(cases, planned, "cut sets run");
+}
+
+/// Runs the cut sets of one session; how many.
+fn check_session(
+    files: &SessionFiles,
+    contents: &[Vec<u8>],
+    opts: &Options,
+    dir: &Path,
+    k: usize,
+) -> usize {
+    let opts = opts.clone();
     let mut cases = 0;
-    for (files, contents) in &all {
-        // The batch: the whole files, one backfill.
-        for (f, c) in files.files.iter().zip(contents) {
-            std::fs::write(f, c).unwrap();
+    // The batch: the whole files, one backfill.
+    for (f, c) in files.files.iter().zip(contents) {
+        std::fs::write(f, c).unwrap();
+    }
+    let mut batch = Store::open(&dir.join(format!("batch-{k}.db"))).unwrap();
+    backfill(std::slice::from_ref(files), &opts, &mut batch, &mut |_| {}).unwrap();
+    let want = stored(&batch);
+    drop(batch);
+    std::fs::remove_file(dir.join(format!("batch-{k}.db"))).unwrap();
+    let lines = timeline(contents);
+    let name = files.names[0].rsplit('/').next().unwrap().to_owned();
+    for set in 0..cut_sets(files.bytes) {
+        let mut rng = Rng((set as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ files.bytes);
+        for f in &files.files {
+            std::fs::write(f, b"").unwrap();
         }
-        let mut batch = Store::open(&dir.path().join("batch.db")).unwrap();
-        backfill(std::slice::from_ref(files), &opts, &mut batch, &mut |_| {}).unwrap();
-        let want = stored(&batch);
-        drop(batch);
-        std::fs::remove_file(dir.path().join("batch.db")).unwrap();
-        let lines = timeline(contents);
-        let name = files.names[0].rsplit('/').next().unwrap().to_owned();
-        for set in 0..cut_sets(files.bytes) {
-            let mut rng = Rng((set as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ files.bytes);
-            for f in &files.files {
-                std::fs::write(f, b"").unwrap();
-            }
-            let db = dir.path().join("live.db");
-            let _ = std::fs::remove_file(&db);
-            let mut store = Store::open(&db).unwrap();
-            let plan = cut_points(&lines, contents, &mut rng);
-            let mut written = vec![0usize; contents.len()];
-            let mut seen: BTreeMap<[u8; 8], Vec<u8>> = BTreeMap::new();
-            let mut live = Live::open(files.clone(), &opts, &store).unwrap();
-            for cut in plan {
-                for (i, upto) in sizes(&lines, contents.len(), cut).into_iter().enumerate() {
-                    if upto <= written[i] {
-                        continue;
-                    }
-                    std::fs::OpenOptions::new()
-                        .append(true)
-                        .open(&files.files[i])
-                        .unwrap()
-                        .write_all(&contents[i][written[i]..upto])
-                        .unwrap();
-                    written[i] = upto;
+        let db = dir.join(format!("live-{k}.db"));
+        let _ = std::fs::remove_file(&db);
+        let mut store = Store::open(&db).unwrap();
+        let plan = cut_points(&lines, contents, &mut rng);
+        let mut written = vec![0usize; contents.len()];
+        let mut seen: BTreeMap<[u8; 8], Vec<u8>> = BTreeMap::new();
+        let mut live = Live::open(files.clone(), &opts, &store).unwrap();
+        for cut in plan {
+            for (i, upto) in sizes(&lines, contents.len(), cut).into_iter().enumerate() {
+                if upto <= written[i] {
+                    continue;
                 }
-                live.poll(&mut store).unwrap();
-                // The process stops; another resumes from what the store holds.
-                drop(live);
-                live = Live::open(files.clone(), &opts, &store).unwrap();
-                let now = stored(&store);
-                for (id, body) in &now {
-                    let what = format!("{name} cut set {set}: span {}", hex(id));
-                    let Some(final_body) = want.get(id) else {
-                        panic!("{what} was stored but a backfill has no such span");
-                    };
-                    assert!(
-                        body == final_body,
-                        "{what} was stored before it was final: {}",
-                        diff(body, final_body)
-                    );
-                    if let Some(was) = seen.insert(*id, body.clone()) {
-                        assert!(was == *body, "{what} changed after it was stored");
-                    }
-                }
-                assert!(
-                    now.len() < want.len()
-                        || written == contents.iter().map(Vec::len).collect::<Vec<_>>(),
-                    "{name} cut set {set}: everything stored before the session was finished"
-                );
-                // A partial last line is never counted as read.
-                for row in store
-                    .sessions()
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&files.files[i])
                     .unwrap()
-                    .iter()
-                    .flat_map(|s| store.checkpoints_of(&s.trace_id).unwrap())
-                {
-                    let k = files.names.iter().position(|n| *n == row.path).unwrap();
-                    let off = row.offset as usize;
-                    assert!(off <= written[k] && (off == 0 || contents[k][off - 1] == b'\n'));
-                }
+                    .write_all(&contents[i][written[i]..upto])
+                    .unwrap();
+                written[i] = upto;
             }
             live.poll(&mut store).unwrap();
-            live.finish(Finish::EndOfInput, &mut store).unwrap();
-            let got = stored(&store);
+            // The process stops; another resumes from what the store holds.
+            drop(live);
+            live = Live::open(files.clone(), &opts, &store).unwrap();
+            let now = stored(&store);
+            for (id, body) in &now {
+                let what = format!("{name} cut set {set}: span {}", hex(id));
+                let Some(final_body) = want.get(id) else {
+                    panic!("{what} was stored but a backfill has no such span");
+                };
+                assert!(
+                    body == final_body,
+                    "{what} was stored before it was final: {}",
+                    diff(body, final_body)
+                );
+                if let Some(was) = seen.insert(*id, body.clone()) {
+                    assert!(was == *body, "{what} changed after it was stored");
+                }
+            }
             assert!(
-                got == want,
-                "{name} cut set {set}: {} spans stored, a backfill stores {}",
-                got.len(),
-                want.len()
+                now.len() < want.len()
+                    || written == contents.iter().map(Vec::len).collect::<Vec<_>>(),
+                "{name} cut set {set}: everything stored before the session was finished"
             );
-            cases += 1;
+            // A partial last line is never counted as read.
+            for row in store
+                .sessions()
+                .unwrap()
+                .iter()
+                .flat_map(|s| store.checkpoints_of(&s.trace_id).unwrap())
+            {
+                let k = files.names.iter().position(|n| *n == row.path).unwrap();
+                let off = row.offset as usize;
+                assert!(off <= written[k] && (off == 0 || contents[k][off - 1] == b'\n'));
+            }
         }
+        live.poll(&mut store).unwrap();
+        live.finish(Finish::EndOfInput, &mut store).unwrap();
+        let got = stored(&store);
+        assert!(
+            got == want,
+            "{name} cut set {set}: {} spans stored, a backfill stores {}",
+            got.len(),
+            want.len()
+        );
+        cases += 1;
     }
-    assert!(cases >= 100, "{cases} cut sets");
+    cases
 }
 
 fn hex(id: &[u8]) -> String {
