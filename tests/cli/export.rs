@@ -823,3 +823,44 @@ fn export_records_how_far_each_file_was_read() {
     }
     assert_eq!(summary["lines"].as_i64().unwrap(), lines);
 }
+
+/// `tests/fixtures/store/schema4.db` was written by the release before checkpoints (schema
+/// 4: `sessiontrail export tests/fixtures/claude` at 514f8e7), with what that release's
+/// `sessions --json` and `show d6e0bada --json` printed. Opened now, it is migrated, answers
+/// the same, and takes new exports.
+#[test]
+fn a_store_of_the_previous_release_is_migrated_and_answers_as_it_did() {
+    let env = TestEnv::new();
+    let fixtures = repo_fixtures().join("store");
+    std::fs::create_dir_all(env.store.parent().unwrap()).unwrap();
+    std::fs::copy(fixtures.join("schema4.db"), &env.store).unwrap();
+    let version = |path: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&env.store), 4);
+    let sessions = env.run(&["sessions", "--json"], 0);
+    assert_eq!(
+        stdout(&sessions),
+        std::fs::read_to_string(fixtures.join("schema4.sessions.json")).unwrap()
+    );
+    assert_eq!(version(&env.store), 5, "migrated on open");
+    let show = env.run(&["show", "d6e0bada", "--json"], 0);
+    assert_eq!(
+        stdout(&show),
+        std::fs::read_to_string(fixtures.join("schema4.show-d6e0bada.json")).unwrap()
+    );
+    // A new export of the same sessions: nothing lost, and now their files' checkpoints.
+    let fx = repo_fixtures().join("claude");
+    let out = env.run(&["export", fx.to_str().unwrap(), "--json"], 0);
+    let summary = json_lines(&out).pop().unwrap();
+    assert_eq!(summary["sessions"], 2, "{summary}");
+    assert_eq!(json_lines(&env.run(&["sessions", "--json"], 0)).len(), 2);
+    let marks: i64 = rusqlite::Connection::open(&env.store)
+        .unwrap()
+        .query_row("SELECT count(*) FROM checkpoints", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(marks, 2);
+}
