@@ -135,7 +135,8 @@ fn parse(
     let trace = session.map(|mut s| {
         let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
         let hooked = hooked.get(&id).map_or(&[][..], Vec::as_slice);
-        let (t, notes) = stages(&mut s, opts, hooked);
+        let t = trace_of(&mut s, opts, hooked);
+        let notes = notes_of(&s, &t, opts);
         // Encoded here, where the trace was built: freeing it on the writing thread made
         // the two threads contend for the allocator.
         Box::new((crate::encode(t, checkpoints), notes))
@@ -148,29 +149,34 @@ fn parse(
 }
 
 /// The stages between a parsed session (the policy applied) and the store: git
-/// enrichment, the links the post-commit hook stored (`hooked`), the trace, and the notes
-/// its commits will get.
-pub(crate) fn stages(
+/// enrichment, the links the post-commit hook stored (`hooked`), the trace.
+pub(crate) fn trace_of(
     s: &mut sessiontrail_model::Session,
     opts: &Options,
     hooked: &[CommitRow],
-) -> (sessiontrail_trace::SessionTrace, Vec<PendingNote>) {
+) -> sessiontrail_trace::SessionTrace {
     sessiontrail_git::enrich(s);
     if !hooked.is_empty() {
         sessiontrail_git::add_hook_links(s, hooked.iter().map(linked_commit).collect());
     }
-    let t = sessiontrail_trace::build(s, &opts.trace);
-    let notes = if opts.notes {
-        let hex = sessiontrail_trace::hex(&t.trace_id);
-        let url = opts
-            .trace_url
-            .as_deref()
-            .map(|u| u.replace("{trace_id}", &hex));
-        sessiontrail_git::notes_of(s, &hex, url.as_deref())
-    } else {
-        Vec::new()
-    };
-    (t, notes)
+    sessiontrail_trace::build(s, &opts.trace)
+}
+
+/// The notes the commits of trace `t` of session `s` will get, when notes are wanted.
+pub(crate) fn notes_of(
+    s: &sessiontrail_model::Session,
+    t: &sessiontrail_trace::SessionTrace,
+    opts: &Options,
+) -> Vec<PendingNote> {
+    if !opts.notes {
+        return Vec::new();
+    }
+    let hex = sessiontrail_trace::hex(&t.trace_id);
+    let url = opts
+        .trace_url
+        .as_deref()
+        .map(|u| u.replace("{trace_id}", &hex));
+    sessiontrail_git::notes_of(s, &hex, url.as_deref())
 }
 
 /// The checkpoints of `files` read up to `marks`, as the store keeps them.

@@ -20,7 +20,7 @@ mod live;
 pub use backfill::{Backfill, Event, Options, backfill};
 pub use encode::encode;
 pub use link::{Linked, link_head};
-pub use live::{Finished, Live, Polled, is_final};
+pub use live::{Finality, Finished, Live, Polled};
 
 use std::path::PathBuf;
 

@@ -12,12 +12,12 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use sessiontrail_model::{LinkMethod, Session};
+use sessiontrail_model::{LinkMethod, Session, Timestamp};
 use sessiontrail_sources::{Checkpoint, FileIdentity, Finish, Report, SessionFiles, Tail};
 use sessiontrail_store::{CommitRow, PutStats, Store};
 use sessiontrail_trace::SpanKey;
 
-use crate::backfill::{checkpoint_rows, stages, write_notes};
+use crate::backfill::{checkpoint_rows, notes_of, trace_of, write_notes};
 use crate::{Options, PipelineError};
 
 /// One session being followed.
@@ -126,12 +126,13 @@ impl Live {
         if self.trace_id != Some(id) {
             self.know(id, store)?;
         }
-        let hooked = hook_links(store, &id)?;
-        let (t, _) = stages(&mut s, &self.opts, &hooked);
+        // No hook links and no notes: they only make commit spans, which wait for the end.
+        let t = trace_of(&mut s, &self.opts, &[]);
+        let finality = Finality::of(&s);
         let mut new = Vec::new();
         for (sp, key) in t.spans.iter().zip(&t.keys) {
             let span_id: [u8; 8] = sp.span_id.as_slice().try_into().unwrap_or_default();
-            if is_final(&s, *key) && !self.stored.contains(&span_id) {
+            if finality.is_final(*key) && !self.stored.contains(&span_id) {
                 new.push(crate::encode::span_row(sp));
             }
         }
@@ -185,7 +186,8 @@ impl Live {
         };
         let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
         let hooked = hook_links(store, &id)?;
-        let (t, notes) = stages(&mut s, opts, &hooked);
+        let t = trace_of(&mut s, opts, &hooked);
+        let notes = notes_of(&s, &t, opts);
         let row = crate::encode(t, checkpoint_rows(&files, &marks));
         let put = store
             .put_sessions(std::slice::from_ref(&row))
@@ -221,40 +223,88 @@ fn hook_links(store: &Store, id: &[u8; 16]) -> Result<Vec<CommitRow>, PipelineEr
         .collect())
 }
 
-/// Whether the span of `key` can change no more while the session goes on (DESIGN.md 3):
-/// a tool call has its result and its run went on (the hooks that run after a tool write
-/// their records after its result, and they belong to its span); a turn is followed by the
-/// next turn of its run; a model call by the next call of its run; a subagent's run by the
-/// result of the call that launched it. Any of them once its run is over. The root and
-/// the commits wait for the session's end.
-pub fn is_final(s: &Session, key: SpanKey) -> bool {
-    match key {
-        SpanKey::Root | SpanKey::Commit(_) => false,
-        SpanKey::Tool(i) => {
-            let t = &s.tools[i];
-            let Some(end) = t.end else { return false };
-            let after = t.call.map_or(0, |c| c + 1);
-            s.calls
-                .get(after..)
-                .is_some_and(|later| later.iter().any(|c| c.run == t.run && c.end > end))
-                || s.turns.iter().any(|u| u.run == t.run && u.start > end)
-                || run_done(s, t.run)
-        }
-        SpanKey::Turn(i) => {
-            let run = s.turns[i].run;
-            s.turns[i + 1..].iter().any(|t| t.run == run) || run_done(s, run)
-        }
-        SpanKey::Call(i) => {
-            let c = &s.calls[i];
-            s.calls[i + 1..].iter().any(|l| l.run == c.run) || run_done(s, c.run)
-        }
-        SpanKey::Run(r) => run_done(s, r),
-    }
+/// Which spans of a session, as read so far, can change no more while it goes on
+/// (DESIGN.md 3): a tool call has its result and its run went on (the hooks that run after
+/// a tool write their records after its result, and they belong to its span); a turn is
+/// followed by the next turn of its run; a model call by the next call of its run; a
+/// subagent's run by the result of the call that launched it. Any of them once its run is
+/// over. The root and the commits wait for the session's end. Built once per state, so
+/// that each span's answer costs no scan of the session.
+pub struct Finality<'s> {
+    s: &'s Session,
+    /// Per run: its calls' indices, ascending, and the latest end among each suffix.
+    calls: Vec<Vec<usize>>,
+    later_end: Vec<Vec<Timestamp>>,
+    /// Per run: its last turn's index and its latest turn start.
+    last_turn: Vec<Option<usize>>,
+    latest_prompt: Vec<Option<Timestamp>>,
 }
 
-/// A subagent's run is over once the call that launched it has its result.
-fn run_done(s: &Session, run: usize) -> bool {
-    s.runs[run]
-        .parent_tool
-        .is_some_and(|t| s.tools[t].end.is_some())
+impl<'s> Finality<'s> {
+    /// The finality of the spans of `s`.
+    pub fn of(s: &'s Session) -> Finality<'s> {
+        let runs = s.runs.len();
+        let mut calls = vec![Vec::new(); runs];
+        for (i, c) in s.calls.iter().enumerate() {
+            calls[c.run].push(i);
+        }
+        let later_end = calls
+            .iter()
+            .map(|idx: &Vec<usize>| {
+                let mut ends: Vec<Timestamp> = idx.iter().map(|&i| s.calls[i].end).collect();
+                for k in (0..ends.len().saturating_sub(1)).rev() {
+                    ends[k] = ends[k].max(ends[k + 1]);
+                }
+                ends
+            })
+            .collect();
+        let mut last_turn = vec![None; runs];
+        let mut latest_prompt: Vec<Option<Timestamp>> = vec![None; runs];
+        for (i, t) in s.turns.iter().enumerate() {
+            last_turn[t.run] = Some(i);
+            latest_prompt[t.run] = Some(latest_prompt[t.run].map_or(t.start, |p| p.max(t.start)));
+        }
+        Finality {
+            s,
+            calls,
+            later_end,
+            last_turn,
+            latest_prompt,
+        }
+    }
+
+    /// Whether the span of `key` is final.
+    pub fn is_final(&self, key: SpanKey) -> bool {
+        let s = self.s;
+        match key {
+            SpanKey::Root | SpanKey::Commit(_) => false,
+            SpanKey::Tool(i) => {
+                let t = &s.tools[i];
+                let Some(end) = t.end else { return false };
+                // A response of its run written after the result, among the calls after
+                // the one that asked for it.
+                let after = t.call.map_or(0, |c| c + 1);
+                let k = self.calls[t.run].partition_point(|&j| j < after);
+                self.later_end[t.run].get(k).is_some_and(|&e| e > end)
+                    || self.latest_prompt[t.run].is_some_and(|p| p > end)
+                    || self.run_done(t.run)
+            }
+            SpanKey::Turn(i) => {
+                let run = s.turns[i].run;
+                self.last_turn[run].is_some_and(|l| l > i) || self.run_done(run)
+            }
+            SpanKey::Call(i) => {
+                let run = s.calls[i].run;
+                self.calls[run].last().is_some_and(|&l| l > i) || self.run_done(run)
+            }
+            SpanKey::Run(r) => self.run_done(r),
+        }
+    }
+
+    /// A subagent's run is over once the call that launched it has its result.
+    fn run_done(&self, run: usize) -> bool {
+        self.s.runs[run]
+            .parent_tool
+            .is_some_and(|t| self.s.tools[t].end.is_some())
+    }
 }

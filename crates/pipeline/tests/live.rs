@@ -79,12 +79,13 @@ struct Written {
 /// files by timestamp as the agent wrote them: a subagent's file and its parent's grow
 /// together.
 fn timeline(contents: &[Vec<u8>]) -> Vec<Written> {
+    // (timestamp, position written, line): a file's lines are pushed in order, so the
+    // previous entry is the previous line of the same file.
     let mut all: Vec<(String, usize, Written)> = Vec::new();
     for (file, bytes) in contents.iter().enumerate() {
         let mut start = 0;
         let mut time = String::new();
-        let mut lines: Vec<(Written, Option<String>)> = Vec::new();
-        let mut times: Vec<String> = Vec::new();
+        let mut prev_msg: Option<String> = None;
         while start < bytes.len() {
             let end = bytes[start..]
                 .iter()
@@ -96,26 +97,21 @@ fn timeline(contents: &[Vec<u8>]) -> Vec<Written> {
                 time = t.to_owned();
             }
             let msg = v["message"]["id"].as_str().map(str::to_owned);
-            if let Some((prev, prev_msg)) = lines.last_mut() {
-                prev.split_response = msg.is_some() && msg == *prev_msg;
+            if start > 0 && msg.is_some() && msg == prev_msg {
+                all.last_mut().unwrap().2.split_response = true;
             }
             let tool_use =
                 String::from_utf8_lossy(&bytes[start..end]).contains("\"type\":\"tool_use\"");
-            lines.push((
-                Written {
-                    file,
-                    start,
-                    end,
-                    tool_use,
-                    split_response: false,
-                },
-                msg,
-            ));
-            times.push(time.clone());
+            let w = Written {
+                file,
+                start,
+                end,
+                tool_use,
+                split_response: false,
+            };
+            all.push((time.clone(), all.len(), w));
+            prev_msg = msg;
             start = end;
-        }
-        for ((w, _), t) in lines.into_iter().zip(times) {
-            all.push((t, all.len(), w));
         }
     }
     all.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
