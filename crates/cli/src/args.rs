@@ -213,7 +213,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_sources::DEFAULT_MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
 
-    /// Parallel parsers [default: the number of cores]
+    /// Sessions parsed at once, each on its own thread; with 1, one thread parses and
+    /// writes the store in turn [default: the number of cores]
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 

@@ -217,10 +217,23 @@ impl OtlpSender {
     /// Sends one request, retrying transient failures. Returns once the backend answered
     /// for good or the retry budget is spent.
     pub fn send(&mut self, req: &ExportTraceServiceRequest) -> Result<Ack, SendFailure> {
+        self.send_with(req, None)
+    }
+
+    /// Sends a batch, as [`OtlpSender::send`]; its JSON text is sent as it was built.
+    pub fn send_batch(&mut self, batch: &crate::request::Batch) -> Result<Ack, SendFailure> {
+        self.send_with(&batch.request, batch.json.as_deref())
+    }
+
+    fn send_with(
+        &mut self,
+        req: &ExportTraceServiceRequest,
+        json: Option<&[u8]>,
+    ) -> Result<Ack, SendFailure> {
         let started = Instant::now();
         let mut attempts = 0u32;
         // Encode once; retries resend the same bytes.
-        let body = self.encode(req).map_err(|reason| SendFailure {
+        let body = self.encode(req, json).map_err(|reason| SendFailure {
             reason,
             permanent: true,
             attempts: 0,
@@ -263,13 +276,20 @@ impl OtlpSender {
         }
     }
 
-    fn encode(&self, req: &ExportTraceServiceRequest) -> Result<Vec<u8>, String> {
+    fn encode(
+        &self,
+        req: &ExportTraceServiceRequest,
+        built: Option<&[u8]>,
+    ) -> Result<Vec<u8>, String> {
         let Transport::Http { json, .. } = &self.transport else {
             return Ok(Vec::new());
         };
         let raw = if *json {
-            serde_json::to_vec(req)
-                .map_err(|e| format!("cannot encode the request as JSON: {e}"))?
+            match built {
+                Some(b) => b.to_vec(),
+                None => serde_json::to_vec(req)
+                    .map_err(|e| format!("cannot encode the request as JSON: {e}"))?,
+            }
         } else {
             req.encode_to_vec()
         };

@@ -8,8 +8,7 @@ use sessiontrail_trace::Resource;
 
 use crate::ExportError;
 use crate::client::{OtlpSender, SendFailure};
-use crate::file::OtlpJsonFile;
-use crate::request::{Batch, Batcher, Encoding};
+use crate::request::{Batch, Batcher};
 
 /// What a delivery did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,7 +58,7 @@ pub fn deliver_outbox(
                 batch: Batch,
                 d: &mut Delivery|
      -> Result<bool, ExportError> {
-        match sender.send(&batch.request) {
+        match sender.send_batch(&batch) {
             Ok(ack) => {
                 store.mark_delivered(&sink, &batch.keys, now_ns())?;
                 d.count(&batch);
@@ -94,36 +93,6 @@ pub fn deliver_outbox(
         progress(d.spans);
     }
     d.pending_spans = store.count_undelivered(&sink)?;
-    Ok(d)
-}
-
-/// Writes every span of `traces` to an OTLP/JSON file, in lines of at most `max_bytes`
-/// (a single larger span still goes, alone). `bytes` counts every byte written.
-pub fn write_traces(
-    store: &Store,
-    traces: &[[u8; 16]],
-    file: &mut OtlpJsonFile,
-    max_bytes: usize,
-) -> Result<Delivery, ExportError> {
-    let mut d = Delivery::default();
-    let mut batcher = Batcher::new(max_bytes, Encoding::Json);
-    for trace in traces {
-        let resource = resource(store, trace)?;
-        for row in store.spans(trace)? {
-            let span = decode_span(&row.body)?;
-            if let Some(batch) = batcher.push((*trace, row.span_id, [0; 16]), &resource, span) {
-                file.write(&batch.request)?;
-                d.count(&batch);
-                d.bytes += 1;
-            }
-        }
-    }
-    if let Some(batch) = batcher.take() {
-        file.write(&batch.request)?;
-        d.count(&batch);
-        // Its newline.
-        d.bytes += 1;
-    }
     Ok(d)
 }
 

@@ -6,13 +6,19 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use sessiontrail_trace::SessionTrace;
 
 use crate::ExportError;
+use crate::driver::Delivery;
+use crate::request::{JsonRequest, group_text};
 
 /// A file of OTLP/JSON lines, created (or truncated) on open; or standard output.
 pub struct OtlpJsonFile {
-    out: BufWriter<Box<dyn Write>>,
+    out: BufWriter<Box<dyn Write + Send>>,
     /// The file to sync at the end (none for standard output).
     file: Option<File>,
     path: PathBuf,
@@ -49,6 +55,16 @@ impl OtlpJsonFile {
         self.file.is_none()
     }
 
+    /// Appends one request already in OTLP/JSON as one line.
+    fn write_line(&mut self, json: &[u8]) -> Result<(), ExportError> {
+        let err = |e| ExportError::File {
+            path: self.path.clone(),
+            source: e,
+        };
+        self.out.write_all(json).map_err(err)?;
+        self.out.write_all(b"\n").map_err(err)
+    }
+
     /// Appends one request as one line.
     pub fn write(&mut self, req: &ExportTraceServiceRequest) -> Result<(), ExportError> {
         let err = |e| ExportError::File {
@@ -79,5 +95,123 @@ impl OtlpJsonFile {
             Some(Err(e)) => Err(err(e)),
             _ => Ok(()),
         }
+    }
+}
+
+/// A session's OTLP/JSON, in the pieces [`JsonLines::push`] takes: its group's text before
+/// and after its spans, then each span, one to a line (compact JSON has no raw newline).
+/// Made where the trace is built, so that no span is decoded or serialized again.
+pub fn trace_text(t: &SessionTrace) -> Vec<u8> {
+    let (open, close) = group_text(&t.resource, &sessiontrail_trace::scope());
+    let mut out = Vec::with_capacity(open.len() + close.len() + 1024 * t.spans.len());
+    out.extend_from_slice(&open);
+    out.push(b'\n');
+    out.extend_from_slice(&close);
+    for span in &t.spans {
+        out.push(b'\n');
+        serde_json::to_writer(&mut out, span).expect("OTLP spans serialize");
+    }
+    out
+}
+
+/// Lines written to bounds, sessions added as their [`trace_text`] comes; the writes
+/// happen on a thread of their own, so the caller goes on while the kernel copies.
+pub struct JsonLines {
+    request: JsonRequest,
+    request_spans: u64,
+    max_bytes: usize,
+    delivery: Delivery,
+    lines: Option<mpsc::SyncSender<Vec<u8>>>,
+    writer: Option<JoinHandle<Result<OtlpJsonFile, ExportError>>>,
+}
+
+impl JsonLines {
+    /// Lines of at most `max_bytes` (a single larger span still goes, alone) into `file`.
+    pub fn new(mut file: OtlpJsonFile, max_bytes: usize) -> JsonLines {
+        // Two lines in flight: a few MB, whatever the corpus.
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(2);
+        let writer = std::thread::spawn(move || {
+            for line in rx {
+                file.write_line(&line)?;
+            }
+            Ok(file)
+        });
+        JsonLines {
+            request: JsonRequest::new(),
+            request_spans: 0,
+            max_bytes,
+            delivery: Delivery::default(),
+            lines: Some(tx),
+            writer: Some(writer),
+        }
+    }
+
+    /// Adds a session's spans, from its [`trace_text`].
+    pub fn push(&mut self, text: &[u8]) -> Result<(), ExportError> {
+        let mut parts = text.split(|&b| b == b'\n');
+        let (Some(open), Some(close)) = (parts.next(), parts.next()) else {
+            return Ok(());
+        };
+        let mut in_group = false;
+        for span in parts {
+            let group = if in_group {
+                0
+            } else {
+                JsonRequest::group_cost(open, close)
+            };
+            if self.request_spans > 0
+                && self.request.len() + group + span.len() + 1 > self.max_bytes
+            {
+                self.send()?;
+                in_group = false;
+            }
+            if !in_group {
+                self.request.open_group(open, close);
+                in_group = true;
+            }
+            self.request.push_span(span);
+            self.request_spans += 1;
+        }
+        Ok(())
+    }
+
+    /// Hands the request in progress to the writer as a line.
+    fn send(&mut self) -> Result<(), ExportError> {
+        let line = self.request.finish();
+        let d = &mut self.delivery;
+        d.spans += std::mem::take(&mut self.request_spans);
+        d.requests += 1;
+        // Its newline too.
+        d.bytes += line.len() as u64 + 1;
+        d.max_request_bytes = d.max_request_bytes.max(line.len() as u64);
+        let sent = self.lines.as_ref().is_some_and(|tx| tx.send(line).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The writer stopped on an error: that error is the answer.
+        self.lines = None;
+        self.join().map(|_| ())
+    }
+
+    fn join(&mut self) -> Result<OtlpJsonFile, ExportError> {
+        let writer = self.writer.take().ok_or_else(stopped)?;
+        writer.join().map_err(|_| stopped())?
+    }
+
+    /// Writes the last line; the file (to [`OtlpJsonFile::finish`]) and what was written.
+    pub fn finish(mut self) -> Result<(OtlpJsonFile, Delivery), ExportError> {
+        if self.request_spans > 0 {
+            self.send()?;
+        }
+        self.lines = None;
+        let file = self.join()?;
+        Ok((file, self.delivery))
+    }
+}
+
+fn stopped() -> ExportError {
+    ExportError::File {
+        path: PathBuf::from("OTLP/JSON file"),
+        source: std::io::Error::other("its writer stopped"),
     }
 }

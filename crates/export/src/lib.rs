@@ -3,7 +3,7 @@
 //!
 //! Owns: destination settings ([`config`]: flags, then `OTEL_EXPORTER_OTLP_*`), the
 //! transports and their retry ([`OtlpSender`]), requests of bounded size ([`Batcher`]),
-//! the OTLP/JSON file format ([`OtlpJsonFile`]), the delivery loop ([`deliver_outbox`]), and
+//! the OTLP/JSON file format ([`OtlpJsonFile`], written as sessions come by [`JsonLines`]), the delivery loop ([`deliver_outbox`]), and
 //! finding a commit's traces through the backends' query APIs ([`lookup`]).
 //!
 //! Must not: parse agent files or build spans. It sends stored spans byte-identical to what
@@ -25,8 +25,8 @@ use std::path::PathBuf;
 
 pub use client::{Ack, OtlpSender, SendFailure, display_url};
 pub use config::{Compression, OtlpConfig, Overrides, Protocol};
-pub use driver::{Delivery, deliver_outbox, write_traces};
-pub use file::OtlpJsonFile;
+pub use driver::{Delivery, deliver_outbox};
+pub use file::{JsonLines, OtlpJsonFile, trace_text};
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 pub use request::{Batch, Batcher, DEFAULT_MAX_REQUEST_BYTES, Encoding, SpanKey};
 

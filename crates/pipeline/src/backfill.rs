@@ -1,8 +1,8 @@
 //! Whole sessions at once: what `export` feeds.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, mpsc};
 
 use sessiontrail_git::PendingNote;
 use sessiontrail_model::{LinkMethod, LinkedCommit, Timestamp};
@@ -19,12 +19,16 @@ pub struct Options {
     pub parse: ParseOptions,
     /// What goes into every trace.
     pub trace: TraceOptions,
-    /// Parser threads (at least one).
+    /// Parser threads (at least one); with one, everything runs on the calling thread.
     pub jobs: usize,
     /// Whether linked commits get git notes.
     pub notes: bool,
     /// Where a trace is seen, `{trace_id}` replaced; written into the notes.
     pub trace_url: Option<String>,
+    /// Another encoding of each whole trace a backfill stores (the OTLP/JSON of an
+    /// `--otlp-file`): made on the thread that built the trace, handed over with its
+    /// [`Event::Stored`]. A live session has no whole trace until it finishes: unused there.
+    pub text: Option<fn(&sessiontrail_trace::SessionTrace) -> Vec<u8>>,
 }
 
 /// What the driver hears as sessions go through, in the writer's order.
@@ -46,6 +50,8 @@ pub enum Event {
         spans: u64,
         /// What the write changed.
         put: PutStats,
+        /// The trace in [`Options::text`]'s encoding (empty without one).
+        text: Vec<u8>,
     },
 }
 
@@ -62,17 +68,21 @@ pub struct Backfill {
 
 /// Sessions per store transaction, and the bytes of spans that close one sooner.
 const BATCH_SESSIONS: usize = 64;
-const BATCH_BYTES: usize = 16 << 20;
+const BATCH_BYTES: usize = 4 << 20;
 
 /// What a parser thread hands to the writer.
 struct Parsed {
     bytes: u64,
     report: Report,
-    trace: Option<Box<(NewSession, Vec<PendingNote>)>>,
+    trace: Option<Box<Built>>,
 }
 
-/// Runs every session through the stages: parsed on `opts.jobs` threads, written to
-/// `store` by the calling thread as they come (so memory holds a few sessions at a time, a
+/// A session's trace as the store takes it, the notes it needs, its other encoding.
+struct Built(NewSession, Vec<PendingNote>, Vec<u8>);
+
+/// Runs every session through the stages: parsed on `opts.jobs` threads (with one job,
+/// on the calling thread, between writes), written to `store` by the calling thread as
+/// they come (so memory holds a few sessions at a time, a
 /// batch per transaction), their git notes written once the transaction holding their
 /// spans has committed. A failed stage stops every thread promptly and is returned; what
 /// the store committed before stays.
@@ -84,40 +94,84 @@ pub fn backfill(
 ) -> Result<Backfill, PipelineError> {
     let hooked = store.hook_links().map_err(PipelineError::store(store))?;
     let jobs = opts.jobs.max(1);
+    let mut done = Backfill::default();
+    let mut w = Writer {
+        opts,
+        store,
+        on,
+        done: &mut done,
+        batch: Vec::new(),
+        texts: Vec::new(),
+        notes: Vec::new(),
+        pending_bytes: 0,
+    };
+    if jobs == 1 {
+        // One job is one thread: parsing and writing take turns, as on one core.
+        for files in sessions {
+            w.push(parse(files, opts, &hooked))?;
+        }
+        w.flush()?;
+    } else {
+        threaded(sessions, jobs, &hooked, &mut w)?;
+    }
+    // Parsers finish in any order; outputs follow one.
+    done.traces.sort_unstable();
+    Ok(done)
+}
+
+/// Parsers on `jobs` threads, the writer on the calling one. Sessions are written in
+/// their given order whatever order the parsers finish in (a run's outputs do not depend on
+/// the threads' timing), and a parser starts a session only within a window of the one
+/// the writer waits for (memory holds a few sessions, even behind a slow one).
+fn threaded(
+    sessions: &[SessionFiles],
+    jobs: usize,
+    hooked: &HashMap<[u8; 16], Vec<CommitRow>>,
+    w: &mut Writer<'_>,
+) -> Result<(), PipelineError> {
+    let opts = w.opts;
+    let window = jobs * 2;
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::sync_channel::<Parsed>(jobs * 2);
-    let mut done = Backfill::default();
-    let result = std::thread::scope(|scope| {
+    // How many sessions the writer has taken, and a wake-up for parsers waiting on it.
+    let taken = (Mutex::new(0usize), Condvar::new());
+    let (tx, rx) = mpsc::sync_channel::<(usize, Parsed)>(window);
+    std::thread::scope(|scope| {
         for _ in 0..jobs.min(sessions.len()) {
             let tx = tx.clone();
-            let (next, stop, hooked) = (&next, &stop, &hooked);
+            let (next, stop, taken) = (&next, &stop, &taken);
             scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let Some(files) = sessions.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(files) = sessions.get(i) else { break };
+                    let mut t = taken.0.lock().unwrap_or_else(|e| e.into_inner());
+                    while i >= *t + window && !stop.load(Ordering::Relaxed) {
+                        t = taken.1.wait(t).unwrap_or_else(|e| e.into_inner());
+                    }
+                    drop(t);
+                    if stop.load(Ordering::Relaxed) {
                         break;
-                    };
+                    }
                     let parsed = parse(files, opts, hooked);
                     // The writer has stopped: nothing more is wanted.
-                    if tx.send(parsed).is_err() {
+                    if tx.send((i, parsed)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        let r = write(rx, opts, store, on, &mut done);
+        let r = w.drain(rx, &taken);
         if r.is_err() {
-            // The receiver is gone with `write`'s return: a parser blocked on the channel
-            // wakes with an error, and none starts another session.
+            // The receiver is gone with `drain`'s return: a parser blocked on the channel
+            // wakes with an error, one waiting for its turn wakes here, and none starts
+            // another session.
             stop.store(true, Ordering::Relaxed);
+            let _t = taken.0.lock().unwrap_or_else(|e| e.into_inner());
+            taken.1.notify_all();
         }
         r
-    });
-    result?;
-    // Parsers finish in any order; outputs follow one.
-    done.traces.sort_unstable();
-    Ok(done)
+    })
 }
 
 /// One session through the stages before the store: parse (with the policy), git
@@ -137,9 +191,10 @@ fn parse(
         let hooked = hooked.get(&id).map_or(&[][..], Vec::as_slice);
         let t = trace_of(&mut s, opts, hooked);
         let notes = notes_of(&s, &t, opts);
+        let text = opts.text.map(|f| f(&t)).unwrap_or_default();
         // Encoded here, where the trace was built: freeing it on the writing thread made
         // the two threads contend for the allocator.
-        Box::new((crate::encode(t, checkpoints), notes))
+        Box::new(Built(crate::encode(t, checkpoints), notes, text))
     });
     Parsed {
         bytes: files.bytes,
@@ -223,70 +278,99 @@ pub(crate) fn write_notes(notes: Vec<PendingNote>, opts: &Options) -> (u64, u64)
     (written, failed)
 }
 
-/// The writer: batches what arrives into transactions, then writes the batch's notes.
-fn write(
-    rx: mpsc::Receiver<Parsed>,
-    opts: &Options,
-    store: &mut Store,
-    on: &mut dyn FnMut(Event),
-    done: &mut Backfill,
-) -> Result<(), PipelineError> {
-    let mut batch: Vec<NewSession> = Vec::new();
-    let mut notes: Vec<PendingNote> = Vec::new();
-    let mut pending_bytes = 0usize;
-    let mut flush = |batch: &mut Vec<NewSession>,
-                     notes: &mut Vec<PendingNote>,
-                     on: &mut dyn FnMut(Event)|
-     -> Result<(), PipelineError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let stats = store
-            .put_sessions(batch)
-            .map_err(PipelineError::store(store))?;
-        for (s, put) in batch.iter().zip(stats) {
-            done.traces.push(s.row.trace_id);
-            on(Event::Stored {
-                trace_id: s.row.trace_id,
-                spans: s.spans.len() as u64,
-                put,
-            });
-        }
-        batch.clear();
-        // Only now: a note must never name a trace the store does not hold.
-        let (written, failed) = write_notes(std::mem::take(notes), opts);
-        done.notes_written += written;
-        done.notes_failed += failed;
-        Ok(())
-    };
-    loop {
-        // Write what has arrived, in one transaction, before waiting for more.
-        let msg = match rx.try_recv() {
-            Ok(m) => Some(m),
-            Err(mpsc::TryRecvError::Empty) => {
-                flush(&mut batch, &mut notes, on)?;
-                pending_bytes = 0;
-                rx.recv().ok()
-            }
-            Err(mpsc::TryRecvError::Disconnected) => None,
-        };
-        let Some(p) = msg else { break };
-        on(Event::Read {
+/// The writer: batches parsed sessions into transactions, then writes each batch's notes.
+struct Writer<'a> {
+    opts: &'a Options,
+    store: &'a mut Store,
+    on: &'a mut dyn FnMut(Event),
+    done: &'a mut Backfill,
+    batch: Vec<NewSession>,
+    texts: Vec<Vec<u8>>,
+    notes: Vec<PendingNote>,
+    pending_bytes: usize,
+}
+
+impl Writer<'_> {
+    /// Takes one parsed session; writes the batch when it is full.
+    fn push(&mut self, p: Parsed) -> Result<(), PipelineError> {
+        (self.on)(Event::Read {
             bytes: p.bytes,
             report: p.report,
         });
         if let Some(b) = p.trace {
-            let (s, n) = *b;
-            pending_bytes += s.spans.iter().map(|sp| sp.body.len()).sum::<usize>();
-            batch.push(s);
-            notes.extend(n);
+            let Built(s, n, text) = *b;
+            self.pending_bytes += s.spans.iter().map(|sp| sp.body.len()).sum::<usize>();
+            self.pending_bytes += text.len();
+            self.batch.push(s);
+            self.texts.push(text);
+            self.notes.extend(n);
         }
-        if batch.len() >= BATCH_SESSIONS || pending_bytes > BATCH_BYTES {
-            flush(&mut batch, &mut notes, on)?;
-            pending_bytes = 0;
+        if self.batch.len() >= BATCH_SESSIONS || self.pending_bytes > BATCH_BYTES {
+            self.flush()?;
         }
+        Ok(())
     }
-    flush(&mut batch, &mut notes, on)
+
+    /// Writes the batch in one transaction, then its notes.
+    fn flush(&mut self) -> Result<(), PipelineError> {
+        self.pending_bytes = 0;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let stats = self
+            .store
+            .put_sessions(&self.batch)
+            .map_err(PipelineError::store(self.store))?;
+        for ((s, put), text) in self.batch.iter().zip(stats).zip(self.texts.drain(..)) {
+            self.done.traces.push(s.row.trace_id);
+            (self.on)(Event::Stored {
+                trace_id: s.row.trace_id,
+                spans: s.spans.len() as u64,
+                put,
+                text,
+            });
+        }
+        self.batch.clear();
+        // Only now: a note must never name a trace the store does not hold.
+        let (written, failed) = write_notes(std::mem::take(&mut self.notes), self.opts);
+        self.done.notes_written += written;
+        self.done.notes_failed += failed;
+        Ok(())
+    }
+
+    /// Writes what `rx` brings, in the sessions' order, until every parser is done: what
+    /// has arrived goes in one transaction before waiting for more. `taken` counts the
+    /// sessions written (parsers wait on it).
+    fn drain(
+        &mut self,
+        rx: mpsc::Receiver<(usize, Parsed)>,
+        taken: &(Mutex<usize>, Condvar),
+    ) -> Result<(), PipelineError> {
+        let mut early: BTreeMap<usize, Parsed> = BTreeMap::new();
+        let mut next = 0;
+        loop {
+            let msg = match rx.try_recv() {
+                Ok(m) => Some(m),
+                Err(mpsc::TryRecvError::Empty) => {
+                    self.flush()?;
+                    rx.recv().ok()
+                }
+                Err(mpsc::TryRecvError::Disconnected) => None,
+            };
+            let Some((i, p)) = msg else { break };
+            early.insert(i, p);
+            let before = next;
+            while let Some(p) = early.remove(&next) {
+                self.push(p)?;
+                next += 1;
+            }
+            if next > before {
+                *taken.0.lock().unwrap_or_else(|e| e.into_inner()) = next;
+                taken.1.notify_all();
+            }
+        }
+        self.flush()
+    }
 }
 
 /// A commit link the store kept, as the session model holds it (its tool calls are found

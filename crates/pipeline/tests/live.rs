@@ -48,6 +48,7 @@ fn options() -> Options {
         jobs: 1,
         notes: false,
         trace_url: None,
+        text: None,
     }
 }
 

@@ -9,7 +9,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use sessiontrail_export::{
-    Compression, Delivery, OtlpConfig, OtlpJsonFile, OtlpSender, Overrides, Protocol,
+    Compression, Delivery, JsonLines, OtlpConfig, OtlpJsonFile, OtlpSender, Overrides, Protocol,
 };
 use sessiontrail_model::ContentOptions;
 use sessiontrail_sources::{Issue, ParseOptions, Report};
@@ -87,11 +87,15 @@ fn run_with(
     // Every sink is made ready before the first write: a header the transport refuses or
     // an OTLP file that cannot be created stops the run before the store changes.
     let shipping = otlp.map(Shipping::new).transpose()?;
+    // The file's lines are written as sessions are stored, from the JSON each parser
+    // thread made of its trace.
     let mut otlp_file = a
         .otlp_file
         .as_deref()
         .map(OtlpJsonFile::create)
-        .transpose()?;
+        .transpose()?
+        .map(|f| JsonLines::new(f, a.max_request_bytes));
+    let mut file_error = None;
     let mut store = Store::open(store_path)?;
 
     let discovery = sessiontrail_sources::discover(&roots, parse_opts.max_line_bytes);
@@ -125,6 +129,9 @@ fn run_with(
         jobs,
         notes: !a.no_notes,
         trace_url: a.trace_url.clone(),
+        text: otlp_file
+            .is_some()
+            .then_some(sessiontrail_export::trace_text as fn(&_) -> _),
     };
     let done =
         sessiontrail_pipeline::backfill(
@@ -136,9 +143,16 @@ fn run_with(
                     bar.inc(bytes);
                     summary.add_report(report);
                 }
-                sessiontrail_pipeline::Event::Stored { spans, put, .. } => {
+                sessiontrail_pipeline::Event::Stored {
+                    spans, put, text, ..
+                } => {
                     summary.sessions += 1;
                     summary.add_put(put, spans);
+                    if let (Some(lines), None) = (&mut otlp_file, &file_error)
+                        && let Err(e) = lines.push(&text)
+                    {
+                        file_error = Some(e);
+                    }
                 }
             },
         )?;
@@ -154,8 +168,11 @@ fn run_with(
     // With `--otlp-file -` the lines are stdout's data; the summary goes to stderr.
     let mut stderr = std::io::stderr();
     let mut out = out;
-    if let (Some(mut file), Some(path)) = (otlp_file.take(), &a.otlp_file) {
-        let d = sessiontrail_export::write_traces(&store, &traces, &mut file, a.max_request_bytes)?;
+    if let Some(e) = file_error {
+        return Err(e.into());
+    }
+    if let (Some(lines), Some(path)) = (otlp_file.take(), &a.otlp_file) {
+        let (file, d) = lines.finish()?;
         let file_is_stdout = file.is_stdout();
         if file_is_stdout {
             out = &mut stderr;
