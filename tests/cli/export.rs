@@ -188,6 +188,49 @@ fn a_missing_path_is_reported_and_the_others_exported() {
     );
 }
 
+/// Parsers finish in any order; what a run writes does not depend on it: one thread or
+/// several, the OTLP file has the same bytes and the stores list the same sessions.
+#[test]
+fn one_thread_or_several_write_the_same_bytes() {
+    let env = TestEnv::new();
+    let fixtures = claude_fixtures();
+    let run = |jobs: &str| {
+        let (file, store) = (
+            env.path(&format!("j{jobs}.jsonl")),
+            env.path(&format!("j{jobs}.db")),
+        );
+        let args = [
+            "export",
+            fixtures.to_str().unwrap(),
+            "--json",
+            "--no-notes",
+            "-j",
+            jobs,
+            "--store",
+            store.to_str().unwrap(),
+            "--otlp-file",
+            file.to_str().unwrap(),
+        ];
+        let summary = json_lines(&env.run(&args, 0))[0].clone();
+        let sessions = stdout(&env.run(
+            &["sessions", "--json", "--store", store.to_str().unwrap()],
+            0,
+        ));
+        (std::fs::read(&file).unwrap(), sessions, summary)
+    };
+    let one = run("1");
+    assert!(one.2["sessions"].as_u64().unwrap() >= 10, "{}", one.2);
+    for jobs in ["2", "3"] {
+        let many = run(jobs);
+        assert!(
+            many.0 == one.0,
+            "-j {jobs} wrote other OTLP bytes than -j 1"
+        );
+        assert_eq!(many.1, one.1);
+        assert_eq!(many.2["spans"], one.2["spans"]);
+    }
+}
+
 #[test]
 fn exporting_twice_changes_nothing() {
     let env = TestEnv::new();
