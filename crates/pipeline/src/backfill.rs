@@ -93,6 +93,9 @@ pub fn backfill(
     on: &mut dyn FnMut(Event),
 ) -> Result<Backfill, PipelineError> {
     let hooked = store.hook_links().map_err(PipelineError::store(store))?;
+    store
+        .checkpoint_in_background()
+        .map_err(PipelineError::store(store))?;
     let jobs = opts.jobs.max(1);
     let mut done = Backfill::default();
     let mut w = Writer {

@@ -248,6 +248,62 @@ pub struct Pending {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    checkpoints: Option<Checkpointer>,
+}
+
+/// Bytes written between two background checkpoints: about a thousand pages, SQLite's own
+/// interval.
+const CHECKPOINT_BYTES: usize = 16 << 20;
+
+/// Copies the log into the database on a thread of its own, so that a writer never waits
+/// for the copy or its syncs (a slow disk made a sync take a second).
+struct Checkpointer {
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// Bytes written since the last wake.
+    written: usize,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> rusqlite::Result<Checkpointer> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(LOCK_WAIT)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::spawn(move || {
+            for () in rx {
+                // Passive: copies what no reader needs and never blocks the writer.
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::debug!("background checkpoint: {e}");
+                }
+            }
+        });
+        Ok(Checkpointer {
+            wake: Some(tx),
+            thread: Some(thread),
+            written: 0,
+        })
+    }
+
+    /// Counts `bytes` just committed; wakes the thread when enough have been.
+    fn wrote(&mut self, bytes: usize) {
+        self.written += bytes;
+        if self.written >= CHECKPOINT_BYTES {
+            self.written = 0;
+            // One pending wake is enough: a checkpoint copies everything committed so far.
+            if let Some(w) = &self.wake {
+                let _ = w.try_send(());
+            }
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.wake = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Store {
@@ -283,7 +339,18 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            checkpoints: None,
         })
+    }
+
+    /// From now on the log is copied into the database by a thread of this store's, not by
+    /// the writes (for a long run of writes: an export, a sidecar).
+    pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        if self.checkpoints.is_none() {
+            self.checkpoints = Some(Checkpointer::start(&self.path)?);
+            self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
+        Ok(())
     }
 
     /// The file.
@@ -306,7 +373,17 @@ impl Store {
             tx.commit()?;
             Ok(out)
         };
-        write().map_err(|e| match e {
+        let r = write();
+        if let (Some(c), Ok(_)) = (&mut self.checkpoints, &r) {
+            c.wrote(
+                sessions
+                    .iter()
+                    .flat_map(|s| &s.spans)
+                    .map(|s| s.body.len())
+                    .sum(),
+            );
+        }
+        r.map_err(|e| match e {
             StoreError::Sql(e) if is_busy(&e) => locked(&path),
             e => e,
         })
