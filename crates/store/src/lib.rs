@@ -348,7 +348,11 @@ impl Store {
     pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
         if self.checkpoints.is_none() {
             self.checkpoints = Some(Checkpointer::start(&self.path)?);
-            self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+            // The writes still checkpoint past four times the thread's interval: the log
+            // restarts only once a checkpoint has caught up before a write begins, which a
+            // writer that never pauses would not let the thread do.
+            self.conn
+                .pragma_update(None, "wal_autocheckpoint", 4 * CHECKPOINT_BYTES / 16384)?;
         }
         Ok(())
     }

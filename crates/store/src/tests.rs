@@ -362,3 +362,38 @@ fn a_store_of_the_previous_schema_keeps_everything() {
     assert_eq!(put[0].unchanged, 2);
     assert_eq!(store.checkpoints_of(&s.row.trace_id).unwrap().len(), 1);
 }
+
+/// With checkpoints on their own thread, the log still empties into the database as the
+/// writes go (it stays a few checkpoints' worth, whatever was written), and everything
+/// written is there after a reopen.
+#[test]
+fn background_checkpoints_keep_the_log_small_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("st.db");
+    let mut st = Store::open(&path).unwrap();
+    st.checkpoint_in_background().unwrap();
+    let wal = dir.path().join("st.db-wal");
+    let mut largest_log = 0;
+    let n = 200;
+    for i in 0..n {
+        let mut s = session(&format!("s{i:03}"), &[("a", 1), ("b", 2)]);
+        for sp in &mut s.spans {
+            // 1 MiB a span, random enough that pages are not shared.
+            sp.body = (0..1 << 20)
+                .map(|j: u32| (j.wrapping_mul(2_654_435_761) >> 13) as u8 ^ i as u8)
+                .collect();
+        }
+        st.put_sessions(&[s]).unwrap();
+        largest_log = largest_log.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+    }
+    // 400 MiB written; the log never held more than a few checkpoints' worth.
+    assert!(
+        largest_log < 128 << 20,
+        "the log reached {largest_log} bytes"
+    );
+    drop(st);
+    let st = Store::open(&path).unwrap();
+    assert_eq!(st.sessions().unwrap().len(), n);
+    let last = session(&format!("s{:03}", n - 1), &[]);
+    assert_eq!(st.spans(&last.row.trace_id).unwrap().len(), 2);
+}
