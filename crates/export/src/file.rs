@@ -10,7 +10,8 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use sessiontrail_trace::SessionTrace;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use sessiontrail_trace::Resource;
 
 use crate::ExportError;
 use crate::driver::Delivery;
@@ -98,84 +99,108 @@ impl OtlpJsonFile {
     }
 }
 
-/// A session's OTLP/JSON, in the pieces [`JsonLines::push`] takes: its group's text before
-/// and after its spans, then each span, one to a line (compact JSON has no raw newline).
-/// Made where the trace is built, so that no span is decoded or serialized again.
-pub fn trace_text(t: &SessionTrace) -> Vec<u8> {
-    let (open, close) = group_text(&t.resource, &sessiontrail_trace::scope());
-    let mut out = Vec::with_capacity(open.len() + close.len() + 1024 * t.spans.len());
-    out.extend_from_slice(&open);
-    out.push(b'\n');
-    out.extend_from_slice(&close);
-    for span in &t.spans {
-        out.push(b'\n');
-        serde_json::to_writer(&mut out, span).expect("OTLP spans serialize");
-    }
-    out
-}
-
-/// Lines written to bounds, sessions added as their [`trace_text`] comes; the writes
-/// happen on a thread of their own, so the caller goes on while the kernel copies.
+/// Lines of bounded size, sessions added as they are stored. Each span is serialized once,
+/// straight from the trace, and both the serializing and the writing happen on a thread of
+/// their own: the caller only hands the spans over.
 pub struct JsonLines {
-    request: JsonRequest,
-    request_spans: u64,
-    max_bytes: usize,
-    delivery: Delivery,
-    lines: Option<mpsc::SyncSender<Vec<u8>>>,
-    writer: Option<JoinHandle<Result<OtlpJsonFile, ExportError>>>,
+    traces: Option<mpsc::SyncSender<(Resource, Vec<Span>)>>,
+    writer: Option<JoinHandle<Result<(OtlpJsonFile, Delivery), ExportError>>>,
 }
 
 impl JsonLines {
     /// Lines of at most `max_bytes` (a single larger span still goes, alone) into `file`.
-    pub fn new(mut file: OtlpJsonFile, max_bytes: usize) -> JsonLines {
-        // Two lines in flight: a few MB, whatever the corpus.
-        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(2);
+    pub fn new(file: OtlpJsonFile, max_bytes: usize) -> JsonLines {
+        // Two sessions in flight: a few MB, whatever the corpus.
+        let (tx, rx) = mpsc::sync_channel::<(Resource, Vec<Span>)>(2);
         let writer = std::thread::spawn(move || {
-            for line in rx {
-                file.write_line(&line)?;
+            let mut w = LineWriter {
+                file,
+                request: JsonRequest::new(),
+                request_spans: 0,
+                max_bytes,
+                delivery: Delivery::default(),
+                scope: sessiontrail_trace::scope(),
+            };
+            for (resource, spans) in rx {
+                w.push(&resource, &spans)?;
             }
-            Ok(file)
+            if w.request_spans > 0 {
+                w.send()?;
+            }
+            Ok((w.file, w.delivery))
         });
         JsonLines {
-            request: JsonRequest::new(),
-            request_spans: 0,
-            max_bytes,
-            delivery: Delivery::default(),
-            lines: Some(tx),
+            traces: Some(tx),
             writer: Some(writer),
         }
     }
 
-    /// Adds a session's spans, from its [`trace_text`].
-    pub fn push(&mut self, text: &[u8]) -> Result<(), ExportError> {
-        let mut parts = text.split(|&b| b == b'\n');
-        let (Some(open), Some(close)) = (parts.next(), parts.next()) else {
+    /// Adds a session's spans.
+    pub fn push(&mut self, resource: Resource, spans: Vec<Span>) -> Result<(), ExportError> {
+        let sent = self
+            .traces
+            .as_ref()
+            .is_some_and(|tx| tx.send((resource, spans)).is_ok());
+        if sent {
             return Ok(());
-        };
+        }
+        // The writer stopped on an error: that error is the answer.
+        self.traces = None;
+        self.join().map(|_| ())
+    }
+
+    fn join(&mut self) -> Result<(OtlpJsonFile, Delivery), ExportError> {
+        let writer = self.writer.take().ok_or_else(stopped)?;
+        writer.join().map_err(|_| stopped())?
+    }
+
+    /// Writes the last line; the file (to [`OtlpJsonFile::finish`]) and what was written.
+    pub fn finish(mut self) -> Result<(OtlpJsonFile, Delivery), ExportError> {
+        self.traces = None;
+        self.join()
+    }
+}
+
+/// The writing thread's side of [`JsonLines`].
+struct LineWriter {
+    file: OtlpJsonFile,
+    request: JsonRequest,
+    request_spans: u64,
+    max_bytes: usize,
+    delivery: Delivery,
+    scope: sessiontrail_trace::InstrumentationScope,
+}
+
+impl LineWriter {
+    fn push(&mut self, resource: &Resource, spans: &[Span]) -> Result<(), ExportError> {
+        let (open, close) = group_text(resource, &self.scope);
         let mut in_group = false;
-        for span in parts {
+        let mut text = Vec::new();
+        for span in spans {
+            text.clear();
+            serde_json::to_writer(&mut text, span).expect("OTLP spans serialize");
             let group = if in_group {
                 0
             } else {
-                JsonRequest::group_cost(open, close)
+                JsonRequest::group_cost(&open, &close)
             };
             if self.request_spans > 0
-                && self.request.len() + group + span.len() + 1 > self.max_bytes
+                && self.request.len() + group + text.len() + 1 > self.max_bytes
             {
                 self.send()?;
                 in_group = false;
             }
             if !in_group {
-                self.request.open_group(open, close);
+                self.request.open_group(&open, &close);
                 in_group = true;
             }
-            self.request.push_span(span);
+            self.request.push_span(&text);
             self.request_spans += 1;
         }
         Ok(())
     }
 
-    /// Hands the request in progress to the writer as a line.
+    /// Writes the request in progress as a line.
     fn send(&mut self) -> Result<(), ExportError> {
         let line = self.request.finish();
         let d = &mut self.delivery;
@@ -184,28 +209,7 @@ impl JsonLines {
         // Its newline too.
         d.bytes += line.len() as u64 + 1;
         d.max_request_bytes = d.max_request_bytes.max(line.len() as u64);
-        let sent = self.lines.as_ref().is_some_and(|tx| tx.send(line).is_ok());
-        if sent {
-            return Ok(());
-        }
-        // The writer stopped on an error: that error is the answer.
-        self.lines = None;
-        self.join().map(|_| ())
-    }
-
-    fn join(&mut self) -> Result<OtlpJsonFile, ExportError> {
-        let writer = self.writer.take().ok_or_else(stopped)?;
-        writer.join().map_err(|_| stopped())?
-    }
-
-    /// Writes the last line; the file (to [`OtlpJsonFile::finish`]) and what was written.
-    pub fn finish(mut self) -> Result<(OtlpJsonFile, Delivery), ExportError> {
-        if self.request_spans > 0 {
-            self.send()?;
-        }
-        self.lines = None;
-        let file = self.join()?;
-        Ok((file, self.delivery))
+        self.file.write_line(&line)
     }
 }
 

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 pub use client::{Ack, OtlpSender, SendFailure, display_url};
 pub use config::{Compression, OtlpConfig, Overrides, Protocol};
 pub use driver::{Delivery, deliver_outbox};
-pub use file::{JsonLines, OtlpJsonFile, trace_text};
+pub use file::{JsonLines, OtlpJsonFile};
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 pub use request::{Batch, Batcher, DEFAULT_MAX_REQUEST_BYTES, Encoding, SpanKey};
 

@@ -25,10 +25,10 @@ pub struct Options {
     pub notes: bool,
     /// Where a trace is seen, `{trace_id}` replaced; written into the notes.
     pub trace_url: Option<String>,
-    /// Another encoding of each whole trace a backfill stores (the OTLP/JSON of an
-    /// `--otlp-file`): made on the thread that built the trace, handed over with its
-    /// [`Event::Stored`]. A live session has no whole trace until it finishes: unused there.
-    pub text: Option<fn(&sessiontrail_trace::SessionTrace) -> Vec<u8>>,
+    /// Whether each trace a backfill stores is handed, whole, with its [`Event::Stored`]
+    /// (for a sink that encodes spans its own way: the OTLP/JSON of an `--otlp-file`).
+    /// A live session has no whole trace until it finishes: unused there.
+    pub keep_spans: bool,
 }
 
 /// What the driver hears as sessions go through, in the writer's order.
@@ -50,8 +50,8 @@ pub enum Event {
         spans: u64,
         /// What the write changed.
         put: PutStats,
-        /// The trace in [`Options::text`]'s encoding (empty without one).
-        text: Vec<u8>,
+        /// Its resource and spans, with [`Options::keep_spans`].
+        spans_kept: Option<Box<Spans>>,
     },
 }
 
@@ -77,8 +77,17 @@ struct Parsed {
     trace: Option<Box<Built>>,
 }
 
-/// A session's trace as the store takes it, the notes it needs, its other encoding.
-struct Built(NewSession, Vec<PendingNote>, Vec<u8>);
+/// A session's trace as the store takes it, the notes it needs, its spans when kept.
+struct Built(NewSession, Vec<PendingNote>, Option<Box<Spans>>);
+
+/// A trace's resource and spans.
+#[derive(Debug)]
+pub struct Spans {
+    /// The resource of every span.
+    pub resource: sessiontrail_trace::Resource,
+    /// The spans, root first.
+    pub spans: Vec<sessiontrail_trace::Span>,
+}
 
 /// Runs every session through the stages: parsed on `opts.jobs` threads (with one job,
 /// on the calling thread, between writes), written to `store` by the calling thread as
@@ -104,7 +113,7 @@ pub fn backfill(
         on,
         done: &mut done,
         batch: Vec::new(),
-        texts: Vec::new(),
+        kept: Vec::new(),
         notes: Vec::new(),
         pending_bytes: 0,
     };
@@ -194,10 +203,16 @@ fn parse(
         let hooked = hooked.get(&id).map_or(&[][..], Vec::as_slice);
         let t = trace_of(&mut s, opts, hooked);
         let notes = notes_of(&s, &t, opts);
-        let text = opts.text.map(|f| f(&t)).unwrap_or_default();
         // Encoded here, where the trace was built: freeing it on the writing thread made
         // the two threads contend for the allocator.
-        Box::new(Built(crate::encode(t, checkpoints), notes, text))
+        let row = crate::encode(&t, checkpoints);
+        let spans = opts.keep_spans.then(|| {
+            Box::new(Spans {
+                resource: t.resource,
+                spans: t.spans,
+            })
+        });
+        Box::new(Built(row, notes, spans))
     });
     Parsed {
         bytes: files.bytes,
@@ -288,7 +303,7 @@ struct Writer<'a> {
     on: &'a mut dyn FnMut(Event),
     done: &'a mut Backfill,
     batch: Vec<NewSession>,
-    texts: Vec<Vec<u8>>,
+    kept: Vec<Option<Box<Spans>>>,
     notes: Vec<PendingNote>,
     pending_bytes: usize,
 }
@@ -301,11 +316,12 @@ impl Writer<'_> {
             report: p.report,
         });
         if let Some(b) = p.trace {
-            let Built(s, n, text) = *b;
-            self.pending_bytes += s.spans.iter().map(|sp| sp.body.len()).sum::<usize>();
-            self.pending_bytes += text.len();
+            let Built(s, n, spans) = *b;
+            let bytes = s.spans.iter().map(|sp| sp.body.len()).sum::<usize>();
+            // Kept spans take about what their encoding does.
+            self.pending_bytes += if spans.is_some() { 2 * bytes } else { bytes };
             self.batch.push(s);
-            self.texts.push(text);
+            self.kept.push(spans);
             self.notes.extend(n);
         }
         if self.batch.len() >= BATCH_SESSIONS || self.pending_bytes > BATCH_BYTES {
@@ -324,13 +340,13 @@ impl Writer<'_> {
             .store
             .put_sessions(&self.batch)
             .map_err(PipelineError::store(self.store))?;
-        for ((s, put), text) in self.batch.iter().zip(stats).zip(self.texts.drain(..)) {
+        for ((s, put), spans) in self.batch.iter().zip(stats).zip(self.kept.drain(..)) {
             self.done.traces.push(s.row.trace_id);
             (self.on)(Event::Stored {
                 trace_id: s.row.trace_id,
                 spans: s.spans.len() as u64,
                 put,
-                text,
+                spans_kept: spans,
             });
         }
         self.batch.clear();

@@ -6,7 +6,7 @@ use sessiontrail_trace::SessionTrace;
 
 /// The store's form of a trace: encoded spans with the columns queries need, and how far
 /// its files were read.
-pub fn encode(t: SessionTrace, checkpoints: Vec<CheckpointRow>) -> NewSession {
+pub fn encode(t: &SessionTrace, checkpoints: Vec<CheckpointRow>) -> NewSession {
     let s = &t.summary;
     NewSession {
         row: SessionRow {

@@ -17,7 +17,7 @@ mod encode;
 mod link;
 mod live;
 
-pub use backfill::{Backfill, Event, Options, backfill};
+pub use backfill::{Backfill, Event, Options, Spans, backfill};
 pub use encode::encode;
 pub use link::{Linked, link_head};
 pub use live::{Finality, Finished, Live, Polled};

@@ -137,7 +137,7 @@ impl Live {
             }
         }
         let marks = checkpoint_rows(self.tail.files(), self.tail.checkpoints());
-        let mut row = crate::encode(t, marks);
+        let mut row = crate::encode(&t, marks);
         row.row.spans = (self.stored.len() + new.len()) as u64;
         row.spans = new;
         row.partial = true;
@@ -188,7 +188,7 @@ impl Live {
         let hooked = hook_links(store, &id)?;
         let t = trace_of(&mut s, opts, &hooked);
         let notes = notes_of(&s, &t, opts);
-        let row = crate::encode(t, checkpoint_rows(&files, &marks));
+        let row = crate::encode(&t, checkpoint_rows(&files, &marks));
         let put = store
             .put_sessions(std::slice::from_ref(&row))
             .map_err(PipelineError::store(store))?;

@@ -48,7 +48,7 @@ fn options() -> Options {
         jobs: 1,
         notes: false,
         trace_url: None,
-        text: None,
+        keep_spans: false,
     }
 }
 

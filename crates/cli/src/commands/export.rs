@@ -87,8 +87,7 @@ fn run_with(
     // Every sink is made ready before the first write: a header the transport refuses or
     // an OTLP file that cannot be created stops the run before the store changes.
     let shipping = otlp.map(Shipping::new).transpose()?;
-    // The file's lines are written as sessions are stored, from the JSON each parser
-    // thread made of its trace.
+    // The file's lines are written as sessions are stored, from their traces as built.
     let mut otlp_file = a
         .otlp_file
         .as_deref()
@@ -129,9 +128,7 @@ fn run_with(
         jobs,
         notes: !a.no_notes,
         trace_url: a.trace_url.clone(),
-        text: otlp_file
-            .is_some()
-            .then_some(sessiontrail_export::trace_text as fn(&_) -> _),
+        keep_spans: otlp_file.is_some(),
     };
     let done =
         sessiontrail_pipeline::backfill(
@@ -144,12 +141,15 @@ fn run_with(
                     summary.add_report(report);
                 }
                 sessiontrail_pipeline::Event::Stored {
-                    spans, put, text, ..
+                    spans,
+                    put,
+                    spans_kept,
+                    ..
                 } => {
                     summary.sessions += 1;
                     summary.add_put(put, spans);
-                    if let (Some(lines), None) = (&mut otlp_file, &file_error)
-                        && let Err(e) = lines.push(&text)
+                    if let (Some(lines), None, Some(t)) = (&mut otlp_file, &file_error, spans_kept)
+                        && let Err(e) = lines.push(t.resource, t.spans)
                     {
                         file_error = Some(e);
                     }
