@@ -5,11 +5,9 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use sessiontrail_trace::Resource;
 
@@ -63,16 +61,6 @@ impl OtlpJsonFile {
             source: e,
         };
         self.out.write_all(json).map_err(err)?;
-        self.out.write_all(b"\n").map_err(err)
-    }
-
-    /// Appends one request as one line.
-    pub fn write(&mut self, req: &ExportTraceServiceRequest) -> Result<(), ExportError> {
-        let err = |e| ExportError::File {
-            path: self.path.clone(),
-            source: e,
-        };
-        serde_json::to_writer(&mut self.out, req).map_err(|e| err(std::io::Error::other(e)))?;
         self.out.write_all(b"\n").map_err(err)
     }
 
@@ -179,13 +167,9 @@ impl LineWriter {
         for span in spans {
             text.clear();
             serde_json::to_writer(&mut text, span).expect("OTLP spans serialize");
-            let group = if in_group {
-                0
-            } else {
-                JsonRequest::group_cost(&open, &close)
-            };
-            if self.request_spans > 0
-                && self.request.len() + group + text.len() + 1 > self.max_bytes
+            if self
+                .request
+                .overflows(!in_group, (&open, &close), &text, self.max_bytes)
             {
                 self.send()?;
                 in_group = false;

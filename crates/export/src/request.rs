@@ -98,9 +98,21 @@ impl JsonRequest {
         }
     }
 
-    /// What a new group of `open`/`close` text adds (its comma included).
-    pub(crate) fn group_cost(open: &[u8], close: &[u8]) -> usize {
-        open.len() + close.len() + 1
+    /// Whether `span` would make a request that holds a span already longer than `max`,
+    /// in a new group of `open`/`close` text when `new_group` (commas included).
+    pub(crate) fn overflows(
+        &self,
+        new_group: bool,
+        (open, close): (&[u8], &[u8]),
+        span: &[u8],
+        max: usize,
+    ) -> bool {
+        let group = if new_group {
+            open.len() + close.len() + 1
+        } else {
+            0
+        };
+        !self.text.is_empty() && self.len() + group + span.len() + 1 > max
     }
 
     /// Opens a group (ending the one before).
@@ -197,12 +209,10 @@ impl Batcher {
                     let (open, close) = group_text(resource, &self.scope);
                     self.group = Some((key.0, open, close));
                 }
-                let group_bytes = match (new_group(self), &self.group) {
-                    (true, Some((_, open, close))) => JsonRequest::group_cost(open, close),
-                    _ => 0,
-                };
-                let full = !self.keys.is_empty()
-                    && self.json.len() + group_bytes + text.len() + 1 > self.max_bytes;
+                let (_, open, close) = self.group.as_ref().expect("just set");
+                let full =
+                    self.json
+                        .overflows(new_group(self), (open, close), &text, self.max_bytes);
                 let out = if full { self.take() } else { None };
                 if new_group(self) {
                     let (_, open, close) = self.group.as_ref().expect("just set");

@@ -126,7 +126,7 @@ pub fn backfill(
     } else {
         threaded(sessions, jobs, &hooked, &mut w)?;
     }
-    // Parsers finish in any order; outputs follow one.
+    // By id, whatever order the sessions were found in.
     done.traces.sort_unstable();
     Ok(done)
 }
