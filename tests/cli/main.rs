@@ -5,6 +5,7 @@ mod export;
 mod fake;
 mod fixtures;
 mod git;
+mod hook;
 mod lookup;
 mod ops;
 mod otlp;

@@ -34,6 +34,64 @@ pub enum Command {
     Policy(PolicyArgs),
     /// The git side: install or remove the post-commit hook that links commits to sessions
     Git(GitArgs),
+    /// What the agent runs on each hook event: appends the event's JSON (stdin) to the spool
+    /// `watch` reads, and exits 0 at once whatever happens; `hook install` registers it
+    Hook(HookArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub command: Option<HookCommand>,
+
+    /// The agent that runs the hook
+    #[arg(long, value_enum, default_value_t = AgentArg::Claude)]
+    pub agent: AgentArg,
+
+    /// The hook's event, when the agent does not put it in the JSON
+    #[arg(value_name = "EVENT")]
+    pub event: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Register `sessiontrail hook` for every event in the agent's settings (other settings
+    /// are kept as they are; running it again changes nothing; a backup is written)
+    Install(HookInstallArgs),
+    /// Remove exactly the handlers install added
+    Uninstall(HookInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// The agent whose settings are edited
+    #[arg(long, value_enum, default_value_t = AgentArg::Claude)]
+    pub agent: AgentArg,
+
+    /// user: ~/.claude/settings.json (or $CLAUDE_CONFIG_DIR/settings.json); project:
+    /// .claude/settings.json in --project-dir
+    #[arg(long, value_enum, default_value_t = ScopeArg::User)]
+    pub scope: ScopeArg,
+
+    /// The project for --scope project [default: the current folder]
+    #[arg(long, value_name = "DIR")]
+    pub project_dir: Option<PathBuf>,
+
+    /// Print what changed as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AgentArg {
+    Claude,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    User,
+    Project,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,14 @@ pub fn store_path(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(data.join("sessiontrail").join("sessiontrail.db"))
 }
 
+/// The hook spool of a store: beside it, as SQLite keeps its log (`<store>-hooks.jsonl`),
+/// so that `hook` and `watch` given the same store agree.
+pub fn spool_path(store: &Path) -> PathBuf {
+    let mut s = store.as_os_str().to_owned();
+    s.push("-hooks.jsonl");
+    PathBuf::from(s)
+}
+
 pub fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|v| !v.is_empty())

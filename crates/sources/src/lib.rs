@@ -17,9 +17,11 @@
 mod adapter;
 pub mod claude_code;
 mod discover;
+pub mod hook_config;
 pub mod lines;
 mod read;
 mod report;
+pub mod spool;
 mod tail;
 
 pub use adapter::{ADAPTERS, Adapter, Environment, Finish, Recognised, SessionParser, adapter};

@@ -3,6 +3,7 @@
 mod commits;
 mod export;
 mod git;
+pub mod hook;
 mod policy;
 mod query;
 mod sessions;
@@ -17,6 +18,7 @@ use crate::settings;
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     let store = settings::store_path(cli.store.as_deref())?;
+    let cli_store = cli.store.is_some();
     match cli.command {
         Command::Export(a) => export::run(a, &store, out),
         Command::Sessions(a) => sessions::run(&a, &open_existing(&store)?, out),
@@ -28,6 +30,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Query(a) => query::run(&a, &open_existing(&store)?, out),
         Command::Policy(a) => policy::run(a, out),
         Command::Git(a) => git::run(a, &store, out),
+        Command::Hook(a) => hook::run(a, &store, cli_store, out),
     }
 }
 

@@ -1,0 +1,104 @@
+//! `sessiontrail hook` latency, as the agent sees it: spawn, write the event to stdin, wait
+//! for the exit. `hooklat BIN [--calls N]` prints p50 / p99 / max in milliseconds for a
+//! small event (a `PreToolUse`, 0.4 KB) and a large one (a `PostToolUse` carrying a 256 KB
+//! tool response), each with the OTLP endpoint variables pointing at a backend that is up
+//! (a listener that accepts and never answers) and at one that is down (a refused port):
+//! the hook must not care. Beside them, `BIN --version`: the cost of starting the binary.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let bin = args.get(1).expect("usage: hooklat BIN [--calls N]").clone();
+    let calls: usize = args
+        .iter()
+        .position(|a| a == "--calls")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile_dir();
+    let store = format!("{dir}/st.db");
+    let small = br#"{"session_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","transcript_path":"/home/ana/.claude/projects/-home-ana-proj/7c9e6679-7425-40de-944b-e07fc1f90ae7.jsonl","cwd":"/home/ana/proj","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"cargo test --workspace","description":"Run the tests"},"tool_use_id":"toolu_01ABCDEF"}"#.to_vec();
+    let big = {
+        let out = "test result: ok. 12 passed; 0 failed\\n".repeat(256 * 1024 / 38);
+        format!(r#"{{"session_id":"7c9e","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"cargo test"}},"tool_response":{{"stdout":"{out}","stderr":""}},"tool_use_id":"toolu_01"}}"#).into_bytes()
+    };
+    // A backend that accepts connections and never answers, and a port nothing listens on.
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = format!("http://{}", hang.local_addr().unwrap());
+    let down = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    println!("| run | calls | p50 ms | p99 ms | max ms |");
+    println!("|---|---:|---:|---:|---:|");
+    let version = measure(calls.min(2000), || {
+        Command::new(&bin)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+    });
+    row("sessiontrail --version (start-up alone)", &version);
+    for (name, payload) in [("PreToolUse 0.4 KB", &small), ("PostToolUse 256 KB", &big)] {
+        for (backend, url) in [("backend hanging", &up), ("backend down", &down)] {
+            let n = if payload.len() > 10_000 {
+                calls / 10
+            } else {
+                calls
+            };
+            let t = measure(n, || {
+                let mut child = Command::new(&bin)
+                    .args(["--store", &store, "hook"])
+                    .env("OTEL_EXPORTER_OTLP_ENDPOINT", url)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                child.stdin.take().unwrap().write_all(payload).unwrap();
+                let st = child.wait().unwrap();
+                assert!(st.success());
+            });
+            row(&format!("hook, {name}, {backend}"), &t);
+        }
+    }
+    let spool = std::fs::read_to_string(format!("{store}-hooks.jsonl")).unwrap();
+    println!(
+        "\nspool: {} lines, {} bytes",
+        spool.lines().count(),
+        spool.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn measure(n: usize, mut f: impl FnMut()) -> Vec<f64> {
+    let mut t: Vec<f64> = (0..n)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t
+}
+
+fn row(name: &str, t: &[f64]) {
+    let q = |p: f64| t[((t.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "| {name} | {} | {:.2} | {:.2} | {:.2} |",
+        t.len(),
+        q(0.5),
+        q(0.99),
+        t[t.len() - 1]
+    );
+}
+
+fn tempfile_dir() -> String {
+    let d = std::env::temp_dir().join(format!("hooklat-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.display().to_string()
+}
