@@ -13,3 +13,4 @@ mod phoenix;
 mod secrets;
 mod summary;
 mod util;
+mod watch;

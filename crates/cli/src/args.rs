@@ -37,6 +37,87 @@ pub enum Command {
     /// What the agent runs on each hook event: appends the event's JSON (stdin) to the spool
     /// `watch` reads, and exits 0 at once whatever happens; `hook install` registers it
     Hook(HookArgs),
+    /// The sidecar: follow every session as it is written, store its spans as they become
+    /// final, finish sessions at the agent's end signal or when idle, and ship from the
+    /// store's outbox, retrying with backoff while the backend is away
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Folders to watch [default: $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects, waited
+    /// for if missing]
+    #[arg(value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+
+    /// A session with no new line for this long is finished (30s, 10m, 1h)
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    pub idle_timeout: String,
+
+    /// How often files are checked for new lines, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    pub poll_ms: u64,
+
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
+
+    /// What text leaves the parser (see `export --help`)
+    #[arg(long, value_enum, default_value_t = ContentArg::Redacted, env = "SESSIONTRAIL_CONTENT")]
+    pub content: ContentArg,
+
+    /// Sensitive-access rules over the built-in pack
+    #[arg(long, value_name = "FILE", env = "SESSIONTRAIL_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// Cap on each text attribute, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    pub max_attribute_bytes: usize,
+
+    /// Largest OTLP request, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_export::DEFAULT_MAX_REQUEST_BYTES)]
+    pub max_request_bytes: usize,
+
+    /// Longest transcript line read
+    #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_sources::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+
+    /// Do not write git notes on the commits linked to sessions
+    #[arg(long)]
+    pub no_notes: bool,
+
+    /// Where a trace is seen in the backend, a URL with {trace_id} in it
+    #[arg(long, value_name = "URL", env = "SESSIONTRAIL_TRACE_URL")]
+    pub trace_url: Option<String>,
+
+    /// Report what happens as JSON lines on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where and how spans are shipped.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OtlpArgs {
+    /// Send the traces to this OTLP endpoint [env: OTEL_EXPORTER_OTLP_ENDPOINT,
+    /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// OTLP transport [env: OTEL_EXPORTER_OTLP_PROTOCOL; default: http/protobuf]
+    #[arg(long, value_name = "PROTOCOL", value_parser = ["grpc", "http/protobuf", "http/json"])]
+    pub protocol: Option<String>,
+
+    /// Extra OTLP request header, KEY=VALUE; repeatable [env: OTEL_EXPORTER_OTLP_HEADERS]
+    #[arg(long = "header", value_name = "KEY=VALUE")]
+    pub headers: Vec<String>,
+
+    /// Deadline of one OTLP request in milliseconds [env: OTEL_EXPORTER_OTLP_TIMEOUT;
+    /// default: 10000]
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
+
+    /// OTLP request compression [env: OTEL_EXPORTER_OTLP_COMPRESSION; default: none]
+    #[arg(long, value_name = "ALGO", value_parser = ["gzip", "none"])]
+    pub compression: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -204,27 +285,8 @@ pub struct ExportArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Also send the traces to this OTLP endpoint [env: OTEL_EXPORTER_OTLP_ENDPOINT,
-    /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT]
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-
-    /// OTLP transport [env: OTEL_EXPORTER_OTLP_PROTOCOL; default: http/protobuf]
-    #[arg(long, value_name = "PROTOCOL", value_parser = ["grpc", "http/protobuf", "http/json"])]
-    pub protocol: Option<String>,
-
-    /// Extra OTLP request header, KEY=VALUE; repeatable [env: OTEL_EXPORTER_OTLP_HEADERS]
-    #[arg(long = "header", value_name = "KEY=VALUE")]
-    pub headers: Vec<String>,
-
-    /// Deadline of one OTLP request in milliseconds [env: OTEL_EXPORTER_OTLP_TIMEOUT;
-    /// default: 10000]
-    #[arg(long, value_name = "MS")]
-    pub timeout_ms: Option<u64>,
-
-    /// OTLP request compression [env: OTEL_EXPORTER_OTLP_COMPRESSION; default: none]
-    #[arg(long, value_name = "ALGO", value_parser = ["gzip", "none"])]
-    pub compression: Option<String>,
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
 
     /// Do not write git notes (refs/notes/sessiontrail) on the commits linked to sessions
     #[arg(long)]

@@ -16,11 +16,13 @@ mod backfill;
 mod encode;
 mod link;
 mod live;
+mod watch;
 
 pub use backfill::{Backfill, Event, Options, Spans, backfill};
 pub use encode::encode;
 pub use link::{Linked, link_head};
 pub use live::{Finality, Finished, Live, Polled};
+pub use watch::{WatchEvent, Watcher};
 
 use std::path::PathBuf;
 

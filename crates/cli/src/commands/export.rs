@@ -51,7 +51,7 @@ fn run_with(
 ) -> anyhow::Result<u8> {
     let started = Instant::now();
     // Every setting is checked before any work starts.
-    let otlp = otlp_config(&a)?;
+    let otlp = otlp_config(&a.otlp)?;
     if a.max_request_bytes < 1024 {
         anyhow::bail!(
             "--max-request-bytes must be at least 1024, not {}",
@@ -205,7 +205,7 @@ fn run_with(
     Ok(summary.exit_code())
 }
 
-fn otlp_config(a: &ExportArgs) -> anyhow::Result<Option<OtlpConfig>> {
+pub fn otlp_config(a: &crate::args::OtlpArgs) -> anyhow::Result<Option<OtlpConfig>> {
     let mut headers = Vec::new();
     for h in &a.headers {
         let (k, v) = h.split_once('=').with_context(|| {
@@ -235,7 +235,7 @@ fn otlp_config(a: &ExportArgs) -> anyhow::Result<Option<OtlpConfig>> {
 }
 
 /// The folders to read: the arguments, or Claude Code's projects folder.
-fn roots(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+pub fn roots(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     if !paths.is_empty() {
         return Ok(paths.to_vec());
     }

@@ -8,6 +8,7 @@ mod policy;
 mod query;
 mod sessions;
 mod show;
+mod watch;
 
 use std::io::Write;
 
@@ -31,6 +32,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Policy(a) => policy::run(a, out),
         Command::Git(a) => git::run(a, &store, out),
         Command::Hook(a) => hook::run(a, &store, cli_store, out),
+        Command::Watch(a) => watch::run(a, &store, out),
     }
 }
 

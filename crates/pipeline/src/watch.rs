@@ -1,0 +1,308 @@
+//! Every session under a set of folders, followed as it is written: what `watch` drives.
+//! Each [`Watcher::tick`] finds the sessions that appeared, polls every open one (its
+//! final spans stored with its checkpoints), reads the hook spool for end signals, and
+//! finishes the sessions the agent ended or that stayed idle past the timeout. A finished
+//! session whose files grow again is followed again: what is already stored is not written
+//! twice, and its root is written again once it finishes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sessiontrail_sources::{Finish, Issue, SessionFiles, spool};
+use sessiontrail_store::Store;
+
+use crate::{Live, Options, PipelineError};
+
+/// How often the folders are searched for new session files.
+const RESCAN: Duration = Duration::from_secs(1);
+
+/// What a tick saw, for the driver to report and act on.
+#[derive(Debug)]
+pub enum WatchEvent {
+    /// A session is followed (new, or grown again after it finished).
+    Opened {
+        /// Its id.
+        session_id: String,
+        /// Its main file.
+        path: PathBuf,
+    },
+    /// Spans of a session became final and were stored.
+    Stored {
+        /// The session's trace.
+        trace_id: [u8; 16],
+        /// Spans stored by this tick.
+        spans: u64,
+    },
+    /// A session was finished and its whole trace stored.
+    Finished {
+        /// Its id.
+        session_id: String,
+        /// The trace, when the files held a session.
+        trace_id: Option<[u8; 16]>,
+        /// Why.
+        reason: Finish,
+        /// Spans of the whole trace.
+        spans: u64,
+    },
+    /// A session file or spool line that cannot be used (the rest goes on).
+    Problem(String),
+    /// Input skipped inside a session's files (a line that is not JSON...), once each.
+    Skipped(Issue),
+}
+
+/// The sessions under some folders, each followed by a [`Live`].
+pub struct Watcher {
+    roots: Vec<PathBuf>,
+    opts: Options,
+    idle_timeout: Duration,
+    open: BTreeMap<String, Live>,
+    /// Sessions finished, with the size of their files then: grown files reopen them.
+    done: HashMap<String, (SessionFiles, u64)>,
+    /// Sessions whose files cannot be followed (replaced or cut), with their size then.
+    broken: HashMap<String, u64>,
+    spool: Option<SpoolTail>,
+    last_scan: Option<Instant>,
+}
+
+/// The hook spool, read from where it ended when the watcher started.
+struct SpoolTail {
+    path: PathBuf,
+    offset: u64,
+    partial: Vec<u8>,
+}
+
+impl Watcher {
+    /// Follows every session under `roots`; `spool`: the hook spool, read from its current
+    /// end (events written while nothing watched are not replayed: the transcripts hold
+    /// their records, and the idle timeout ends their sessions).
+    pub fn new(
+        roots: Vec<PathBuf>,
+        opts: Options,
+        idle_timeout: Duration,
+        spool: Option<PathBuf>,
+    ) -> Watcher {
+        let spool = spool.map(|path| SpoolTail {
+            offset: std::fs::metadata(&path).map_or(0, |m| m.len()),
+            path,
+            partial: Vec::new(),
+        });
+        Watcher {
+            roots,
+            opts,
+            idle_timeout,
+            open: BTreeMap::new(),
+            done: HashMap::new(),
+            broken: HashMap::new(),
+            spool,
+            last_scan: None,
+        }
+    }
+
+    /// Sessions being followed.
+    pub fn open_sessions(&self) -> usize {
+        self.open.len()
+    }
+
+    /// One round: new sessions, new lines, end signals, idle sessions. A store failure
+    /// stops the round (what was committed stays; the next round starts from there).
+    pub fn tick(&mut self, store: &mut Store) -> Result<Vec<WatchEvent>, PipelineError> {
+        let mut events = Vec::new();
+        if self.last_scan.is_none_or(|t| t.elapsed() >= RESCAN) {
+            self.last_scan = Some(Instant::now());
+            self.scan(store, &mut events)?;
+        }
+        let ids: Vec<String> = self.open.keys().cloned().collect();
+        for id in &ids {
+            let Some(live) = self.open.get_mut(id) else {
+                continue;
+            };
+            match live.poll(store) {
+                Ok(p) => {
+                    if let (Some(t), true) = (p.trace_id, p.stored > 0) {
+                        events.push(WatchEvent::Stored {
+                            trace_id: t,
+                            spans: p.stored,
+                        });
+                    }
+                }
+                Err(PipelineError::Changed(e)) => {
+                    events.push(WatchEvent::Problem(format!("{e}: no longer followed")));
+                    let live = self.open.remove(id).expect("present");
+                    self.broken.insert(id.clone(), size(live.files()));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        for id in self.end_signals(&mut events) {
+            self.finish(&id, Finish::EndSignal, store, &mut events)?;
+        }
+        let idle: Vec<String> = self
+            .open
+            .iter()
+            .filter(|(_, l)| idle(l) >= self.idle_timeout)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in idle {
+            self.finish(&id, Finish::IdleTimeout, store, &mut events)?;
+        }
+        Ok(events)
+    }
+
+    fn scan(&mut self, store: &Store, events: &mut Vec<WatchEvent>) -> Result<(), PipelineError> {
+        let roots: Vec<PathBuf> = self.roots.iter().filter(|r| r.exists()).cloned().collect();
+        if roots.is_empty() {
+            return Ok(());
+        }
+        let found = sessiontrail_sources::discover(&roots, self.opts.parse.max_line_bytes);
+        for files in found.sessions {
+            let id = files.session_id.clone();
+            if let Some(open) = self.open.get(&id) {
+                if open.files().files == files.files {
+                    continue;
+                }
+                // A file joined the session (a subagent's): follow all of them, from the
+                // checkpoints of those already read.
+                self.open.remove(&id);
+            } else if let Some(was) = self
+                .done
+                .get(&id)
+                .map(|d| d.1)
+                .or(self.broken.get(&id).copied())
+                && size(&files) == was
+            {
+                // Finished, or not followable: until its files change.
+                continue;
+            }
+            self.done.remove(&id);
+            self.broken.remove(&id);
+            let path = files.files.last().cloned().unwrap_or_default();
+            match Live::open(files, &self.opts, store) {
+                Ok(live) => {
+                    events.push(WatchEvent::Opened {
+                        session_id: id.clone(),
+                        path,
+                    });
+                    self.open.insert(id, live);
+                }
+                Err(PipelineError::Changed(e)) => {
+                    events.push(WatchEvent::Problem(format!("{e}: not followed")));
+                    self.broken
+                        .insert(id, std::fs::metadata(&path).map_or(0, |m| m.len()));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sessions the spool's new lines say were ended by the agent.
+    fn end_signals(&mut self, events: &mut Vec<WatchEvent>) -> Vec<String> {
+        let Some(sp) = &mut self.spool else {
+            return Vec::new();
+        };
+        let mut ended = Vec::new();
+        let mut buf = Vec::new();
+        let read = std::fs::File::open(&sp.path).and_then(|mut f| {
+            let len = f.metadata()?.len();
+            if len < sp.offset {
+                // Replaced or cut: read the new one from its start.
+                sp.offset = 0;
+                sp.partial.clear();
+            }
+            f.seek(SeekFrom::Start(sp.offset))?;
+            f.take(64 << 20).read_to_end(&mut buf)
+        });
+        match read {
+            Ok(n) => sp.offset += n as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ended,
+            Err(e) => {
+                events.push(WatchEvent::Problem(format!(
+                    "cannot read the hook spool {}: {e}",
+                    sp.path.display()
+                )));
+                return ended;
+            }
+        }
+        sp.partial.extend_from_slice(&buf);
+        let Some(last) = memchr_last_newline(&sp.partial) else {
+            return ended;
+        };
+        let complete: Vec<u8> = sp.partial.drain(..=last).collect();
+        for line in complete.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            match spool::parse_line(line) {
+                Some(e) if e.event.as_deref() == Some("SessionEnd") => {
+                    if let Some(id) = e.session_id {
+                        ended.push(id);
+                    }
+                }
+                Some(_) => {}
+                None => events.push(WatchEvent::Problem(format!(
+                    "{}: a line that is not a spool record was skipped",
+                    sp.path.display()
+                ))),
+            }
+        }
+        ended
+    }
+
+    fn finish(
+        &mut self,
+        id: &str,
+        reason: Finish,
+        store: &mut Store,
+        events: &mut Vec<WatchEvent>,
+    ) -> Result<(), PipelineError> {
+        let Some(live) = self.open.remove(id) else {
+            return Ok(());
+        };
+        let files = live.files().clone();
+        let done = live.finish(reason, store)?;
+        for i in done.report.issues {
+            events.push(WatchEvent::Skipped(i));
+        }
+        events.push(WatchEvent::Finished {
+            session_id: id.to_owned(),
+            trace_id: done.trace_id,
+            reason,
+            spans: done.spans,
+        });
+        let was = size(&files);
+        self.done.insert(id.to_owned(), (files, was));
+        Ok(())
+    }
+
+    /// Stops following every session without finishing them (their final spans and
+    /// checkpoints are stored; a later watcher resumes them).
+    pub fn stop(self) -> usize {
+        self.open.len()
+    }
+}
+
+/// How long a session's files have not been written: their newest modification time (a
+/// session found long after its last line is idle at once), else the time since they grew.
+fn idle(l: &Live) -> Duration {
+    let newest = l
+        .files()
+        .files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max();
+    match newest.and_then(|t| t.elapsed().ok()) {
+        Some(age) => age,
+        None => l.idle(),
+    }
+}
+
+fn size(files: &SessionFiles) -> u64 {
+    files.files.iter().map(|p: &PathBuf| file_len(p)).sum()
+}
+
+fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).map_or(0, |m| m.len())
+}
+
+fn memchr_last_newline(b: &[u8]) -> Option<usize> {
+    b.iter().rposition(|&c| c == b'\n')
+}

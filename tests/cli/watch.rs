@@ -1,0 +1,252 @@
+//! `sessiontrail watch`: a transcript written line by line becomes spans as its lines come,
+//! the session is finished when idle or when the agent's `SessionEnd` hook says so, the
+//! store ends holding exactly what a backfill of the same file stores, a kill at any
+//! moment loses nothing, and the outbox ships while the backend comes and goes.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fake::FakeHttp;
+use crate::util::*;
+
+/// A real session with a subagent's work inline (96 lines).
+fn transcript() -> Vec<String> {
+    let dir = repo_fixtures().join("claude/marot-spotter");
+    let f = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().is_some_and(|n| n == "subagent.jsonl"))
+        .unwrap();
+    std::fs::read_to_string(f)
+        .unwrap()
+        .lines()
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+struct Watch {
+    child: Child,
+    events: mpsc::Receiver<Value>,
+}
+
+impl Watch {
+    fn start(env: &TestEnv, args: &[&str]) -> Watch {
+        let mut all = vec!["watch", "--json", "--poll-ms", "50"];
+        all.extend_from_slice(args);
+        let mut c = env.cmd(&all);
+        c.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let mut child = c.spawn().unwrap();
+        let (tx, events) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines() {
+                let Ok(l) = l else { return };
+                let _ = tx.send(serde_json::from_str::<Value>(&l).unwrap());
+            }
+        });
+        Watch { child, events }
+    }
+
+    /// The next event of `kind`, within `limit`.
+    fn wait_for(&self, kind: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(v) if v["type"] == kind => return v,
+                Ok(_) => {}
+                Err(_) => panic!("no {kind} event within {limit:?}"),
+            }
+        }
+    }
+
+    fn signal(&mut self, sig: &str) -> std::process::ExitStatus {
+        std::process::Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "watch did not stop within 10 s of {sig}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn append(path: &Path, lines: &[String]) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for l in lines {
+        f.write_all(l.as_bytes()).unwrap();
+    }
+}
+
+/// Every stored span: id, digest, body.
+fn spans(store: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let c = rusqlite::Connection::open(store).unwrap();
+    let mut q = c
+        .prepare("SELECT span_id, digest, body FROM spans ORDER BY span_id")
+        .unwrap();
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// What a backfill of `dir` stores.
+fn backfilled(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let env = TestEnv::new();
+    env.run(&["export", dir.to_str().unwrap(), "--quiet"], 0);
+    spans(&env.store)
+}
+
+fn projects(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let dir = env.path("projects");
+    std::fs::create_dir_all(dir.join("-p")).unwrap();
+    let file = dir.join("-p/s.jsonl");
+    (dir, file)
+}
+
+#[test]
+fn lines_become_spans_as_written_and_an_idle_session_ends_as_a_backfill_would() {
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let lines = transcript();
+    // The folder exists before the session does, as when the agent starts after us.
+    let mut w = Watch::start(&env, &[dir.to_str().unwrap(), "--idle-timeout", "2s"]);
+    std::thread::sleep(Duration::from_millis(300));
+    append(&file, &lines[..40]);
+    let written = Instant::now();
+    w.wait_for("opened", Duration::from_secs(5));
+    let first = w.wait_for("stored", Duration::from_secs(5));
+    // Within a second of the lines, their final spans are in the store (the poll is
+    // 50 ms, the folder scan 1 s).
+    assert!(
+        written.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        written.elapsed()
+    );
+    let early = first["spans"].as_u64().unwrap();
+    assert!(early > 0);
+    assert!(spans(&env.store).len() as u64 >= early);
+    // A last line without its newline waits for it.
+    let (head, tail) = lines[40].split_at(lines[40].len() / 2);
+    append(&file, &[head.to_owned()]);
+    std::thread::sleep(Duration::from_millis(300));
+    append(&file, &[tail.to_owned()]);
+    append(&file, &lines[41..]);
+    let done = w.wait_for("finished", Duration::from_secs(10));
+    assert_eq!(done["reason"], "idle");
+    assert_eq!(spans(&env.store), backfilled(&dir));
+    assert_eq!(w.signal("-TERM").code(), Some(0));
+}
+
+#[test]
+fn the_session_end_hook_finishes_the_session_at_once() {
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let lines = transcript();
+    append(&file, &lines);
+    let w = Watch::start(&env, &[dir.to_str().unwrap(), "--idle-timeout", "1h"]);
+    let opened = w.wait_for("opened", Duration::from_secs(5));
+    let session = opened["session"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut c = env.cmd(&["hook"]);
+    c.stdin(Stdio::piped());
+    let mut h = c.spawn().unwrap();
+    let event = serde_json::json!({"session_id": session, "transcript_path": file, "hook_event_name": "SessionEnd", "reason": "prompt_input_exit"});
+    h.stdin
+        .take()
+        .unwrap()
+        .write_all(event.to_string().as_bytes())
+        .unwrap();
+    assert!(h.wait().unwrap().success());
+    let ended = Instant::now();
+    let done = w.wait_for("finished", Duration::from_secs(5));
+    assert!(ended.elapsed() < Duration::from_secs(2));
+    assert_eq!(done["reason"], "ended");
+    assert_eq!(done["session"], session.as_str());
+    assert_eq!(spans(&env.store), backfilled(&dir));
+}
+
+#[test]
+fn killed_at_any_moment_it_resumes_and_loses_or_doubles_nothing() {
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let lines = transcript();
+    let chunks: Vec<&[String]> = lines.chunks(13).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let mut w = Watch::start(&env, &[dir.to_str().unwrap(), "--idle-timeout", "1h"]);
+        append(&file, chunk);
+        // Killed at a different moment each time: before it read, while, after.
+        std::thread::sleep(Duration::from_millis(150 * (i as u64 % 4)));
+        w.signal("-KILL");
+    }
+    let w = Watch::start(&env, &[dir.to_str().unwrap(), "--idle-timeout", "1s"]);
+    w.wait_for("finished", Duration::from_secs(10));
+    assert_eq!(spans(&env.store), backfilled(&dir));
+}
+
+#[test]
+fn ships_from_the_outbox_and_keeps_everything_while_the_backend_refuses() {
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    // Down for the first three requests, then up.
+    let fake = FakeHttp::start(vec![(503, None), (503, None), (502, None)]);
+    let mut w = Watch::start(
+        &env,
+        &[
+            dir.to_str().unwrap(),
+            "--idle-timeout",
+            "1s",
+            "--endpoint",
+            &fake.url,
+        ],
+    );
+    append(&file, &transcript());
+    w.wait_for("finished", Duration::from_secs(10));
+    let want: BTreeSet<Vec<u8>> = spans(&env.store).into_iter().map(|s| s.0).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got: BTreeSet<Vec<u8>> = fake
+            .requests()
+            .iter()
+            .filter(|r| r.status == 200)
+            .flat_map(|r| r.span_ids())
+            .collect();
+        if got == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} spans delivered",
+            got.len(),
+            want.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(fake.requests().iter().filter(|r| r.status != 200).count() >= 3);
+    assert_eq!(w.signal("-INT").code(), Some(0));
+}
