@@ -64,6 +64,9 @@ pub struct Watcher {
     broken: HashMap<String, u64>,
     spool: Option<SpoolTail>,
     last_scan: Option<Instant>,
+    /// The session files and their sizes at the last search: unchanged, nothing is
+    /// recognised again (reading the heads of every file each second is not idle).
+    listing: Vec<(PathBuf, u64)>,
 }
 
 /// The hook spool, read from where it ended when the watcher started.
@@ -97,6 +100,7 @@ impl Watcher {
             broken: HashMap::new(),
             spool,
             last_scan: None,
+            listing: Vec::new(),
         }
     }
 
@@ -155,6 +159,10 @@ impl Watcher {
         if roots.is_empty() {
             return Ok(());
         }
+        let listing = sessiontrail_sources::listing(&roots);
+        if listing == self.listing {
+            return Ok(());
+        }
         let found = sessiontrail_sources::discover(&roots, self.opts.parse.max_line_bytes);
         for files in found.sessions {
             let id = files.session_id.clone();
@@ -194,6 +202,8 @@ impl Watcher {
                 Err(e) => return Err(e),
             }
         }
+        // Only once every session found is followed: a failed round searches again.
+        self.listing = listing;
         Ok(())
     }
 

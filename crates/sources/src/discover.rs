@@ -203,6 +203,25 @@ fn stem(path: &Path) -> String {
     )
 }
 
+/// The session files under the folders `roots` (as [`discover`] would search them), with
+/// their sizes, sorted: a cheap way to tell that nothing appeared or grew.
+pub fn listing(roots: &[PathBuf]) -> Vec<(PathBuf, u64)> {
+    let mut files = BTreeSet::new();
+    let mut issues = Vec::new();
+    for r in roots {
+        if r.is_dir() {
+            walk(r, &mut files, &mut issues);
+        }
+    }
+    files
+        .into_iter()
+        .map(|p| {
+            let len = fs::metadata(&p).map_or(0, |m| m.len());
+            (p, len)
+        })
+        .collect()
+}
+
 fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>, issues: &mut Vec<Issue>) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,

@@ -25,7 +25,7 @@ pub mod spool;
 mod tail;
 
 pub use adapter::{ADAPTERS, Adapter, Environment, Finish, Recognised, SessionParser, adapter};
-pub use discover::{Discovery, SessionFiles, claude_projects_dir, discover};
+pub use discover::{Discovery, SessionFiles, claude_projects_dir, discover, listing};
 pub use read::{Changed, Checkpoint, FileIdentity, LastLine, read_lines};
 pub use report::{Issue, IssueKind, Report};
 pub use tail::{FileChanged, Tail};
