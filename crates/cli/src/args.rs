@@ -61,25 +61,12 @@ pub struct WatchArgs {
     #[command(flatten)]
     pub otlp: OtlpArgs,
 
-    /// What text leaves the parser (see `export --help`)
-    #[arg(long, value_enum, default_value_t = ContentArg::Redacted, env = "SESSIONTRAIL_CONTENT")]
-    pub content: ContentArg,
-
-    /// Sensitive-access rules over the built-in pack
-    #[arg(long, value_name = "FILE", env = "SESSIONTRAIL_POLICY")]
-    pub policy: Option<PathBuf>,
-
-    /// Cap on each text attribute, in bytes
-    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
-    pub max_attribute_bytes: usize,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     /// Largest OTLP request, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_export::DEFAULT_MAX_REQUEST_BYTES)]
     pub max_request_bytes: usize,
-
-    /// Longest transcript line read
-    #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_sources::DEFAULT_MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
 
     /// Do not write git notes on the commits linked to sessions
     #[arg(long)]
@@ -92,6 +79,29 @@ pub struct WatchArgs {
     /// Report what happens as JSON lines on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// How session files are read, and the policy applied to what they hold.
+#[derive(Debug, Args, Clone)]
+pub struct ReadArgs {
+    /// What text leaves the parser: none (names, paths, sizes, hashes), redacted (prompts,
+    /// tool arguments and commands with every secret found replaced, capped; outputs as at
+    /// none) or full (everything, outputs included, unredacted, capped)
+    #[arg(long, value_enum, default_value_t = ContentArg::Redacted, env = "SESSIONTRAIL_CONTENT")]
+    pub content: ContentArg,
+
+    /// Sensitive-access rules over the built-in pack [default:
+    /// $XDG_CONFIG_HOME/sessiontrail/policy.toml when it exists]
+    #[arg(long, value_name = "FILE", env = "SESSIONTRAIL_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// Cap on each text attribute, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    pub max_attribute_bytes: usize,
+
+    /// Longest transcript line read; longer lines are reported and skipped
+    #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_sources::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
 }
 
 /// Where and how spans are shipped.
@@ -310,28 +320,12 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FILE")]
     pub otlp_file: Option<PathBuf>,
 
-    /// What text leaves the parser: none (names, paths, sizes, hashes), redacted (prompts,
-    /// tool arguments and commands with every secret found replaced, capped; outputs as at
-    /// none) or full (everything, outputs included, unredacted, capped)
-    #[arg(long, value_enum, default_value_t = ContentArg::Redacted, env = "SESSIONTRAIL_CONTENT")]
-    pub content: ContentArg,
-
-    /// Sensitive-access rules over the built-in pack [default:
-    /// $XDG_CONFIG_HOME/sessiontrail/policy.toml when it exists]
-    #[arg(long, value_name = "FILE", env = "SESSIONTRAIL_POLICY")]
-    pub policy: Option<PathBuf>,
-
-    /// Cap on each text attribute, in bytes
-    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
-    pub max_attribute_bytes: usize,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     /// Largest OTLP request (and OTLP/JSON line), in bytes
     #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_export::DEFAULT_MAX_REQUEST_BYTES)]
     pub max_request_bytes: usize,
-
-    /// Longest transcript line read; longer lines are reported and skipped
-    #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_sources::DEFAULT_MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
 
     /// Sessions parsed at once, each on its own thread; with 1, one thread parses and
     /// writes the store in turn [default: the number of cores]

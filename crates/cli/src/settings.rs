@@ -34,6 +34,55 @@ pub fn home() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// `$CLAUDE_CONFIG_DIR`, when set.
+pub fn claude_config_dir() -> Option<PathBuf> {
+    std::env::var_os("CLAUDE_CONFIG_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Claude Code's projects folder (which may not exist).
+pub fn claude_projects() -> anyhow::Result<PathBuf> {
+    sessiontrail_sources::claude_projects_dir(claude_config_dir().as_deref(), home().as_deref())
+        .context("cannot find Claude Code sessions: neither CLAUDE_CONFIG_DIR nor HOME is set (pass files or folders instead)")
+}
+
+/// How files are read: the flags, the policy in force, where the agent keeps its files.
+pub fn parse_options(
+    a: &crate::args::ReadArgs,
+    content: ContentOptions,
+) -> anyhow::Result<sessiontrail_sources::ParseOptions> {
+    Ok(sessiontrail_sources::ParseOptions {
+        content,
+        max_line_bytes: a.max_line_bytes.max(1024),
+        rules: std::sync::Arc::new(rules(a.policy.as_deref())?),
+        home: home().map(|h| h.display().to_string()),
+        claude_config_dir: claude_config_dir(),
+    })
+}
+
+/// What goes into every trace: this machine, this user, `OTEL_RESOURCE_ATTRIBUTES`.
+pub fn trace_options(content: ContentOptions) -> anyhow::Result<sessiontrail_trace::TraceOptions> {
+    Ok(sessiontrail_trace::TraceOptions {
+        content,
+        host_name: Some(gethostname::gethostname().to_string_lossy().into_owned())
+            .filter(|h| !h.is_empty()),
+        user_name: std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .ok()
+            .filter(|u| !u.is_empty()),
+        resource_attributes: resource_attributes()?,
+    })
+}
+
+/// `--max-request-bytes`, checked.
+pub fn max_request_bytes(n: usize) -> anyhow::Result<usize> {
+    if n < 1024 {
+        bail!("--max-request-bytes must be at least 1024, not {n}");
+    }
+    Ok(n)
+}
+
 pub fn content(
     level: crate::args::ContentArg,
     max_attribute_bytes: usize,

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sessiontrail_sources::{Finish, Issue, SessionFiles, spool};
@@ -58,10 +58,9 @@ pub struct Watcher {
     opts: Options,
     idle_timeout: Duration,
     open: BTreeMap<String, Live>,
-    /// Sessions finished, with the size of their files then: grown files reopen them.
-    done: HashMap<String, (SessionFiles, u64)>,
-    /// Sessions whose files cannot be followed (replaced or cut), with their size then.
-    broken: HashMap<String, u64>,
+    /// Sessions finished, or whose files cannot be followed (replaced or cut), with the
+    /// size of their files then: files that change bring them back.
+    waiting: HashMap<String, u64>,
     spool: Option<SpoolTail>,
     last_scan: Option<Instant>,
     /// The session files and their sizes at the last search: unchanged, nothing is
@@ -96,8 +95,7 @@ impl Watcher {
             opts,
             idle_timeout,
             open: BTreeMap::new(),
-            done: HashMap::new(),
-            broken: HashMap::new(),
+            waiting: HashMap::new(),
             spool,
             last_scan: None,
             listing: Vec::new(),
@@ -134,7 +132,7 @@ impl Watcher {
                 Err(PipelineError::Changed(e)) => {
                     events.push(WatchEvent::Problem(format!("{e}: no longer followed")));
                     let live = self.open.remove(id).expect("present");
-                    self.broken.insert(id.clone(), size(live.files()));
+                    self.waiting.insert(id.clone(), size(live.files()));
                 }
                 Err(e) => return Err(e),
             }
@@ -166,6 +164,7 @@ impl Watcher {
         let found = sessiontrail_sources::discover(&roots, self.opts.parse.max_line_bytes);
         for files in found.sessions {
             let id = files.session_id.clone();
+            let now = size(&files);
             if let Some(open) = self.open.get(&id) {
                 if open.files().files == files.files {
                     continue;
@@ -173,18 +172,11 @@ impl Watcher {
                 // A file joined the session (a subagent's): follow all of them, from the
                 // checkpoints of those already read.
                 self.open.remove(&id);
-            } else if let Some(was) = self
-                .done
-                .get(&id)
-                .map(|d| d.1)
-                .or(self.broken.get(&id).copied())
-                && size(&files) == was
-            {
+            } else if self.waiting.get(&id) == Some(&now) {
                 // Finished, or not followable: until its files change.
                 continue;
             }
-            self.done.remove(&id);
-            self.broken.remove(&id);
+            self.waiting.remove(&id);
             let path = files.files.last().cloned().unwrap_or_default();
             match Live::open(files, &self.opts, store) {
                 Ok(live) => {
@@ -196,8 +188,7 @@ impl Watcher {
                 }
                 Err(PipelineError::Changed(e)) => {
                     events.push(WatchEvent::Problem(format!("{e}: not followed")));
-                    self.broken
-                        .insert(id, std::fs::metadata(&path).map_or(0, |m| m.len()));
+                    self.waiting.insert(id, now);
                 }
                 Err(e) => return Err(e),
             }
@@ -236,7 +227,7 @@ impl Watcher {
             }
         }
         sp.partial.extend_from_slice(&buf);
-        let Some(last) = memchr_last_newline(&sp.partial) else {
+        let Some(last) = sp.partial.iter().rposition(|&b| b == b'\n') else {
             return ended;
         };
         let complete: Vec<u8> = sp.partial.drain(..=last).collect();
@@ -267,7 +258,7 @@ impl Watcher {
         let Some(live) = self.open.remove(id) else {
             return Ok(());
         };
-        let files = live.files().clone();
+        let was = size(live.files());
         let done = live.finish(reason, store)?;
         for i in done.report.issues {
             events.push(WatchEvent::Skipped(i));
@@ -278,15 +269,8 @@ impl Watcher {
             reason,
             spans: done.spans,
         });
-        let was = size(&files);
-        self.done.insert(id.to_owned(), (files, was));
+        self.waiting.insert(id.to_owned(), was);
         Ok(())
-    }
-
-    /// Stops following every session without finishing them (their final spans and
-    /// checkpoints are stored; a later watcher resumes them).
-    pub fn stop(self) -> usize {
-        self.open.len()
     }
 }
 
@@ -305,14 +289,11 @@ fn idle(l: &Live) -> Duration {
     }
 }
 
+/// The files' total size now.
 fn size(files: &SessionFiles) -> u64 {
-    files.files.iter().map(|p: &PathBuf| file_len(p)).sum()
-}
-
-fn file_len(p: &Path) -> u64 {
-    std::fs::metadata(p).map_or(0, |m| m.len())
-}
-
-fn memchr_last_newline(b: &[u8]) -> Option<usize> {
-    b.iter().rposition(|&c| c == b'\n')
+    files
+        .files
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum()
 }

@@ -114,7 +114,7 @@ pub fn install_text(
             .ok_or_else(|| shape(format!("\"hooks\".\"{event}\" is not an array")))?;
         let mine = handlers(&groups)
             .into_iter()
-            .filter(|(_, h)| command_of(h).is_some_and(|c| is_ours(&c)))
+            .filter(|h| command_of(h).is_some_and(|c| is_ours(&c)))
             .collect::<Vec<_>>();
         if mine.is_empty() {
             let mut group = Vec::new();
@@ -130,7 +130,7 @@ pub fn install_text(
             continue;
         }
         let mut touched = false;
-        for (_, h) in &mine {
+        for h in &mine {
             if command_of(h).as_deref() != Some(command) {
                 set(h, "command", CstInputValue::from(command));
                 touched = true;
@@ -167,7 +167,7 @@ pub fn uninstall_text(path: &Path, text: &str) -> Result<(String, Vec<String>), 
             continue;
         };
         let mut removed = false;
-        for (_, h) in handlers(&groups) {
+        for h in handlers(&groups) {
             if command_of(&h).is_some_and(|c| is_ours(&c)) {
                 removed = true;
                 h.remove();
@@ -309,8 +309,8 @@ fn finish(root: &CstRootNode, old: &str) -> String {
     s
 }
 
-/// Every handler object of every group of an event, with the list that holds it.
-fn handlers(groups: &CstArray) -> Vec<(CstArray, CstObject)> {
+/// Every handler object of every group of an event.
+fn handlers(groups: &CstArray) -> Vec<CstObject> {
     let mut out = Vec::new();
     for g in groups.elements() {
         let Some(list) = g.as_object().and_then(|o| o.array_value("hooks")) else {
@@ -318,7 +318,7 @@ fn handlers(groups: &CstArray) -> Vec<(CstArray, CstObject)> {
         };
         for h in list.elements() {
             if let Some(o) = h.as_object() {
-                out.push((list.clone(), o));
+                out.push(o);
             }
         }
     }

@@ -12,9 +12,8 @@ use sessiontrail_export::{
     Compression, Delivery, JsonLines, OtlpConfig, OtlpJsonFile, OtlpSender, Overrides, Protocol,
 };
 use sessiontrail_model::ContentOptions;
-use sessiontrail_sources::{Issue, ParseOptions, Report};
+use sessiontrail_sources::{Issue, Report};
 use sessiontrail_store::{PutStats, Store};
-use sessiontrail_trace::TraceOptions;
 
 use crate::args::ExportArgs;
 use crate::{exit, format, settings};
@@ -23,7 +22,7 @@ use crate::{exit, format, settings};
 const SHOWN_ISSUES: usize = 20;
 
 pub fn run(a: ExportArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let content = settings::content(a.content, a.max_attribute_bytes)?;
+    let content = settings::content(a.read.content, a.read.max_attribute_bytes)?;
     let scrub = content.clone();
     run_with(a, content, store_path, out).map_err(|e| redact_error(e, &scrub))
 }
@@ -52,37 +51,15 @@ fn run_with(
     let started = Instant::now();
     // Every setting is checked before any work starts.
     let otlp = otlp_config(&a.otlp)?;
-    if a.max_request_bytes < 1024 {
-        anyhow::bail!(
-            "--max-request-bytes must be at least 1024, not {}",
-            a.max_request_bytes
-        );
-    }
-    let trace_opts = TraceOptions {
-        content: content.clone(),
-        host_name: Some(gethostname::gethostname().to_string_lossy().into_owned())
-            .filter(|h| !h.is_empty()),
-        user_name: std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .ok()
-            .filter(|u| !u.is_empty()),
-        resource_attributes: settings::resource_attributes()?,
-    };
+    settings::max_request_bytes(a.max_request_bytes)?;
+    let trace_opts = settings::trace_options(content.clone())?;
     if content.full() {
         tracing::warn!(
             "content level 'full': prompts, tool arguments and outputs are exported as they are (capped at {} bytes each)",
             content.max_attribute_bytes
         );
     }
-    let parse_opts = ParseOptions {
-        content: content.clone(),
-        max_line_bytes: a.max_line_bytes.max(1024),
-        rules: std::sync::Arc::new(settings::rules(a.policy.as_deref())?),
-        home: settings::home().map(|h| h.display().to_string()),
-        claude_config_dir: std::env::var_os("CLAUDE_CONFIG_DIR")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from),
-    };
+    let parse_opts = settings::parse_options(&a.read, content.clone())?;
     let roots = roots(&a.paths)?;
     // Every sink is made ready before the first write: a header the transport refuses or
     // an OTLP file that cannot be created stops the run before the store changes.
@@ -235,15 +212,11 @@ pub fn otlp_config(a: &crate::args::OtlpArgs) -> anyhow::Result<Option<OtlpConfi
 }
 
 /// The folders to read: the arguments, or Claude Code's projects folder.
-pub fn roots(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+fn roots(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     if !paths.is_empty() {
         return Ok(paths.to_vec());
     }
-    let config = std::env::var_os("CLAUDE_CONFIG_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let dir = sessiontrail_sources::claude_projects_dir(config.as_deref(), settings::home().as_deref())
-        .context("cannot find Claude Code sessions: neither CLAUDE_CONFIG_DIR nor HOME is set (pass files or folders instead)")?;
+    let dir = settings::claude_projects()?;
     if !dir.is_dir() {
         anyhow::bail!(
             "no Claude Code sessions at {} (set CLAUDE_CONFIG_DIR, or pass session files or folders)",

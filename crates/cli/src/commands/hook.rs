@@ -42,7 +42,7 @@ fn receive(a: &HookArgs, store: &Path) -> u8 {
         agent_name(a.agent),
         a.event.as_deref(),
         &payload,
-        now_ns(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0),
     ) {
         eprintln!(
             "sessiontrail hook: cannot append to {}: {e}",
@@ -60,8 +60,8 @@ fn agent_name(a: AgentArg) -> &'static str {
 
 fn settings_path(i: &HookInstallArgs) -> anyhow::Result<PathBuf> {
     Ok(match i.scope {
-        ScopeArg::User => match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
-            Some(d) => PathBuf::from(d).join("settings.json"),
+        ScopeArg::User => match settings::claude_config_dir() {
+            Some(d) => d.join("settings.json"),
             None => settings::home()
                 .context(
                     "cannot find Claude Code's settings: neither CLAUDE_CONFIG_DIR nor HOME is set",
@@ -163,10 +163,4 @@ fn quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }

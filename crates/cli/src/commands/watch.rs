@@ -14,9 +14,8 @@ use anyhow::Context;
 use sessiontrail_export::{OtlpConfig, OtlpSender};
 use sessiontrail_model::ContentOptions;
 use sessiontrail_pipeline::{WatchEvent, Watcher};
-use sessiontrail_sources::{Finish, ParseOptions};
+use sessiontrail_sources::Finish;
 use sessiontrail_store::Store;
-use sessiontrail_trace::TraceOptions;
 
 use crate::args::WatchArgs;
 use crate::{exit, settings};
@@ -25,7 +24,7 @@ use crate::{exit, settings};
 const DRAIN: Duration = Duration::from_secs(5);
 
 pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let content = settings::content(a.content, a.max_attribute_bytes)?;
+    let content = settings::content(a.read.content, a.read.max_attribute_bytes)?;
     let idle_timeout = parse_duration(&a.idle_timeout).with_context(|| {
         format!(
             "--idle-timeout '{}': expected a duration such as 30s, 10m or 1h",
@@ -33,14 +32,9 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
         )
     })?;
     let otlp = super::export::otlp_config(&a.otlp)?;
-    if a.max_request_bytes < 1024 {
-        anyhow::bail!(
-            "--max-request-bytes must be at least 1024, not {}",
-            a.max_request_bytes
-        );
-    }
+    settings::max_request_bytes(a.max_request_bytes)?;
     let roots = if a.paths.is_empty() {
-        vec![default_root()?]
+        vec![settings::claude_projects()?]
     } else {
         a.paths.clone()
     };
@@ -127,12 +121,12 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
         Some(settings::spool_path(store_path)),
     );
     let tick = Duration::from_millis(a.poll_ms);
-    let mut failing_since: Option<Instant> = None;
+    let mut failing = false;
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
         match watcher.tick(&mut store) {
             Ok(events) => {
-                failing_since = None;
+                failing = false;
                 let mut traces = Vec::new();
                 for e in &events {
                     report(out, e)?;
@@ -151,20 +145,20 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
             }
             // The store may be locked or full for a while: say so once, keep trying.
             Err(e) => {
-                if failing_since.is_none() {
+                if !failing {
                     eprintln!(
                         "sessiontrail: {} (retrying)",
                         crate::format::error_chain(&e.into())
                     );
                 }
-                failing_since.get_or_insert_with(Instant::now);
+                failing = true;
             }
         }
         if let Some(left) = tick.checked_sub(started.elapsed()) {
             std::thread::sleep(left);
         }
     }
-    let open = watcher.stop();
+    let open = watcher.open_sessions();
     drop(wake);
     if let Some((handle, _)) = shipper {
         let deadline = Instant::now() + DRAIN;
@@ -269,39 +263,13 @@ fn options(
     content: ContentOptions,
 ) -> anyhow::Result<sessiontrail_pipeline::Options> {
     Ok(sessiontrail_pipeline::Options {
-        parse: ParseOptions {
-            content: content.clone(),
-            max_line_bytes: a.max_line_bytes.max(1024),
-            rules: Arc::new(settings::rules(a.policy.as_deref())?),
-            home: settings::home().map(|h| h.display().to_string()),
-            claude_config_dir: std::env::var_os("CLAUDE_CONFIG_DIR")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
-        },
-        trace: TraceOptions {
-            content,
-            host_name: Some(gethostname::gethostname().to_string_lossy().into_owned())
-                .filter(|h| !h.is_empty()),
-            user_name: std::env::var("USER")
-                .or_else(|_| std::env::var("USERNAME"))
-                .ok()
-                .filter(|u| !u.is_empty()),
-            resource_attributes: settings::resource_attributes()?,
-        },
+        parse: settings::parse_options(&a.read, content.clone())?,
+        trace: settings::trace_options(content)?,
         jobs: 1,
         notes: !a.no_notes,
         trace_url: a.trace_url.clone(),
         keep_spans: false,
     })
-}
-
-/// Claude Code's projects folder, which may not exist yet: it is waited for.
-fn default_root() -> anyhow::Result<PathBuf> {
-    let config = std::env::var_os("CLAUDE_CONFIG_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    sessiontrail_sources::claude_projects_dir(config.as_deref(), settings::home().as_deref())
-        .context("cannot find Claude Code sessions: neither CLAUDE_CONFIG_DIR nor HOME is set (pass folders instead)")
 }
 
 /// `30s`, `10m`, `1h`, `2d`.
