@@ -76,6 +76,23 @@ pub struct WatchArgs {
     #[arg(long, value_name = "URL", env = "SESSIONTRAIL_TRACE_URL")]
     pub trace_url: Option<String>,
 
+    /// Most spans waiting for the backend; past it, the traces waiting longest are given
+    /// up for it (counted; the store keeps them)
+    #[arg(long, value_name = "SPANS", default_value_t = 1_000_000)]
+    pub max_outbox_spans: u64,
+
+    /// Serve Prometheus metrics on this address (GET /metrics), e.g. 127.0.0.1:9464
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Run this shell command at each sensitive access, the access's JSON on stdin
+    #[arg(long, value_name = "CMD")]
+    pub on_sensitive: Option<String>,
+
+    /// POST each sensitive access's JSON to this URL
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+
     /// Report what happens as JSON lines on stdout
     #[arg(long)]
     pub json: bool,

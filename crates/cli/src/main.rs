@@ -1,10 +1,12 @@
 //! The `sessiontrail` binary: argument parsing, progress, output formats and exit codes.
 //! The work itself is done by the library crates; commands only wire them together.
 
+mod alert;
 mod args;
 mod commands;
 mod exit;
 mod format;
+mod metrics;
 mod settings;
 
 use std::io::{self, Write};

@@ -42,6 +42,8 @@ pub struct SendFailure {
     pub permanent: bool,
     /// Attempts made.
     pub attempts: u32,
+    /// How long the backend asked us to wait (HTTP `Retry-After`).
+    pub retry_after: Option<Duration>,
 }
 
 enum Transport {
@@ -237,6 +239,7 @@ impl OtlpSender {
             reason,
             permanent: true,
             attempts: 0,
+            retry_after: None,
         })?;
         loop {
             attempts += 1;
@@ -250,12 +253,17 @@ impl OtlpSender {
                 }
                 Err(e) => e,
             };
+            let asked = match class {
+                Class::Throttled(d) => Some(d),
+                _ => None,
+            };
             let delay = match class {
                 Class::Permanent => {
                     return Err(SendFailure {
                         reason,
                         permanent: true,
                         attempts,
+                        retry_after: None,
                     });
                 }
                 Class::Throttled(d) => d,
@@ -269,6 +277,7 @@ impl OtlpSender {
                     reason: format!("{reason} (gave up after {attempts} attempts)"),
                     permanent: false,
                     attempts,
+                    retry_after: asked,
                 });
             }
             tracing::debug!(attempt = attempts, delay_ms = delay.as_millis() as u64, %reason, "retrying OTLP request");

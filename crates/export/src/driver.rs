@@ -27,6 +27,11 @@ pub struct Delivery {
     pub rejection: Option<String>,
     /// Why delivery stopped early.
     pub failure: Option<SendFailure>,
+    /// Spans the backend refused for good and that were set aside
+    /// ([`Refused::SetAside`]).
+    pub set_aside: u64,
+    /// Why (the first refusal).
+    pub set_aside_reason: Option<String>,
     /// Spans still waiting in the outbox afterwards.
     pub pending_spans: u64,
 }
@@ -40,14 +45,25 @@ impl Delivery {
     }
 }
 
+/// What a request the backend refuses for good does to the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Delivery stops there and reports it (a one-off export: the user fixes and re-runs).
+    Stop,
+    /// Its spans are set aside in the store and delivery goes on with the next request
+    /// (a long-running sidecar must not retry them in a loop, nor let them block the rest).
+    SetAside,
+}
+
 /// Sends what the outbox holds for the sender's endpoint, in requests of at most
 /// `max_bytes`. Spans are marked delivered only after the backend acknowledged them; on a
-/// failure delivery stops and the rest stays queued for the next run. `progress` gets the
-/// number of spans delivered so far.
+/// failure delivery stops and the rest stays queued for the next run (a refusal for good
+/// is handled as `refused` says). `progress` gets the number of spans delivered so far.
 pub fn deliver_outbox(
     store: &mut Store,
     sender: &mut OtlpSender,
     max_bytes: usize,
+    refused: Refused,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Delivery, ExportError> {
     let sink = sender.config().sink_key();
@@ -66,6 +82,12 @@ pub fn deliver_outbox(
                 if d.rejection.is_none() {
                     d.rejection = ack.message;
                 }
+                Ok(true)
+            }
+            Err(f) if f.permanent && refused == Refused::SetAside => {
+                store.set_aside(&sink, &batch.keys, &f.reason)?;
+                d.set_aside += batch.keys.len() as u64;
+                d.set_aside_reason.get_or_insert(f.reason);
                 Ok(true)
             }
             Err(f) => {

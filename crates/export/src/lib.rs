@@ -20,12 +20,13 @@ mod file;
 pub mod lookup;
 mod request;
 pub mod retry;
+pub mod webhook;
 
 use std::path::PathBuf;
 
 pub use client::{Ack, OtlpSender, SendFailure, display_url};
 pub use config::{Compression, OtlpConfig, Overrides, Protocol};
-pub use driver::{Delivery, deliver_outbox};
+pub use driver::{Delivery, Refused, deliver_outbox};
 pub use file::{JsonLines, OtlpJsonFile};
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 pub use request::{Batch, Batcher, DEFAULT_MAX_REQUEST_BYTES, Encoding, SpanKey};

@@ -21,7 +21,7 @@ mod watch;
 pub use backfill::{Backfill, Event, Options, Spans, backfill};
 pub use encode::encode;
 pub use link::{Linked, link_head};
-pub use live::{Finality, Finished, Live, Polled};
+pub use live::{Access, Finality, Finished, Live, Polled};
 pub use watch::{WatchEvent, Watcher};
 
 use std::path::PathBuf;

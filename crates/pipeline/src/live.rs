@@ -27,6 +27,9 @@ pub struct Live {
     trace_id: Option<[u8; 16]>,
     /// Spans the store holds for the trace: final ones, never written again.
     stored: HashSet<[u8; 8]>,
+    /// Tool spans whose sensitive accesses were returned (or were stored by an earlier
+    /// process, which returned them then): each access is reported once.
+    alerted: HashSet<[u8; 8]>,
     /// What was read and not yet run through the stages.
     dirty: bool,
     grew: Instant,
@@ -41,6 +44,39 @@ pub struct Polled {
     pub trace_id: Option<[u8; 16]>,
     /// Spans that became final and were stored.
     pub stored: u64,
+    /// Complete lines read by this poll.
+    pub lines: u64,
+    /// Sensitive accesses read for the first time, whether or not their spans are final:
+    /// an alert cannot wait for the tool's result.
+    pub accesses: Vec<Access>,
+}
+
+/// A sensitive access (DESIGN.md 5): one rule a tool call matched, with what an alert
+/// names. Nothing in it is a secret: the target is redacted like every attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// The session's trace.
+    pub trace_id: [u8; 16],
+    /// The tool call's span.
+    pub span_id: [u8; 8],
+    /// The agent (`claude-code`...).
+    pub agent: String,
+    /// The agent's session id.
+    pub session_id: String,
+    /// The repository's name, when the session worked in one.
+    pub repo: Option<String>,
+    /// When the tool call started.
+    pub time: Timestamp,
+    /// The tool.
+    pub tool: String,
+    /// Rule id.
+    pub rule: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// The rule's category.
+    pub category: String,
+    /// What matched (redacted).
+    pub target: String,
 }
 
 /// What finishing a session did.
@@ -54,6 +90,8 @@ pub struct Finished {
     pub put: PutStats,
     /// Lines, skipped input, unmapped records of the whole session.
     pub report: Report,
+    /// Sensitive accesses read for the first time (in the last lines).
+    pub accesses: Vec<Access>,
     /// Git notes that changed, and those that could not be written (each is logged).
     pub notes_written: u64,
     /// See `notes_written`.
@@ -94,6 +132,7 @@ impl Live {
             opts: opts.clone(),
             trace_id: None,
             stored: HashSet::new(),
+            alerted: HashSet::new(),
             dirty: trace_id.is_some(),
             grew: Instant::now(),
         };
@@ -105,6 +144,7 @@ impl Live {
 
     /// Reads what was added since the last poll and stores the spans that became final.
     pub fn poll(&mut self, store: &mut Store) -> Result<Polled, PipelineError> {
+        let before = lines(self.tail.checkpoints());
         let read = self.tail.poll()?;
         if read {
             self.grew = Instant::now();
@@ -112,7 +152,8 @@ impl Live {
         let mut polled = Polled {
             read,
             trace_id: self.trace_id,
-            stored: 0,
+            lines: lines(self.tail.checkpoints()).saturating_sub(before),
+            ..Polled::default()
         };
         if !read && !self.dirty {
             return Ok(polled);
@@ -128,6 +169,7 @@ impl Live {
         }
         // No hook links and no notes: they only make commit spans, which wait for the end.
         let t = trace_of(&mut s, &self.opts, &[]);
+        polled.accesses = accesses(&s, &t, &mut self.alerted);
         let finality = Finality::of(&s);
         let mut new = Vec::new();
         for (sp, key) in t.spans.iter().zip(&t.keys) {
@@ -175,10 +217,12 @@ impl Live {
             spans: 0,
             put: PutStats::default(),
             report,
+            accesses: Vec::new(),
             notes_written: 0,
             notes_failed: 0,
         };
         let opts = &self.opts;
+        let mut alerted = self.alerted;
         done.report
             .scrub_names(&|s: &str| opts.parse.content.scrub(s).into_owned());
         let Some(mut s) = session else {
@@ -187,6 +231,7 @@ impl Live {
         let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
         let hooked = hook_links(store, &id)?;
         let t = trace_of(&mut s, opts, &hooked);
+        done.accesses = accesses(&s, &t, &mut alerted);
         let notes = notes_of(&s, &t, opts);
         let row = crate::encode(&t, checkpoint_rows(&files, &marks));
         let put = store
@@ -208,8 +253,46 @@ impl Live {
             .into_iter()
             .map(|r| r.span_id)
             .collect();
+        self.alerted.clone_from(&self.stored);
         Ok(())
     }
+}
+
+/// Lines the checkpoints say were read.
+fn lines(marks: &[Checkpoint]) -> u64 {
+    marks.iter().map(|m| m.line).sum()
+}
+
+/// The accesses of `t`'s tool calls not in `alerted`, which learns them.
+fn accesses(
+    s: &Session,
+    t: &sessiontrail_trace::SessionTrace,
+    alerted: &mut HashSet<[u8; 8]>,
+) -> Vec<Access> {
+    let flagged = s.tools.iter().filter(|c| !c.sensitive.is_empty());
+    let mut out = Vec::new();
+    // `t.sensitive` holds the flagged calls in the session's order.
+    for (call, hit) in flagged.zip(&t.sensitive) {
+        if !alerted.insert(hit.span_id) {
+            continue;
+        }
+        for m in &call.sensitive {
+            out.push(Access {
+                trace_id: t.trace_id,
+                span_id: hit.span_id,
+                agent: t.summary.agent.clone(),
+                session_id: t.summary.session_id.clone(),
+                repo: s.vcs.as_ref().map(|v| v.name.clone()),
+                time: call.start,
+                tool: call.name.clone(),
+                rule: m.rule.clone(),
+                severity: m.severity.as_str().to_owned(),
+                category: m.category.clone(),
+                target: m.target.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// The links the post-commit hook stored for a trace.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sessiontrail_sources::{Finish, Issue, SessionFiles, spool};
 use sessiontrail_store::Store;
 
-use crate::{Live, Options, PipelineError};
+use crate::{Access, Live, Options, PipelineError};
 
 /// How often the folders are searched for new session files.
 const RESCAN: Duration = Duration::from_secs(1);
@@ -46,6 +46,14 @@ pub enum WatchEvent {
         /// Spans of the whole trace.
         spans: u64,
     },
+    /// Complete lines read from session files.
+    Read {
+        /// How many.
+        lines: u64,
+    },
+    /// A sensitive access read live: reported once, when its record is read, if it
+    /// happened within the idle timeout (older ones are history: `query --sensitive`).
+    Sensitive(Access),
     /// A session file or spool line that cannot be used (the rest goes on).
     Problem(String),
     /// Input skipped inside a session's files (a line that is not JSON...), once each.
@@ -122,6 +130,10 @@ impl Watcher {
             };
             match live.poll(store) {
                 Ok(p) => {
+                    if p.lines > 0 {
+                        events.push(WatchEvent::Read { lines: p.lines });
+                    }
+                    self.alert(p.accesses, &mut events);
                     if let (Some(t), true) = (p.trace_id, p.stored > 0) {
                         events.push(WatchEvent::Stored {
                             trace_id: t,
@@ -198,6 +210,19 @@ impl Watcher {
         Ok(())
     }
 
+    /// The accesses recent enough to alert on.
+    fn alert(&self, accesses: Vec<Access>, events: &mut Vec<WatchEvent>) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        let window = self.idle_timeout.as_nanos() as i64;
+        for a in accesses {
+            if now.saturating_sub(a.time.0) <= window {
+                events.push(WatchEvent::Sensitive(a));
+            }
+        }
+    }
+
     /// Sessions the spool's new lines say were ended by the agent.
     fn end_signals(&mut self, events: &mut Vec<WatchEvent>) -> Vec<String> {
         let Some(sp) = &mut self.spool else {
@@ -263,6 +288,7 @@ impl Watcher {
         for i in done.report.issues {
             events.push(WatchEvent::Skipped(i));
         }
+        self.alert(done.accesses, events);
         events.push(WatchEvent::Finished {
             session_id: id.to_owned(),
             trace_id: done.trace_id,

@@ -543,7 +543,7 @@ impl Store {
         let tools: Vec<u8> = commit.tools.iter().flatten().copied().collect();
         tx.prepare_cached("INSERT OR REPLACE INTO commits (sha, trace_id, span_id, method, time_ns, branch, files, tools) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
             .execute(params![commit.sha, t, &commit.span_id[..], commit.method, commit.time_ns, commit.branch, commit.files.join("\n"), tools])?;
-        tx.prepare_cached("INSERT OR IGNORE INTO outbox (sink, trace_id) SELECT DISTINCT sink, ?1 FROM deliveries WHERE trace_id = ?1")?.execute([t])?;
+        tx.prepare_cached("INSERT OR IGNORE INTO outbox (sink, trace_id, queued_ns) SELECT DISTINCT sink, ?1, ?2 FROM deliveries WHERE trace_id = ?1")?.execute(params![t, now_ns()])?;
         tx.commit()?;
         Ok(())
     }
@@ -585,10 +585,12 @@ impl Store {
     pub fn enqueue(&mut self, sink: &str, trace_ids: &[[u8; 16]]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
-            let mut st =
-                tx.prepare_cached("INSERT OR IGNORE INTO outbox (sink, trace_id) VALUES (?1, ?2)")?;
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO outbox (sink, trace_id, queued_ns) VALUES (?1, ?2, ?3)",
+            )?;
+            let now = now_ns();
             for t in trace_ids {
-                st.execute(params![sink, &t[..]])?;
+                st.execute(params![sink, &t[..], now])?;
             }
         }
         tx.commit()?;
@@ -624,12 +626,12 @@ impl Store {
 
     /// Spans of a queued trace not yet delivered to `sink` in their current version.
     pub fn undelivered(&self, sink: &str, trace_id: &[u8; 16]) -> Result<Vec<Pending>, StoreError> {
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.conn.prepare_cached(concat!(
             "SELECT s.span_id, s.digest, s.body FROM spans s
              LEFT JOIN deliveries d ON d.sink = ?1 AND d.trace_id = s.trace_id AND d.span_id = s.span_id
-             WHERE s.trace_id = ?2 AND (d.digest IS NULL OR d.digest != s.digest)
+             WHERE s.trace_id = ?2 AND ", pending!(), "
              ORDER BY s.start_ns, s.parent_span_id IS NOT NULL, s.span_id",
-        )?;
+        ))?;
         let rows = st.query_map(params![sink, &trace_id[..]], |r| {
             Ok(Pending {
                 span_id: fixed(r.get::<_, Vec<u8>>(0)?),
@@ -642,11 +644,12 @@ impl Store {
 
     /// How many spans of the traces queued for `sink` it has not acknowledged yet.
     pub fn count_undelivered(&self, sink: &str) -> Result<u64, StoreError> {
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.conn.prepare_cached(concat!(
             "SELECT count(*) FROM outbox o JOIN spans s ON s.trace_id = o.trace_id
              LEFT JOIN deliveries d ON d.sink = o.sink AND d.trace_id = s.trace_id AND d.span_id = s.span_id
-             WHERE o.sink = ?1 AND (d.digest IS NULL OR d.digest != s.digest)",
-        )?;
+             WHERE o.sink = ?1 AND ",
+            pending!()
+        ))?;
         Ok(st.query_row([sink], |r| r.get(0))?)
     }
 
@@ -668,11 +671,7 @@ impl Store {
                 st.execute(params![sink, &t[..], &s[..], &d[..], now_ns])?;
             }
             let traces: HashSet<[u8; 16]> = delivered.iter().map(|(t, _, _)| *t).collect();
-            let mut done = tx.prepare_cached(
-                "DELETE FROM outbox WHERE sink = ?1 AND trace_id = ?2 AND NOT EXISTS (
-                   SELECT 1 FROM spans s LEFT JOIN deliveries d ON d.sink = ?1 AND d.trace_id = s.trace_id AND d.span_id = s.span_id
-                   WHERE s.trace_id = ?2 AND (d.digest IS NULL OR d.digest != s.digest))",
-            )?;
+            let mut done = tx.prepare_cached(OUTBOX_DONE)?;
             for t in traces {
                 done.execute(params![sink, &t[..]])?;
             }
@@ -680,6 +679,182 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Whether span `s` (joined with its delivery `d` to sink `?1`) still waits: not
+/// acknowledged in its current version, and not set aside.
+macro_rules! pending {
+    () => {
+        "(d.digest IS NULL OR d.digest != s.digest) AND NOT EXISTS (SELECT 1 FROM set_aside a WHERE a.sink = ?1 AND a.trace_id = s.trace_id AND a.span_id = s.span_id AND a.digest = s.digest)"
+    };
+}
+use pending;
+
+/// What waits for one sink.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Traces queued.
+    pub traces: u64,
+    /// Their spans not acknowledged yet (set-aside ones excluded).
+    pub spans: u64,
+    /// When the longest-waiting trace was queued.
+    pub oldest_queued_ns: Option<i64>,
+    /// Spans the sink refused for good, set aside.
+    pub set_aside: u64,
+    /// The first reason of those refusals.
+    pub set_aside_reason: Option<String>,
+    /// Spans and traces ever given up past the outbox cap.
+    pub dropped_spans: u64,
+    /// See `dropped_spans`.
+    pub dropped_traces: u64,
+}
+
+impl Store {
+    /// Sets aside spans `sink` refused for good: they are not sent again in their
+    /// current version until [`Store::retry_set_aside`].
+    pub fn set_aside(
+        &mut self,
+        sink: &str,
+        spans: &[([u8; 16], [u8; 8], [u8; 16])],
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_ns();
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT OR REPLACE INTO set_aside (sink, trace_id, span_id, digest, reason, time_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (t, sp, d) in spans {
+                st.execute(params![sink, &t[..], &sp[..], &d[..], reason, now])?;
+            }
+            let traces: HashSet<[u8; 16]> = spans.iter().map(|(t, _, _)| *t).collect();
+            let mut done = tx.prepare_cached(OUTBOX_DONE)?;
+            for t in traces {
+                done.execute(params![sink, &t[..]])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Queues again what `sink` refused: a new process tries it once more (a fixed
+    /// configuration gets it through; a refusal sets it aside again). Returns the spans.
+    pub fn retry_set_aside(&mut self, sink: &str) -> Result<u64, StoreError> {
+        let now = now_ns();
+        let tx = self.conn.transaction()?;
+        let n: u64 = tx.query_row(
+            "SELECT count(*) FROM set_aside WHERE sink = ?1",
+            [sink],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO outbox (sink, trace_id, queued_ns) SELECT DISTINCT sink, trace_id, ?2 FROM set_aside WHERE sink = ?1",
+            params![sink, now],
+        )?;
+        tx.execute("DELETE FROM set_aside WHERE sink = ?1", [sink])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Keeps the outbox of `sink` under `max_spans` waiting spans by giving up the traces
+    /// that have waited longest (the store keeps their spans: `export` can send them
+    /// again). Returns the spans and traces given up now.
+    pub fn trim_outbox(&mut self, sink: &str, max_spans: u64) -> Result<(u64, u64), StoreError> {
+        let mut total = self.count_undelivered(sink)?;
+        if total <= max_spans {
+            return Ok((0, 0));
+        }
+        let tx = self.conn.transaction()?;
+        let (mut spans, mut traces) = (0u64, 0u64);
+        {
+            let oldest: Vec<Vec<u8>> = tx
+                .prepare_cached(
+                    "SELECT trace_id FROM outbox WHERE sink = ?1 ORDER BY queued_ns, trace_id",
+                )?
+                .query_map([sink], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut pending = tx.prepare_cached(concat!(
+                "SELECT count(*) FROM spans s
+                 LEFT JOIN deliveries d ON d.sink = ?1 AND d.trace_id = s.trace_id AND d.span_id = s.span_id
+                 WHERE s.trace_id = ?2 AND ",
+                pending!()
+            ))?;
+            let mut drop =
+                tx.prepare_cached("DELETE FROM outbox WHERE sink = ?1 AND trace_id = ?2")?;
+            for t in oldest {
+                if total <= max_spans {
+                    break;
+                }
+                let n: u64 = pending.query_row(params![sink, &t], |r| r.get(0))?;
+                drop.execute(params![sink, &t])?;
+                total = total.saturating_sub(n);
+                spans += n;
+                traces += 1;
+            }
+        }
+        tx.execute(
+            "INSERT INTO outbox_drops (sink, spans, traces, last_ns) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (sink) DO UPDATE SET spans = spans + excluded.spans, traces = traces + excluded.traces, last_ns = excluded.last_ns",
+            params![sink, spans, traces, now_ns()],
+        )?;
+        tx.commit()?;
+        Ok((spans, traces))
+    }
+
+    /// What waits for `sink`.
+    pub fn outbox_stats(&self, sink: &str) -> Result<OutboxStats, StoreError> {
+        let (traces, oldest): (u64, Option<i64>) = self.conn.query_row(
+            "SELECT count(*), min(queued_ns) FROM outbox WHERE sink = ?1",
+            [sink],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (set_aside, reason): (u64, Option<String>) = self.conn.query_row(
+            "SELECT count(*), min(reason) FROM set_aside WHERE sink = ?1",
+            [sink],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (dropped_spans, dropped_traces): (u64, u64) = self
+            .conn
+            .query_row(
+                "SELECT spans, traces FROM outbox_drops WHERE sink = ?1",
+                [sink],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or_default();
+        Ok(OutboxStats {
+            traces,
+            spans: self.count_undelivered(sink)?,
+            oldest_queued_ns: oldest,
+            set_aside,
+            set_aside_reason: reason,
+            dropped_spans,
+            dropped_traces,
+        })
+    }
+
+    /// The sinks the outbox or its records know.
+    pub fn sinks(&self) -> Result<Vec<String>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT sink FROM outbox UNION SELECT sink FROM deliveries UNION SELECT sink FROM set_aside UNION SELECT sink FROM outbox_drops ORDER BY 1",
+        )?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Removes from `sink`'s queue (?1) a trace (?2) with nothing left to send.
+const OUTBOX_DONE: &str = concat!("DELETE FROM outbox WHERE sink = ?1 AND trace_id = ?2 AND NOT EXISTS (
+   SELECT 1 FROM spans s LEFT JOIN deliveries d ON d.sink = ?1 AND d.trace_id = s.trace_id AND d.span_id = s.span_id
+   WHERE s.trace_id = ?2 AND ",
+    pending!(),
+    ")"
+);
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 const SESSION_COLUMNS: &str = "trace_id, agent, session_id, project, start_ns, end_ns, turns, model_calls, tool_calls, errors, spans, input_tokens, output_tokens";

@@ -99,6 +99,27 @@ CREATE TABLE checkpoints (
 CREATE INDEX checkpoints_by_trace ON checkpoints (trace_id);
 CREATE INDEX checkpoints_by_identity ON checkpoints (dev, ino);
 ",
+    // The outbox says how long a trace has waited; spans a sink refused for good wait
+    // aside (until the next process tries them once more); traces given up past the cap
+    // are counted per sink.
+    r"
+ALTER TABLE outbox ADD COLUMN queued_ns INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE set_aside (
+    sink     TEXT NOT NULL,
+    trace_id BLOB NOT NULL,
+    span_id  BLOB NOT NULL,
+    digest   BLOB NOT NULL,
+    reason   TEXT NOT NULL,
+    time_ns  INTEGER NOT NULL,
+    PRIMARY KEY (sink, trace_id, span_id)
+) WITHOUT ROWID;
+CREATE TABLE outbox_drops (
+    sink    TEXT PRIMARY KEY,
+    spans   INTEGER NOT NULL,
+    traces  INTEGER NOT NULL,
+    last_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

@@ -159,6 +159,57 @@ fn outbox_empties_only_when_every_current_version_is_delivered() {
     assert_eq!(st.undelivered("sink", &t).unwrap().len(), 1);
 }
 
+/// A span refused for good waits aside (not sent again, not counted as waiting) until a
+/// new process queues it once more; a changed version of it is sent as any other.
+#[test]
+fn refused_spans_wait_aside_until_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("st.db")).unwrap();
+    let s = session("abc", &[("a", 1), ("b", 2)]);
+    let t = s.row.trace_id;
+    st.put_sessions(std::slice::from_ref(&s)).unwrap();
+    st.enqueue("sink", &[t]).unwrap();
+    let p = st.undelivered("sink", &t).unwrap();
+    st.mark_delivered("sink", &[(t, p[0].span_id, p[0].digest)], 5)
+        .unwrap();
+    st.set_aside("sink", &[(t, p[1].span_id, p[1].digest)], "HTTP 400")
+        .unwrap();
+    assert!(st.undelivered("sink", &t).unwrap().is_empty());
+    assert!(st.queued("sink").unwrap().is_empty());
+    let stats = st.outbox_stats("sink").unwrap();
+    assert_eq!((stats.spans, stats.set_aside), (0, 1));
+    assert_eq!(stats.set_aside_reason.as_deref(), Some("HTTP 400"));
+    assert_eq!(st.retry_set_aside("sink").unwrap(), 1);
+    assert_eq!(st.undelivered("sink", &t).unwrap().len(), 1);
+    assert_eq!(st.outbox_stats("sink").unwrap().set_aside, 0);
+    assert_eq!(st.sinks().unwrap(), vec!["sink".to_owned()]);
+}
+
+/// Past the cap, the traces queued longest are given up (the store keeps their spans) and
+/// counted; the newest stay.
+#[test]
+fn the_outbox_cap_gives_up_the_oldest_traces_and_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::open(&dir.path().join("st.db")).unwrap();
+    let names = ["old", "mid", "new"];
+    for n in names {
+        let s = session(n, &[("a", 1), ("b", 2)]);
+        st.put_sessions(std::slice::from_ref(&s)).unwrap();
+        st.enqueue("sink", &[s.row.trace_id]).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(st.trim_outbox("sink", 6).unwrap(), (0, 0));
+    assert_eq!(st.trim_outbox("sink", 3).unwrap(), (4, 2));
+    let left = st.queued("sink").unwrap();
+    assert_eq!(left, vec![session("new", &[]).row.trace_id]);
+    let stats = st.outbox_stats("sink").unwrap();
+    assert_eq!(
+        (stats.spans, stats.dropped_spans, stats.dropped_traces),
+        (2, 4, 2)
+    );
+    assert_eq!(st.sessions().unwrap().len(), 3);
+}
+
 #[test]
 fn reopening_keeps_data_and_refuses_newer_schemas() {
     let dir = tempfile::tempdir().unwrap();
@@ -342,8 +393,10 @@ fn a_store_of_the_previous_schema_keeps_everything() {
     drop(store);
     // The previous release's schema: this one less its last migration.
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE checkpoints; PRAGMA user_version = 4;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE set_aside; DROP TABLE outbox_drops; ALTER TABLE outbox DROP COLUMN queued_ns; PRAGMA user_version = 5;",
+    )
+    .unwrap();
     drop(conn);
     let mut store = Store::open(&path).unwrap();
     let rows = store.sessions().unwrap();
@@ -361,6 +414,10 @@ fn a_store_of_the_previous_schema_keeps_everything() {
     let put = store.put_sessions(std::slice::from_ref(&s)).unwrap();
     assert_eq!(put[0].unchanged, 2);
     assert_eq!(store.checkpoints_of(&s.row.trace_id).unwrap().len(), 1);
+    store.enqueue("sink", &[s.row.trace_id]).unwrap();
+    let stats = store.outbox_stats("sink").unwrap();
+    assert_eq!((stats.traces, stats.spans), (1, 2));
+    assert!(stats.oldest_queued_ns.is_some_and(|t| t > 0));
 }
 
 /// With checkpoints on their own thread, the log still empties into the database as the

@@ -292,10 +292,13 @@ fn ship(
         ProgressStyle::with_template("{spinner} {msg:10} {pos} spans sent")
             .expect("static template"),
     );
-    let d: Delivery =
-        sessiontrail_export::deliver_outbox(store, &mut sender, a.max_request_bytes, &mut |n| {
-            bar.set_position(n)
-        })?;
+    let d: Delivery = sessiontrail_export::deliver_outbox(
+        store,
+        &mut sender,
+        a.max_request_bytes,
+        sessiontrail_export::Refused::Stop,
+        &mut |n| bar.set_position(n),
+    )?;
     Ok(OtlpSummary {
         endpoint,
         protocol: protocol.into(),

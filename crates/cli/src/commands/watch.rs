@@ -17,7 +17,9 @@ use sessiontrail_pipeline::{WatchEvent, Watcher};
 use sessiontrail_sources::Finish;
 use sessiontrail_store::Store;
 
+use crate::alert::Actions;
 use crate::args::WatchArgs;
+use crate::metrics::Metrics;
 use crate::{exit, settings};
 
 /// How long a stop waits for the last delivery.
@@ -39,6 +41,14 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
         a.paths.clone()
     };
     let opts = options(&a, content.clone())?;
+    let metrics = Arc::new(Metrics::new());
+    if let Some(addr) = a.metrics_addr {
+        let bound = crate::metrics::serve(addr, metrics.clone())?;
+        if !a.json {
+            writeln!(out, "metrics on http://{bound}/metrics")?;
+        }
+    }
+    let actions = Actions::start(a.on_sensitive.clone(), a.webhook.as_deref())?;
     let mut store = Store::open(store_path)?;
     store.checkpoint_in_background()?;
 
@@ -52,7 +62,9 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
             cfg,
             store_path.to_owned(),
             a.max_request_bytes,
+            a.max_outbox_spans,
             woken,
+            metrics.clone(),
         )?),
         None => None,
     };
@@ -79,6 +91,8 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
                 WatchEvent::Problem(p) => {
                     serde_json::json!({"type": "problem", "message": scrub(p)})
                 }
+                WatchEvent::Read { lines } => serde_json::json!({"type": "read", "lines": lines}),
+                WatchEvent::Sensitive(x) => crate::alert::document(x, a.trace_url.as_deref()),
                 WatchEvent::Skipped(i) => {
                     serde_json::json!({"type": "skipped", "path": scrub(&i.path), "line": i.line, "code": i.kind.code(), "message": i.detail})
                 }
@@ -93,7 +107,17 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
                     scrub(session_id),
                     scrub(&path.display().to_string())
                 )?,
-                WatchEvent::Stored { .. } => {}
+                WatchEvent::Stored { .. } | WatchEvent::Read { .. } => {}
+                WatchEvent::Sensitive(x) => writeln!(
+                    out,
+                    "sensitive access: {} {} by {} in {} ({}: {})",
+                    x.severity,
+                    x.rule,
+                    x.agent,
+                    x.repo.as_deref().unwrap_or("no repository"),
+                    x.tool,
+                    x.target
+                )?,
                 WatchEvent::Finished {
                     session_id,
                     spans,
@@ -130,6 +154,14 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
                 let mut traces = Vec::new();
                 for e in &events {
                     report(out, e)?;
+                    count(&metrics, e);
+                    if let (WatchEvent::Sensitive(x), Some(act)) = (e, &actions)
+                        && !act.send(crate::alert::document(x, a.trace_url.as_deref()))
+                    {
+                        eprintln!(
+                            "sessiontrail: too many alerts waiting; one was not sent (the access is stored and counted)"
+                        );
+                    }
                     match e {
                         WatchEvent::Stored { trace_id, .. } => traces.push(*trace_id),
                         WatchEvent::Finished {
@@ -154,6 +186,7 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
                 failing = true;
             }
         }
+        metrics.sessions_open.set(watcher.open_sessions() as i64);
         if let Some(left) = tick.checked_sub(started.elapsed()) {
             std::thread::sleep(left);
         }
@@ -175,6 +208,29 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
     Ok(exit::OK)
 }
 
+fn count(m: &Metrics, e: &WatchEvent) {
+    match e {
+        WatchEvent::Read { lines } => {
+            m.lines_read.inc_by(*lines);
+        }
+        WatchEvent::Stored { spans, .. } => {
+            m.spans_stored.inc_by(*spans);
+        }
+        WatchEvent::Finished { spans, reason, .. } => {
+            m.spans_stored.inc_by(*spans);
+            m.finished(reason_name(*reason));
+        }
+        WatchEvent::Sensitive(x) => m.access(x),
+        WatchEvent::Skipped(_) => {
+            m.input_skipped.inc();
+        }
+        WatchEvent::Problem(_) => {
+            m.problems.inc();
+        }
+        WatchEvent::Opened { .. } => {}
+    }
+}
+
 fn reason_name(r: Finish) -> &'static str {
     match r {
         Finish::EndSignal => "ended",
@@ -184,13 +240,17 @@ fn reason_name(r: Finish) -> &'static str {
 }
 
 /// Ships the outbox on its own thread: after each store commit (a wake-up) and every
-/// second, with exponential backoff and jitter while the backend fails. Returns the
-/// thread and the outbox's sink key.
+/// second, with exponential backoff and jitter while the backend fails (longer when it asks
+/// for longer). Spans the backend refuses for good are set aside (tried once more at the
+/// next start); past `max_outbox` waiting spans, the traces waiting longest are given up
+/// and counted. Returns the thread and the outbox's sink key.
 fn ship_thread(
     cfg: OtlpConfig,
     store_path: PathBuf,
     max_bytes: usize,
+    max_outbox: u64,
     woken: mpsc::Receiver<()>,
+    metrics: Arc<Metrics>,
 ) -> anyhow::Result<(std::thread::JoinHandle<()>, String)> {
     let sink = cfg.sink_key();
     let endpoint = sessiontrail_export::display_url(&cfg.endpoint);
@@ -200,11 +260,19 @@ fn ship_thread(
         ..Default::default()
     });
     let mut store = Store::open(&store_path)?;
+    let again = store.retry_set_aside(&sink)?;
+    if again > 0 {
+        eprintln!(
+            "sessiontrail: {} that {endpoint} refused before are tried once more",
+            crate::format::counted(again, "span")
+        );
+    }
     let backoff = sessiontrail_export::retry::Backoff {
         initial: Duration::from_millis(500),
         max: Duration::from_secs(60),
         ..Default::default()
     };
+    let key = sink.clone();
     let handle = std::thread::Builder::new()
         .name("ship".into())
         .spawn(move || {
@@ -217,30 +285,78 @@ fn ship_thread(
                 };
                 // A wake-up during a backoff does not cut it short.
                 while woken.try_recv().is_ok() {}
-                match sessiontrail_export::deliver_outbox(&mut store, &mut sender, max_bytes, &mut |_| {}) {
-                    Ok(d) if d.failure.is_none() => {
-                        if failures > 0 {
-                            eprintln!("sessiontrail: {endpoint} answers again; the backlog was sent");
-                        }
-                        failures = 0;
-                        wait = Duration::from_secs(1);
-                    }
+                let round = Instant::now();
+                let result = sessiontrail_export::deliver_outbox(
+                    &mut store,
+                    &mut sender,
+                    max_bytes,
+                    sessiontrail_export::Refused::SetAside,
+                    &mut |_| {},
+                );
+                let mut asked = None;
+                match result {
                     Ok(d) => {
-                        let f = d.failure.expect("checked");
-                        if failures == 0 {
+                        metrics.spans_exported.inc_by(d.spans);
+                        metrics.spans_rejected.inc_by(d.set_aside);
+                        if d.spans > 0 {
+                            metrics.export_seconds.observe(round.elapsed().as_secs_f64());
+                        }
+                        if d.set_aside > 0 {
                             eprintln!(
-                                "sessiontrail: cannot deliver to {endpoint}: {} ({} spans kept in the store, retrying with backoff)",
-                                f.reason, d.pending_spans
+                                "sessiontrail: {endpoint} refused {} for good: {} (set aside; tried once more at the next start)",
+                                crate::format::counted(d.set_aside, "span"),
+                                d.set_aside_reason.as_deref().unwrap_or("no reason given")
                             );
                         }
-                        failures += 1;
-                        wait = backoff.delay(failures.min(16), jitter());
+                        match d.failure {
+                            None => {
+                                if failures > 0 {
+                                    eprintln!("sessiontrail: {endpoint} answers again; the backlog was sent");
+                                }
+                                failures = 0;
+                            }
+                            Some(f) => {
+                                if failures == 0 {
+                                    eprintln!(
+                                        "sessiontrail: cannot deliver to {endpoint}: {} ({} kept in the store, retrying with backoff)",
+                                        f.reason,
+                                        crate::format::counted(d.pending_spans, "span")
+                                    );
+                                }
+                                failures += 1;
+                                asked = f.retry_after;
+                            }
+                        }
                     }
                     Err(e) => {
                         eprintln!("sessiontrail: delivery: {e}");
                         failures += 1;
-                        wait = backoff.delay(failures.min(16), jitter());
                     }
+                }
+                if failures > 0 {
+                    metrics.export_retries.inc();
+                    match store.trim_outbox(&sink, max_outbox) {
+                        Ok((0, _)) => {}
+                        Ok((spans, traces)) => {
+                            metrics.spans_dropped.inc_by(spans);
+                            eprintln!(
+                                "sessiontrail: the outbox for {endpoint} passed {max_outbox} spans: the {} waiting longest were given up ({}; the store keeps them, `export` can send them)",
+                                crate::format::counted(traces, "trace"),
+                                crate::format::counted(spans, "span")
+                            );
+                        }
+                        Err(e) => eprintln!("sessiontrail: outbox: {e}"),
+                    }
+                    wait = backoff.delay(failures.min(16), jitter()).max(asked.unwrap_or_default());
+                } else {
+                    wait = Duration::from_secs(1);
+                }
+                if let Ok(st) = store.outbox_stats(&sink) {
+                    metrics.outbox_spans.set(st.spans as i64);
+                    let age = st.oldest_queued_ns.map_or(0.0, |t| {
+                        (chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) - t).max(0) as f64 / 1e9
+                    });
+                    metrics.outbox_age.set(age);
                 }
                 if last {
                     break;
@@ -248,7 +364,7 @@ fn ship_thread(
             }
         })
         .context("cannot start the delivery thread")?;
-    Ok((handle, sink))
+    Ok((handle, key))
 }
 
 fn jitter() -> f64 {
