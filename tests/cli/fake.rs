@@ -25,6 +25,8 @@ pub struct Received {
     pub request: ExportTraceServiceRequest,
     /// What was answered.
     pub status: u16,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -134,6 +136,7 @@ fn serve(
             body,
             request,
             status,
+            at: std::time::Instant::now(),
         });
         let reply = if status == 200 {
             ExportTraceServiceResponse::default().encode_to_vec()

@@ -10,6 +10,7 @@ mod lookup;
 mod ops;
 mod otlp;
 mod phoenix;
+mod prometheus;
 mod secrets;
 mod summary;
 mod util;

@@ -36,29 +36,18 @@ fn phoenix() -> Phoenix {
     }
 }
 
-/// `curl` is on every machine the tests run on; it keeps an HTTP client out of the tests.
 fn get_json(url: &str) -> Value {
     try_get_json(url).unwrap_or_else(|| panic!("GET {url}: not found"))
 }
 
 /// `None` on 404 (a project Phoenix has not created yet).
 fn try_get_json(url: &str) -> Option<Value> {
-    let out = std::process::Command::new("curl")
-        .args(["-sS", "--max-time", "20", "-w", "\n%{http_code}", url])
-        .output()
-        .expect("curl");
-    assert!(
-        out.status.success(),
-        "GET {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let (body, code) = text.rsplit_once('\n').unwrap();
+    let (code, body) = http_get(url).unwrap_or_else(|| panic!("GET {url}: no answer"));
     match code {
-        "200" => {
-            Some(serde_json::from_str(body).unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}")))
+        200 => {
+            Some(serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}")))
         }
-        "404" => None,
+        404 => None,
         _ => panic!("GET {url}: HTTP {code}: {body}"),
     }
 }

@@ -295,3 +295,18 @@ pub fn assert_well_formed(trace: &[JSpan]) {
         assert_eq!(s.str("session.id"), Some(session.as_str()));
     }
 }
+
+/// GET `url` with `curl` (on every machine the tests run on; it keeps an HTTP client out of
+/// the tests): the status and the body, `None` when nothing answers.
+pub fn http_get(url: &str) -> Option<(u16, String)> {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "20", "-w", "\n%{http_code}", url])
+        .output()
+        .expect("curl");
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n')?;
+    Some((code.parse().ok()?, body.to_owned()))
+}

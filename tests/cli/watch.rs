@@ -250,3 +250,76 @@ fn ships_from_the_outbox_and_keeps_everything_while_the_backend_refuses() {
     assert!(fake.requests().iter().filter(|r| r.status != 200).count() >= 3);
     assert_eq!(w.signal("-INT").code(), Some(0));
 }
+
+/// A backend that asks for time (429 with `Retry-After: 3`) is given it; one that refuses a
+/// request for good (400) gets it once: its spans are set aside, not retried in a loop, and
+/// the next start tries them once more, so the backend ends holding every span.
+#[test]
+fn retry_after_is_honoured_and_a_refusal_is_set_aside_until_the_next_start() {
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let fake = FakeHttp::start(vec![(429, Some("3")), (400, None)]);
+    let args = [
+        dir.to_str().unwrap(),
+        "--idle-timeout",
+        "1s",
+        "--endpoint",
+        &fake.url,
+    ];
+    let mut w = Watch::start(&env, &args);
+    append(&file, &transcript());
+    w.wait_for("finished", Duration::from_secs(10));
+    let refused = {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let r = fake.requests();
+            if r.len() >= 2 {
+                break r;
+            }
+            assert!(Instant::now() < deadline, "{} requests", r.len());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let waited = refused[1].at - refused[0].at;
+    assert!(
+        waited >= Duration::from_millis(2900),
+        "retried after {waited:?}"
+    );
+    assert_eq!(refused[1].status, 400);
+    // Never again in this process: what it sends next is new spans only.
+    std::thread::sleep(Duration::from_secs(3));
+    let aside: BTreeSet<Vec<u8>> = refused[1].span_ids().into_iter().collect();
+    for r in &fake.requests()[2..] {
+        assert!(r.span_ids().iter().all(|id| !aside.contains(id)));
+    }
+    let c = rusqlite::Connection::open(&env.store).unwrap();
+    let n: usize = c
+        .query_row("SELECT count(*) FROM set_aside", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, aside.len());
+    drop(c);
+    assert_eq!(w.signal("-TERM").code(), Some(0));
+
+    let w = Watch::start(&env, &args);
+    let want: BTreeSet<Vec<u8>> = spans(&env.store).into_iter().map(|s| s.0).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got: BTreeSet<Vec<u8>> = fake
+            .requests()
+            .iter()
+            .filter(|r| r.status == 200)
+            .flat_map(|r| r.span_ids())
+            .collect();
+        if got == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} spans",
+            got.len(),
+            want.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(w);
+}

@@ -126,6 +126,11 @@ impl Metrics {
             "Sessions finished, by reason (ended, idle)",
             m.sessions_finished.clone(),
         );
+        // `sessiontrail_` + this + `_total`: the name the alert rules use.
+        debug_assert_eq!(
+            sessiontrail_policy::SENSITIVE_ACCESS_METRIC,
+            "sessiontrail_sensitive_access_total"
+        );
         r.register(
             "sensitive_access",
             "Sensitive accesses by coding agents, read live (rule, severity, agent, repo)",
@@ -146,12 +151,16 @@ impl Metrics {
 
     /// Counts one sensitive access.
     pub fn access(&self, a: &sessiontrail_pipeline::Access) {
-        let labels = vec![
-            ("rule", a.rule.clone()),
-            ("severity", a.severity.clone()),
-            ("agent", a.agent.clone()),
-            ("repo", a.repo.clone().unwrap_or_default()),
+        let values = [
+            a.rule.clone(),
+            a.severity.clone(),
+            a.agent.clone(),
+            a.repo.clone().unwrap_or_default(),
         ];
+        let labels: Labels = sessiontrail_policy::SENSITIVE_ACCESS_LABELS
+            .into_iter()
+            .zip(values)
+            .collect();
         self.sensitive.get_or_create(&labels).inc();
     }
 

@@ -44,8 +44,15 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
     let metrics = Arc::new(Metrics::new());
     if let Some(addr) = a.metrics_addr {
         let bound = crate::metrics::serve(addr, metrics.clone())?;
-        if !a.json {
-            writeln!(out, "metrics on http://{bound}/metrics")?;
+        let url = format!("http://{bound}/metrics");
+        if a.json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"type": "metrics", "url": url})
+            )?;
+        } else {
+            writeln!(out, "metrics on {url}")?;
         }
     }
     let actions = Actions::start(a.on_sensitive.clone(), a.webhook.as_deref())?;
@@ -279,11 +286,17 @@ fn ship_thread(
             let mut failures = 0u32;
             let mut wait = Duration::ZERO;
             loop {
-                let last = match woken.recv_timeout(wait) {
-                    Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => false,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => true,
+                // A wake-up (new spans) ends the wait between rounds, never a backoff.
+                let until = Instant::now() + wait;
+                let last = loop {
+                    let left = until.saturating_duration_since(Instant::now());
+                    match woken.recv_timeout(left) {
+                        Ok(()) if failures == 0 => break false,
+                        Ok(()) => {}
+                        Err(mpsc::RecvTimeoutError::Timeout) => break false,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break true,
+                    }
                 };
-                // A wake-up during a backoff does not cut it short.
                 while woken.try_recv().is_ok() {}
                 let round = Instant::now();
                 let result = sessiontrail_export::deliver_outbox(
