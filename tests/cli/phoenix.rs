@@ -395,3 +395,92 @@ fn a_commit_after_the_session_was_shipped_reaches_phoenix() {
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+/// `watch` with Phoenix as its backend: a real transcript written line by line into the
+/// agent's folder is in Phoenix while it is written (its final spans ship as they become
+/// final), and once the `SessionEnd` hook finishes it Phoenix holds every span the store does.
+#[test]
+#[ignore = "needs Phoenix: run with --ignored after setting SESSIONTRAIL_TEST_PHOENIX (.ci/run does)"]
+fn phoenix_receives_a_session_while_it_is_written() {
+    use crate::watch::{Watch, append, projects, session_end, spans, transcript};
+    let px = phoenix();
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let stamp = chrono::Utc::now().timestamp_millis() as u64;
+    let project = format!("sessiontrail-live-{}-{stamp}", std::process::id());
+    let old = "491e126e-1e71-469c-ade2-fcc8af567c74";
+    let session = format!("{}{:012}", &old[..24], stamp % 1_000_000_000_000);
+    let lines: Vec<String> = transcript()
+        .iter()
+        .map(|l| l.replace(old, &session))
+        .collect();
+    let mut c = env.cmd(&[
+        "watch",
+        "--json",
+        "--poll-ms",
+        "100",
+        dir.to_str().unwrap(),
+        "--idle-timeout",
+        "1h",
+        "--endpoint",
+        &px.grpc,
+        "--protocol",
+        "grpc",
+    ]);
+    c.env(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        format!("openinference.project.name={project}"),
+    );
+    let w = Watch::spawn(c);
+    let half = lines.len() / 2;
+    for l in &lines[..half] {
+        append(&file, std::slice::from_ref(l));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Half written, the session open: its final spans are in Phoenix already.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let early = loop {
+        let got = project_spans(&px.http, &project);
+        if !got.is_empty() || Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(
+        !early.is_empty(),
+        "nothing in Phoenix while the session is written"
+    );
+    let root = early.iter().any(|v| v["parent_id"].is_null());
+    assert!(!root, "the root waits for the session's end");
+    for l in &lines[half..] {
+        append(&file, std::slice::from_ref(l));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    session_end(&env, &session, &file);
+    w.wait_for("finished", Duration::from_secs(10));
+    let want: BTreeSet<String> = spans(&env.store)
+        .into_iter()
+        .map(|s| hex_of(&s.0))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: BTreeSet<String> = project_spans(&px.http, &project)
+            .iter()
+            .map(|v| v["context"]["span_id"].as_str().unwrap().to_owned())
+            .collect();
+        if got == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Phoenix holds {} of the {} spans",
+            got.len(),
+            want.len()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

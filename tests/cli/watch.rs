@@ -16,7 +16,7 @@ use crate::fake::FakeHttp;
 use crate::util::*;
 
 /// A real session with a subagent's work inline (96 lines).
-fn transcript() -> Vec<String> {
+pub(crate) fn transcript() -> Vec<String> {
     let dir = repo_fixtures().join("claude/marot-spotter");
     let f = std::fs::read_dir(&dir)
         .unwrap()
@@ -30,16 +30,20 @@ fn transcript() -> Vec<String> {
         .collect()
 }
 
-struct Watch {
+pub(crate) struct Watch {
     child: Child,
     events: mpsc::Receiver<Value>,
 }
 
 impl Watch {
-    fn start(env: &TestEnv, args: &[&str]) -> Watch {
+    pub(crate) fn start(env: &TestEnv, args: &[&str]) -> Watch {
         let mut all = vec!["watch", "--json", "--poll-ms", "50"];
         all.extend_from_slice(args);
-        let mut c = env.cmd(&all);
+        Watch::spawn(env.cmd(&all))
+    }
+
+    /// Runs a `watch --json` command.
+    pub(crate) fn spawn(mut c: std::process::Command) -> Watch {
         c.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = c.spawn().unwrap();
         let (tx, events) = mpsc::channel();
@@ -54,7 +58,7 @@ impl Watch {
     }
 
     /// The next event of `kind`, within `limit`.
-    fn wait_for(&self, kind: &str, limit: Duration) -> Value {
+    pub(crate) fn wait_for(&self, kind: &str, limit: Duration) -> Value {
         let deadline = Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -92,7 +96,7 @@ impl Drop for Watch {
     }
 }
 
-fn append(path: &Path, lines: &[String]) {
+pub(crate) fn append(path: &Path, lines: &[String]) {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -104,7 +108,7 @@ fn append(path: &Path, lines: &[String]) {
 }
 
 /// Every stored span: id, digest, body.
-fn spans(store: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+pub(crate) fn spans(store: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     let c = rusqlite::Connection::open(store).unwrap();
     let mut q = c
         .prepare("SELECT span_id, digest, body FROM spans ORDER BY span_id")
@@ -122,7 +126,21 @@ fn backfilled(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     spans(&env.store)
 }
 
-fn projects(env: &TestEnv) -> (PathBuf, PathBuf) {
+/// What Claude Code's `SessionEnd` hook runs, as it runs it.
+pub(crate) fn session_end(env: &TestEnv, session: &str, file: &Path) {
+    let mut c = env.cmd(&["hook"]);
+    c.stdin(Stdio::piped());
+    let mut h = c.spawn().unwrap();
+    let event = serde_json::json!({"session_id": session, "transcript_path": file, "hook_event_name": "SessionEnd", "reason": "prompt_input_exit"});
+    h.stdin
+        .take()
+        .unwrap()
+        .write_all(event.to_string().as_bytes())
+        .unwrap();
+    assert!(h.wait().unwrap().success());
+}
+
+pub(crate) fn projects(env: &TestEnv) -> (PathBuf, PathBuf) {
     let dir = env.path("projects");
     std::fs::create_dir_all(dir.join("-p")).unwrap();
     let file = dir.join("-p/s.jsonl");
@@ -173,16 +191,7 @@ fn the_session_end_hook_finishes_the_session_at_once() {
     let opened = w.wait_for("opened", Duration::from_secs(5));
     let session = opened["session"].as_str().unwrap().to_owned();
     std::thread::sleep(Duration::from_millis(300));
-    let mut c = env.cmd(&["hook"]);
-    c.stdin(Stdio::piped());
-    let mut h = c.spawn().unwrap();
-    let event = serde_json::json!({"session_id": session, "transcript_path": file, "hook_event_name": "SessionEnd", "reason": "prompt_input_exit"});
-    h.stdin
-        .take()
-        .unwrap()
-        .write_all(event.to_string().as_bytes())
-        .unwrap();
-    assert!(h.wait().unwrap().success());
+    session_end(&env, &session, &file);
     let ended = Instant::now();
     let done = w.wait_for("finished", Duration::from_secs(5));
     assert!(ended.elapsed() < Duration::from_secs(2));

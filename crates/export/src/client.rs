@@ -415,7 +415,14 @@ pub(crate) fn http_error(e: &reqwest::Error, timeout: Duration) -> String {
     } else {
         "request failed"
     };
-    format!("{what}: {}", clip(&cause.to_string()))
+    let cause = cause.to_string();
+    // An HTTP client talking to a gRPC port gets HTTP/2 frames it cannot parse.
+    let hint = if cause.contains("invalid HTTP version") {
+        " (is it a gRPC endpoint? use --protocol grpc)"
+    } else {
+        ""
+    };
+    format!("{what}: {}{hint}", clip(&cause))
 }
 
 /// Backend messages are shown capped and on one line.
