@@ -1,6 +1,7 @@
 //! End-to-end tests of the `sessiontrail` binary.
 
 mod benign;
+mod doctor;
 mod export;
 mod fake;
 mod fixtures;

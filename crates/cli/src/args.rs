@@ -41,6 +41,24 @@ pub enum Command {
     /// final, finish sessions at the agent's end signal or when idle, and ship from the
     /// store's outbox, retrying with backoff while the backend is away
     Watch(WatchArgs),
+    /// What is configured and watched, whether the backend answers, what waits in the
+    /// outbox and the last delivery error
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
+
+    /// Sensitive-access rules over the built-in pack [default:
+    /// $XDG_CONFIG_HOME/sessiontrail/policy.toml when it exists]
+    #[arg(long, value_name = "FILE", env = "SESSIONTRAIL_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// Print the checks as one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,3 +9,5 @@ pub const FATAL: u8 = 2;
 /// Stored, but not every span reached the OTLP endpoint; the rest stays queued in the store
 /// for the next export.
 pub const DELIVERY_INCOMPLETE: u8 = 3;
+/// `doctor` found a check that failed (the output names it).
+pub const PROBLEMS: u8 = 4;

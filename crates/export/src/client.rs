@@ -227,6 +227,11 @@ impl OtlpSender {
         self.send_with(&batch.request, batch.json.as_deref())
     }
 
+    /// Sends an empty export request: what a backend that answers it accepts.
+    pub fn probe(&mut self) -> Result<Ack, SendFailure> {
+        self.send_with(&ExportTraceServiceRequest::default(), None)
+    }
+
     fn send_with(
         &mut self,
         req: &ExportTraceServiceRequest,
@@ -273,8 +278,13 @@ impl OtlpSender {
             if attempts >= self.backoff.max_attempts
                 || started.elapsed() + delay + self.cfg.timeout > self.backoff.max_elapsed
             {
+                let reason = if attempts > 1 {
+                    format!("{reason} (gave up after {attempts} attempts)")
+                } else {
+                    reason
+                };
                 return Err(SendFailure {
-                    reason: format!("{reason} (gave up after {attempts} attempts)"),
+                    reason,
                     permanent: false,
                     attempts,
                     retry_after: asked,

@@ -707,6 +707,10 @@ pub struct OutboxStats {
     pub dropped_spans: u64,
     /// See `dropped_spans`.
     pub dropped_traces: u64,
+    /// When a delivery last succeeded.
+    pub last_ok_ns: Option<i64>,
+    /// The last delivery failure and when it happened.
+    pub last_error: Option<(String, i64)>,
 }
 
 impl Store {
@@ -822,7 +826,18 @@ impl Store {
             )
             .optional()?
             .unwrap_or_default();
+        let (last_ok_ns, error, error_ns): (Option<i64>, Option<String>, Option<i64>) = self
+            .conn
+            .query_row(
+                "SELECT ok_ns, error, error_ns FROM sink_status WHERE sink = ?1",
+                [sink],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .unwrap_or_default();
         Ok(OutboxStats {
+            last_ok_ns,
+            last_error: error.zip(error_ns),
             traces,
             spans: self.count_undelivered(sink)?,
             oldest_queued_ns: oldest,
@@ -833,10 +848,26 @@ impl Store {
         })
     }
 
+    /// Records how a delivery to `sink` went: `None` for a success.
+    pub fn record_delivery(&mut self, sink: &str, error: Option<&str>) -> Result<(), StoreError> {
+        let now = now_ns();
+        match error {
+            None => self.conn.execute(
+                "INSERT INTO sink_status (sink, ok_ns) VALUES (?1, ?2) ON CONFLICT (sink) DO UPDATE SET ok_ns = excluded.ok_ns",
+                params![sink, now],
+            )?,
+            Some(e) => self.conn.execute(
+                "INSERT INTO sink_status (sink, error, error_ns) VALUES (?1, ?2, ?3) ON CONFLICT (sink) DO UPDATE SET error = excluded.error, error_ns = excluded.error_ns",
+                params![sink, e, now],
+            )?,
+        };
+        Ok(())
+    }
+
     /// The sinks the outbox or its records know.
     pub fn sinks(&self) -> Result<Vec<String>, StoreError> {
         let mut st = self.conn.prepare_cached(
-            "SELECT sink FROM outbox UNION SELECT sink FROM deliveries UNION SELECT sink FROM set_aside UNION SELECT sink FROM outbox_drops ORDER BY 1",
+            "SELECT sink FROM outbox UNION SELECT sink FROM deliveries UNION SELECT sink FROM set_aside UNION SELECT sink FROM outbox_drops UNION SELECT sink FROM sink_status ORDER BY 1",
         )?;
         let rows = st.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -120,6 +120,15 @@ CREATE TABLE outbox_drops (
     last_ns INTEGER NOT NULL
 ) WITHOUT ROWID;
 ",
+    // What the last delivery to each sink did, for `doctor`.
+    r"
+CREATE TABLE sink_status (
+    sink     TEXT PRIMARY KEY,
+    ok_ns    INTEGER,
+    error    TEXT,
+    error_ns INTEGER
+) WITHOUT ROWID;
+",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

@@ -183,6 +183,11 @@ fn refused_spans_wait_aside_until_retried() {
     assert_eq!(st.undelivered("sink", &t).unwrap().len(), 1);
     assert_eq!(st.outbox_stats("sink").unwrap().set_aside, 0);
     assert_eq!(st.sinks().unwrap(), vec!["sink".to_owned()]);
+    st.record_delivery("sink", Some("HTTP 503")).unwrap();
+    st.record_delivery("sink", None).unwrap();
+    let stats = st.outbox_stats("sink").unwrap();
+    assert!(stats.last_ok_ns.is_some());
+    assert_eq!(stats.last_error.map(|e| e.0).as_deref(), Some("HTTP 503"));
 }
 
 /// Past the cap, the traces queued longest are given up (the store keeps their spans) and
@@ -394,7 +399,7 @@ fn a_store_of_the_previous_schema_keeps_everything() {
     // The previous release's schema: this one less its last migration.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE set_aside; DROP TABLE outbox_drops; ALTER TABLE outbox DROP COLUMN queued_ns; PRAGMA user_version = 5;",
+        "DROP TABLE set_aside; DROP TABLE outbox_drops; DROP TABLE sink_status; ALTER TABLE outbox DROP COLUMN queued_ns; PRAGMA user_version = 5;",
     )
     .unwrap();
     drop(conn);

@@ -299,6 +299,12 @@ fn ship(
         sessiontrail_export::Refused::Stop,
         &mut |n| bar.set_position(n),
     )?;
+    // For `doctor`; a store that cannot say so does not fail the export.
+    if let Some(f) = &d.failure {
+        let _ = store.record_delivery(&sink, Some(&f.reason));
+    } else if d.spans > 0 {
+        let _ = store.record_delivery(&sink, None);
+    }
     Ok(OtlpSummary {
         endpoint,
         protocol: protocol.into(),

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the exit code.
 
 mod commits;
+mod doctor;
 mod export;
 mod git;
 pub mod hook;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Git(a) => git::run(a, &store, out),
         Command::Hook(a) => hook::run(a, &store, cli_store, out),
         Command::Watch(a) => watch::run(a, &store, out),
+        Command::Doctor(a) => doctor::run(&a, &store, out),
     }
 }
 

@@ -321,6 +321,12 @@ fn ship_thread(
                                 d.set_aside_reason.as_deref().unwrap_or("no reason given")
                             );
                         }
+                        // Written when something happened, not every idle second.
+                        if let Some(f) = &d.failure {
+                            let _ = store.record_delivery(&sink, Some(&f.reason));
+                        } else if d.spans > 0 {
+                            let _ = store.record_delivery(&sink, None);
+                        }
                         match d.failure {
                             None => {
                                 if failures > 0 {
@@ -343,6 +349,7 @@ fn ship_thread(
                     }
                     Err(e) => {
                         eprintln!("sessiontrail: delivery: {e}");
+                        let _ = store.record_delivery(&sink, Some(&e.to_string()));
                         failures += 1;
                     }
                 }
