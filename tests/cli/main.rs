@@ -13,6 +13,7 @@ mod otlp;
 mod phoenix;
 mod prometheus;
 mod secrets;
+mod service;
 mod summary;
 mod util;
 mod watch;

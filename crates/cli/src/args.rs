@@ -44,6 +44,43 @@ pub enum Command {
     /// What is configured and watched, whether the backend answers, what waits in the
     /// outbox and the last delivery error
     Doctor(DoctorArgs),
+    /// Run `watch` as a user service: a systemd user unit or a launchd agent
+    Service(ServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    #[command(subcommand)]
+    pub command: ServiceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Write the unit (or agent) that runs `sessiontrail watch ARGS...` at login, and start it
+    Install(ServiceInstallArgs),
+    /// Stop the service and remove its file
+    Uninstall(ServiceInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceInstallArgs {
+    /// systemd (a user unit) or launchd (a user agent) [default: launchd on macOS, else systemd]
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
+
+    /// Write or remove the file only: do not ask systemctl or launchctl to start or stop it
+    #[arg(long)]
+    pub no_start: bool,
+
+    /// Arguments for `watch` (after `--`), e.g. `-- --endpoint http://collector:4317 --protocol grpc`
+    #[arg(last = true, value_name = "WATCH_ARGS")]
+    pub watch_args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlatformArg {
+    Systemd,
+    Launchd,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod git;
 pub mod hook;
 mod policy;
 mod query;
+mod service;
 mod sessions;
 mod show;
 mod watch;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Hook(a) => hook::run(a, &store, cli_store, out),
         Command::Watch(a) => watch::run(a, &store, out),
         Command::Doctor(a) => doctor::run(&a, &store, out),
+        Command::Service(a) => service::run(a.command, &store, cli_store, out),
     }
 }
 
