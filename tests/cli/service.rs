@@ -52,6 +52,15 @@ fn the_systemd_unit_runs_watch_with_the_arguments_given() {
         .output()
         .unwrap();
     assert!(o.status.success());
+    // And systemd reads it without a complaint, where systemd is installed.
+    if let Ok(o) = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit)
+        .output()
+    {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success() && err.trim().is_empty(), "{err}");
+    }
 
     // Again: nothing changes.
     let mut c = env.cmd(&[
