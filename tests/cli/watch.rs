@@ -332,3 +332,43 @@ fn retry_after_is_honoured_and_a_refusal_is_set_aside_until_the_next_start() {
     }
     drop(w);
 }
+
+/// With polling all but off (every 10 s), file-system notifications drive `watch`: a new
+/// project folder and its session are followed, and each line is read, well within a second.
+#[test]
+fn notifications_bring_new_files_and_lines_within_a_second() {
+    let env = TestEnv::new();
+    let dir = env.path("projects");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut c = env.cmd(&[
+        "watch",
+        "--json",
+        "--poll-ms",
+        "10000",
+        dir.to_str().unwrap(),
+        "--idle-timeout",
+        "1h",
+    ]);
+    c.env("RUST_LOG", "off");
+    let w = Watch::spawn(c);
+    // Its first tick is done once it has nothing to say for a moment.
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::create_dir_all(dir.join("-new")).unwrap();
+    let file = dir.join("-new/s.jsonl");
+    let lines = transcript();
+    let written = Instant::now();
+    append(&file, &lines[..3]);
+    w.wait_for("opened", Duration::from_secs(3));
+    w.wait_for("read", Duration::from_secs(3));
+    assert!(
+        written.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        written.elapsed()
+    );
+    for l in &lines[3..10] {
+        let t = Instant::now();
+        append(&file, std::slice::from_ref(l));
+        w.wait_for("read", Duration::from_secs(3));
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    }
+}

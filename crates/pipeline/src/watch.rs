@@ -110,6 +110,12 @@ impl Watcher {
         }
     }
 
+    /// Searches the folders at the next tick, not up to a second later: for a driver told
+    /// by the file system that a file appeared or moved.
+    pub fn rescan(&mut self) {
+        self.last_scan = None;
+    }
+
     /// Sessions being followed.
     pub fn open_sessions(&self) -> usize {
         self.open.len()

@@ -24,6 +24,81 @@ use crate::{exit, settings};
 
 /// How long a stop waits for the last delivery.
 const DRAIN: Duration = Duration::from_secs(5);
+/// Shortest time between two ticks, however often the files change.
+const MIN_TICK: Duration = Duration::from_millis(20);
+
+/// File-system notifications (inotify, FSEvents...) for the watched folders and the
+/// spool's folder: each says whether files appeared, went or moved (`true`) or only grew.
+/// Folders that do not exist yet are watched once they appear; without notifications the
+/// polling interval is the fallback.
+struct FsEvents {
+    watcher: Option<notify::RecommendedWatcher>,
+    pending: Vec<(PathBuf, notify::RecursiveMode)>,
+}
+
+impl FsEvents {
+    fn start(roots: &[PathBuf], store: &Path) -> (FsEvents, mpsc::Receiver<bool>) {
+        use notify::{EventKind, event::ModifyKind};
+        let (tx, rx) = mpsc::channel();
+        let spool = settings::spool_path(store);
+        let under: Vec<PathBuf> = roots.to_vec();
+        let watcher = notify::recommended_watcher(move |r: notify::Result<notify::Event>| {
+            if let Ok(e) = r {
+                // The spool's folder holds the store too, whose writes are ours.
+                let ours = e
+                    .paths
+                    .iter()
+                    .any(|p| *p == spool || under.iter().any(|r| p.starts_with(r)));
+                if !ours {
+                    return;
+                }
+                let structural = matches!(
+                    e.kind,
+                    EventKind::Create(_)
+                        | EventKind::Remove(_)
+                        | EventKind::Modify(ModifyKind::Name(_))
+                );
+                let _ = tx.send(structural);
+            }
+        });
+        let watcher = match watcher {
+            Ok(w) => Some(w),
+            Err(e) => {
+                eprintln!("sessiontrail: no file-system notifications ({e}); polling instead");
+                None
+            }
+        };
+        let mut pending: Vec<(PathBuf, notify::RecursiveMode)> = roots
+            .iter()
+            .map(|r| (r.clone(), notify::RecursiveMode::Recursive))
+            .collect();
+        if let Some(dir) = settings::spool_path(store).parent() {
+            pending.push((dir.to_owned(), notify::RecursiveMode::NonRecursive));
+        }
+        let mut fs = FsEvents { watcher, pending };
+        fs.follow_new_roots();
+        (fs, rx)
+    }
+
+    /// Starts watching the folders that now exist.
+    fn follow_new_roots(&mut self) {
+        use notify::Watcher as _;
+        let Some(w) = &mut self.watcher else { return };
+        self.pending.retain(|(path, mode)| {
+            if !path.is_dir() {
+                return true;
+            }
+            if let Err(e) = w.watch(path, *mode) {
+                // inotify's watch limit, most often: polling still sees everything.
+                eprintln!(
+                    "sessiontrail: cannot watch {} for changes ({e}); polling it",
+                    path.display()
+                );
+            }
+            false
+        });
+    }
+}
 
 pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Result<u8> {
     let content = settings::content(a.read.content, a.read.max_attribute_bytes)?;
@@ -145,6 +220,7 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
         out.flush()
     };
 
+    let roots_for_events = roots.clone();
     let mut watcher = Watcher::new(
         roots,
         opts,
@@ -152,9 +228,12 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
         Some(settings::spool_path(store_path)),
     );
     let tick = Duration::from_millis(a.poll_ms);
+    let (fs, changed) = FsEvents::start(&roots_for_events, store_path);
+    let mut fs = fs;
     let mut failing = false;
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
+        fs.follow_new_roots();
         match watcher.tick(&mut store) {
             Ok(events) => {
                 failing = false;
@@ -194,7 +273,21 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
             }
         }
         metrics.sessions_open.set(watcher.open_sessions() as i64);
-        if let Some(left) = tick.checked_sub(started.elapsed()) {
+        // Until the file system says something changed, or the polling interval (the
+        // fallback where notifications are unavailable or lost) has passed.
+        let wait = tick.saturating_sub(started.elapsed());
+        let mut structural = match changed.recv_timeout(wait) {
+            Ok(s) => s,
+            Err(_) => false,
+        };
+        while let Ok(s) = changed.try_recv() {
+            structural |= s;
+        }
+        if structural {
+            watcher.rescan();
+        }
+        // A burst of writes is read in one tick, not one per line.
+        if let Some(left) = MIN_TICK.checked_sub(started.elapsed()) {
             std::thread::sleep(left);
         }
     }
