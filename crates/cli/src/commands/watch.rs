@@ -276,10 +276,7 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
         // Until the file system says something changed, or the polling interval (the
         // fallback where notifications are unavailable or lost) has passed.
         let wait = tick.saturating_sub(started.elapsed());
-        let mut structural = match changed.recv_timeout(wait) {
-            Ok(s) => s,
-            Err(_) => false,
-        };
+        let mut structural: bool = changed.recv_timeout(wait).unwrap_or_default();
         while let Ok(s) = changed.try_recv() {
             structural |= s;
         }
