@@ -47,8 +47,14 @@ impl Received {
     }
 }
 
+/// A scripted "status" that answers nothing for 3 s, then hangs up.
+pub const HANG: u16 = 0;
+/// A scripted "status" that accepts the request but reports one span rejected (200 with
+/// `partial_success`).
+pub const PARTIAL: u16 = 1;
+
 /// An OTLP/HTTP receiver on 127.0.0.1 answering each request with the next scripted status
-/// (then 200 when the script is used up).
+/// (then 200 when the script is used up; [`HANG`] and [`PARTIAL`] as they say).
 pub struct FakeHttp {
     pub url: String,
     pub received: Arc<Mutex<Vec<Received>>>,
@@ -138,13 +144,24 @@ fn serve(
             status,
             at: std::time::Instant::now(),
         });
-        let reply = if status == 200 {
-            ExportTraceServiceResponse::default().encode_to_vec()
-        } else {
-            b"scripted failure".to_vec()
+        if status == HANG {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            return;
+        }
+        let reply = match status {
+            200 => ExportTraceServiceResponse::default().encode_to_vec(),
+            PARTIAL => ExportTraceServiceResponse {
+                partial_success: Some(ExportTracePartialSuccess {
+                    rejected_spans: 1,
+                    error_message: "span too old".into(),
+                }),
+            }
+            .encode_to_vec(),
+            _ => b"scripted failure".to_vec(),
         };
+        let code = if status == PARTIAL { 200 } else { status };
         let mut head = format!(
-            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\ncontent-type: application/x-protobuf\r\n",
+            "HTTP/1.1 {code} X\r\ncontent-length: {}\r\ncontent-type: application/x-protobuf\r\n",
             reply.len()
         );
         if let Some(ra) = retry_after {
@@ -166,6 +183,8 @@ pub enum GrpcReply {
     Ok,
     Status(tonic::Code),
     Partial(i64),
+    /// No answer for this long, then success.
+    Hang(std::time::Duration),
 }
 
 /// Requests a gRPC fake received, with their metadata.
@@ -209,6 +228,10 @@ impl TraceService for Service {
                 }),
             })),
             GrpcReply::Status(code) => Err(tonic::Status::new(code, "scripted failure")),
+            GrpcReply::Hang(d) => {
+                tokio::time::sleep(d).await;
+                Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+            }
         }
     }
 }

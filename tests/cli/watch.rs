@@ -372,3 +372,148 @@ fn notifications_bring_new_files_and_lines_within_a_second() {
         assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
     }
 }
+
+/// The span ids of requests.
+fn ids_of(rs: &[crate::fake::Received]) -> BTreeSet<Vec<u8>> {
+    rs.iter().flat_map(|r| r.span_ids()).collect()
+}
+
+fn metric(url: &str, name: &str) -> f64 {
+    let text = http_get(url).expect("metrics answer").1;
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
+/// A backend that hangs, then throttles, then accepts with a partial rejection: reading
+/// goes on at full speed while it hangs, the throttle's delay is kept, the rejected span is
+/// counted (acknowledged, not sent again), and the backend ends with every span.
+#[test]
+fn a_hanging_then_throttling_backend_never_slows_reading() {
+    use crate::fake::{HANG, PARTIAL};
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let fake = FakeHttp::start(vec![(HANG, None), (429, Some("1")), (PARTIAL, None)]);
+    let w = Watch::start(
+        &env,
+        &[
+            dir.to_str().unwrap(),
+            "--idle-timeout",
+            "1h",
+            "--endpoint",
+            &fake.url,
+            "--timeout-ms",
+            "2000",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ],
+    );
+    let metrics = w.wait_for("metrics", Duration::from_secs(5))["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lines = transcript();
+    let chunks: Vec<&[String]> = lines.chunks(12).collect();
+    append(&file, chunks[0]);
+    append(&file, chunks[1]);
+    w.wait_for("stored", Duration::from_secs(5));
+    // The first request hangs; lines keep becoming stored spans meanwhile.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.requests().is_empty() {
+        assert!(Instant::now() < deadline, "no request");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for chunk in &chunks[2..5] {
+        let t = Instant::now();
+        append(&file, chunk);
+        w.wait_for("read", Duration::from_secs(2));
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    }
+    for chunk in &chunks[5..] {
+        append(&file, chunk);
+    }
+    session_end(&env, &transcript_session(), &file);
+    w.wait_for("finished", Duration::from_secs(10));
+    let want: BTreeSet<Vec<u8>> = spans(&env.store).into_iter().map(|s| s.0).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = fake.requests();
+        if r.len() > 2 && ids_of(&r[2..]) == want {
+            // The throttled request's successor waited for what it was told.
+            assert!(r[2].at - r[1].at >= Duration::from_millis(950));
+            break;
+        }
+        assert!(Instant::now() < deadline, "{} requests", r.len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(metric(&metrics, "sessiontrail_spans_rejected_total"), 1.0);
+    assert!(metric(&metrics, "sessiontrail_export_retries_total") >= 2.0);
+    let exported = metric(&metrics, "sessiontrail_spans_exported_total");
+    assert!(exported >= want.len() as f64, "{exported}");
+}
+
+/// The session id of [`transcript`].
+fn transcript_session() -> String {
+    transcript()
+        .into_iter()
+        .find_map(|l| {
+            serde_json::from_str::<Value>(&l).ok()?["sessionId"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap()
+}
+
+/// Over gRPC: UNAVAILABLE, then a hang past the deadline, then a partial success; the
+/// backend ends with every span.
+#[test]
+fn grpc_faults_are_retried_and_nothing_is_lost() {
+    use crate::fake::{FakeGrpc, GrpcReply};
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let fake = FakeGrpc::start(vec![
+        GrpcReply::Status(tonic::Code::Unavailable),
+        GrpcReply::Hang(Duration::from_secs(3)),
+        GrpcReply::Partial(1),
+    ]);
+    let w = Watch::start(
+        &env,
+        &[
+            dir.to_str().unwrap(),
+            "--idle-timeout",
+            "1s",
+            "--endpoint",
+            &fake.url,
+            "--protocol",
+            "grpc",
+            "--timeout-ms",
+            "1000",
+        ],
+    );
+    append(&file, &transcript());
+    w.wait_for("finished", Duration::from_secs(10));
+    let want: BTreeSet<Vec<u8>> = spans(&env.store).into_iter().map(|s| s.0).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got: BTreeSet<Vec<u8>> = {
+            let r = fake.received.lock().unwrap();
+            r.iter()
+                .skip(2)
+                .flat_map(|(req, _)| {
+                    req.resource_spans
+                        .iter()
+                        .flat_map(|r| r.scope_spans.iter())
+                        .flat_map(|s| s.spans.iter())
+                        .map(|s| s.span_id.clone())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        if got == want {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{} of {}", got.len(), want.len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -400,7 +400,15 @@ fn ship_thread(
                 match result {
                     Ok(d) => {
                         metrics.spans_exported.inc_by(d.spans);
-                        metrics.spans_rejected.inc_by(d.set_aside);
+                        metrics.spans_rejected.inc_by(d.set_aside + d.rejected_spans);
+                        if d.rejected_spans > 0 {
+                            // Acknowledged (not sent again): the backend chose to drop them.
+                            eprintln!(
+                                "sessiontrail: {endpoint} accepted the requests but rejected {}: {}",
+                                crate::format::counted(d.rejected_spans, "span"),
+                                d.rejection.as_deref().unwrap_or("no reason given")
+                            );
+                        }
                         if d.spans > 0 {
                             metrics.export_seconds.observe(round.elapsed().as_secs_f64());
                         }
