@@ -3,7 +3,7 @@
 //! store ends holding exactly what a backfill of the same file stores, a kill at any
 //! moment loses nothing, and the outbox ships while the backend comes and goes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -516,4 +516,100 @@ fn grpc_faults_are_retried_and_nothing_is_lost() {
         assert!(Instant::now() < deadline, "{} of {}", got.len(), want.len());
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Fifty times: `watch` starts, the transcript grows, the backend flaps, and `watch` is
+/// killed with SIGKILL at a moment that differs each time. The backend ends holding exactly
+/// the spans a backfill of the file stores, each span id with one content.
+#[test]
+fn fifty_kills_while_the_backend_flaps_lose_and_change_nothing() {
+    use prost::Message;
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    // Up and down in a fixed pseudo-random pattern, then up.
+    let mut x = 0x9e37_79b9_u32;
+    let script: Vec<(u16, Option<&'static str>)> = (0..400)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (if x % 3 == 0 { 503 } else { 200 }, None)
+        })
+        .collect();
+    let fake = FakeHttp::start(script);
+    let args = [
+        dir.to_str().unwrap(),
+        "--idle-timeout",
+        "1h",
+        "--endpoint",
+        &fake.url,
+    ];
+    let lines = transcript();
+    let chunks: Vec<&[String]> = lines.chunks(lines.len().div_ceil(50)).collect();
+    for i in 0..50 {
+        let mut w = Watch::start(&env, &args);
+        if let Some(c) = chunks.get(i) {
+            append(&file, c);
+        }
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        std::thread::sleep(Duration::from_millis(u64::from(x % 400)));
+        w.signal("-KILL");
+    }
+    let w = Watch::start(
+        &env,
+        &[
+            dir.to_str().unwrap(),
+            "--idle-timeout",
+            "1s",
+            "--endpoint",
+            &fake.url,
+        ],
+    );
+    w.wait_for("finished", Duration::from_secs(10));
+    let want: BTreeMap<Vec<u8>, Vec<u8>> = backfilled(&dir)
+        .into_iter()
+        .map(|(id, _, body)| (id, body))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut got: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>> = BTreeMap::new();
+        for r in fake.requests().iter().filter(|r| r.status == 200) {
+            for sp in r
+                .request
+                .resource_spans
+                .iter()
+                .flat_map(|r| r.scope_spans.iter())
+                .flat_map(|s| s.spans.iter())
+            {
+                got.entry(sp.span_id.clone())
+                    .or_default()
+                    .insert(sp.encode_to_vec());
+            }
+        }
+        let ids: BTreeSet<&Vec<u8>> = got.keys().collect();
+        if ids == want.keys().collect::<BTreeSet<_>>() {
+            for (id, bodies) in &got {
+                assert_eq!(
+                    bodies.len(),
+                    1,
+                    "span {id:02x?} was delivered in two versions"
+                );
+                assert!(
+                    bodies.contains(&want[id]),
+                    "span {id:02x?} differs from the backfill"
+                );
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} spans delivered",
+            ids.len(),
+            want.len()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(w);
 }
