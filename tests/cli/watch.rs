@@ -533,7 +533,7 @@ fn fifty_kills_while_the_backend_flaps_lose_and_change_nothing() {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
-            (if x % 3 == 0 { 503 } else { 200 }, None)
+            (if x.is_multiple_of(3) { 503 } else { 200 }, None)
         })
         .collect();
     let fake = FakeHttp::start(script);
