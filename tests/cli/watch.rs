@@ -613,3 +613,32 @@ fn fifty_kills_while_the_backend_flaps_lose_and_change_nothing() {
     }
     drop(w);
 }
+
+/// The spool is read on from the store's checkpoint of it: a `SessionEnd` the agent wrote
+/// while `watch` was stopped ends the session at the next start, not after the idle timeout.
+#[test]
+fn a_session_end_written_while_stopped_ends_the_session_at_the_next_start() {
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    append(&file, &transcript());
+    let args = [dir.to_str().unwrap(), "--idle-timeout", "1h"];
+    let mut w = Watch::start(&env, &args);
+    w.wait_for("stored", Duration::from_secs(5));
+    // An earlier hook event, read by this watcher: not replayed later.
+    let mut c = env.cmd(&["hook"]);
+    c.stdin(Stdio::piped());
+    let mut h = c.spawn().unwrap();
+    h.stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"session_id":"other","hook_event_name":"PreToolUse"}"#)
+        .unwrap();
+    assert!(h.wait().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(w.signal("-TERM").code(), Some(0));
+    session_end(&env, &transcript_session(), &file);
+    let w = Watch::start(&env, &args);
+    let done = w.wait_for("finished", Duration::from_secs(5));
+    assert_eq!(done["reason"], "ended");
+    assert_eq!(spans(&env.store), backfilled(&dir));
+}

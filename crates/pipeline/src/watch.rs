@@ -10,7 +10,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use sessiontrail_sources::{Finish, Issue, SessionFiles, spool};
+use sessiontrail_sources::{FileIdentity, Finish, Issue, SessionFiles, spool};
 use sessiontrail_store::Store;
 
 use crate::{Access, Live, Options, PipelineError};
@@ -76,17 +76,21 @@ pub struct Watcher {
     listing: Vec<(PathBuf, u64)>,
 }
 
-/// The hook spool, read from where it ended when the watcher started.
+/// The hook spool, read from the store's checkpoint of it (from its end the first time).
 struct SpoolTail {
     path: PathBuf,
     offset: u64,
     partial: Vec<u8>,
+    /// Whether the checkpoint was read.
+    loaded: bool,
+    /// The offset the store holds.
+    saved: u64,
 }
 
 impl Watcher {
-    /// Follows every session under `roots`; `spool`: the hook spool, read from its current
-    /// end (events written while nothing watched are not replayed: the transcripts hold
-    /// their records, and the idle timeout ends their sessions).
+    /// Follows every session under `roots`; `spool`: the hook spool, read from where the
+    /// store's checkpoint says the last watcher stopped (so an agent's `SessionEnd` written
+    /// while nothing watched still ends its session), or from its end the first time.
     pub fn new(
         roots: Vec<PathBuf>,
         opts: Options,
@@ -94,9 +98,11 @@ impl Watcher {
         spool: Option<PathBuf>,
     ) -> Watcher {
         let spool = spool.map(|path| SpoolTail {
-            offset: std::fs::metadata(&path).map_or(0, |m| m.len()),
+            offset: 0,
             path,
             partial: Vec::new(),
+            loaded: false,
+            saved: 0,
         });
         Watcher {
             roots,
@@ -155,7 +161,7 @@ impl Watcher {
                 Err(e) => return Err(e),
             }
         }
-        for id in self.end_signals(&mut events) {
+        for id in self.end_signals(store, &mut events)? {
             self.finish(&id, Finish::EndSignal, store, &mut events)?;
         }
         let idle: Vec<String> = self
@@ -218,9 +224,7 @@ impl Watcher {
 
     /// The accesses recent enough to alert on.
     fn alert(&self, accesses: Vec<Access>, events: &mut Vec<WatchEvent>) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64);
+        let now = now_ns();
         let window = self.idle_timeout.as_nanos() as i64;
         for a in accesses {
             if now.saturating_sub(a.time.0) <= window {
@@ -230,10 +234,49 @@ impl Watcher {
     }
 
     /// Sessions the spool's new lines say were ended by the agent.
-    fn end_signals(&mut self, events: &mut Vec<WatchEvent>) -> Vec<String> {
+    fn end_signals(
+        &mut self,
+        store: &mut Store,
+        events: &mut Vec<WatchEvent>,
+    ) -> Result<Vec<String>, PipelineError> {
         let Some(sp) = &mut self.spool else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
+        let name = sp.path.display().to_string();
+        let identity = FileIdentity::of_path(&sp.path).map(|i| (i.dev, i.ino));
+        if !sp.loaded {
+            let mark = store
+                .checkpoint(&name, identity)
+                .map_err(PipelineError::store(store))?;
+            sp.offset = match mark {
+                // The same file: from there. Another one under its name: from its start.
+                Some((_, row)) if row.identity == identity => row.offset,
+                Some(_) => 0,
+                None => std::fs::metadata(&sp.path).map_or(0, |m| m.len()),
+            };
+            sp.saved = sp.offset;
+            sp.loaded = true;
+        }
+        let ended = Self::spool_lines(sp, events);
+        let done = sp.offset - sp.partial.len() as u64;
+        if done != sp.saved {
+            let row = sessiontrail_store::CheckpointRow {
+                path: name,
+                identity,
+                offset: done,
+                line: 0,
+                updated_ns: now_ns(),
+            };
+            store
+                .set_checkpoint(&row)
+                .map_err(PipelineError::store(store))?;
+            sp.saved = done;
+        }
+        Ok(ended)
+    }
+
+    /// The sessions the spool's new complete lines end.
+    fn spool_lines(sp: &mut SpoolTail, events: &mut Vec<WatchEvent>) -> Vec<String> {
         let mut ended = Vec::new();
         let mut buf = Vec::new();
         let read = std::fs::File::open(&sp.path).and_then(|mut f| {
@@ -319,6 +362,12 @@ fn idle(l: &Live) -> Duration {
         Some(age) => age,
         None => l.idle(),
     }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 /// The files' total size now.

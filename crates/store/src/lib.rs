@@ -422,6 +422,12 @@ impl Store {
         Ok(rows.next().transpose()?)
     }
 
+    /// Records how far a file that belongs to no session was read (the hook spool).
+    pub fn set_checkpoint(&mut self, c: &CheckpointRow) -> Result<(), StoreError> {
+        put_checkpoint(&self.conn, &NO_TRACE, c)?;
+        Ok(())
+    }
+
     /// Every stored session, latest first.
     pub fn sessions(&self) -> Result<Vec<SessionRow>, StoreError> {
         let mut st = self.conn.prepare_cached(&format!(
@@ -874,6 +880,9 @@ impl Store {
     }
 }
 
+/// The trace of checkpoints that belong to no session.
+const NO_TRACE: [u8; 16] = [0; 16];
+
 /// Removes from `sink`'s queue (?1) a trace (?2) with nothing left to send.
 const OUTBOX_DONE: &str = concat!("DELETE FROM outbox WHERE sink = ?1 AND trace_id = ?2 AND NOT EXISTS (
    SELECT 1 FROM spans s LEFT JOIN deliveries d ON d.sink = ?1 AND d.trace_id = s.trace_id AND d.span_id = s.span_id
@@ -1063,27 +1072,32 @@ fn put_session(tx: &rusqlite::Transaction<'_>, s: &NewSession) -> Result<PutStat
         delete.execute(params![t, &gone[..]])?;
         stats.removed += 1;
     }
-    let mut mark = tx.prepare_cached(
+    for c in &s.checkpoints {
+        put_checkpoint(tx, t, c)?;
+    }
+    Ok(stats)
+}
+
+fn put_checkpoint(conn: &Connection, trace_id: &[u8], c: &CheckpointRow) -> rusqlite::Result<()> {
+    // SQLite integers are signed: identities and offsets are stored as their bits.
+    let (dev, ino) = c
+        .identity
+        .map_or((None, None), |(d, i)| (Some(d as i64), Some(i as i64)));
+    conn.prepare_cached(
         "INSERT INTO checkpoints (path, trace_id, dev, ino, offset, line, updated_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (path) DO UPDATE SET trace_id = excluded.trace_id, dev = excluded.dev, ino = excluded.ino,
            offset = excluded.offset, line = excluded.line, updated_ns = excluded.updated_ns",
-    )?;
-    for c in &s.checkpoints {
-        // SQLite integers are signed: identities and offsets are stored as their bits.
-        let (dev, ino) = c
-            .identity
-            .map_or((None, None), |(d, i)| (Some(d as i64), Some(i as i64)));
-        mark.execute(params![
-            c.path,
-            t,
-            dev,
-            ino,
-            c.offset as i64,
-            c.line as i64,
-            c.updated_ns
-        ])?;
-    }
-    Ok(stats)
+    )?
+    .execute(params![
+        c.path,
+        trace_id,
+        dev,
+        ino,
+        c.offset as i64,
+        c.line as i64,
+        c.updated_ns
+    ])?;
+    Ok(())
 }
 
 fn checkpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CheckpointRow> {
