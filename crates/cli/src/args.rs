@@ -137,7 +137,7 @@ pub struct WatchArgs {
     pub max_outbox_spans: u64,
 
     /// Serve Prometheus metrics on this address (GET /metrics), e.g. 127.0.0.1:9464
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = socket_addr)]
     pub metrics_addr: Option<std::net::SocketAddr>,
 
     /// Run this shell command at each sensitive access, the access's JSON on stdin
@@ -436,4 +436,13 @@ pub struct ShowArgs {
     /// One JSON object per span, one per line, in tree order
     #[arg(long)]
     pub json: bool,
+}
+
+/// `127.0.0.1:9464`, `[::1]:9464` or `localhost:9464`.
+fn socket_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    s.to_socket_addrs()
+        .map_err(|e| format!("expected HOST:PORT such as 127.0.0.1:9464 ({e})"))?
+        .next()
+        .ok_or_else(|| format!("{s} names no address"))
 }

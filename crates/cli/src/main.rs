@@ -1,5 +1,7 @@
-//! The `sessiontrail` binary: argument parsing, progress, output formats and exit codes.
-//! The work itself is done by the library crates; commands only wire them together.
+//! The `sessiontrail` binary: argument parsing, progress, output formats and exit codes,
+//! and the sidecar's process plumbing (its `/metrics` endpoint, alert commands and
+//! webhooks, signals, file-system notifications, user-service files). The work itself is
+//! done by the library crates; commands only wire them together.
 
 mod alert;
 mod args;

@@ -4,7 +4,9 @@
 //! post-commit hook's links, the trace build, the store write, then the git notes of what
 //! the store committed), for whole files ([`backfill`], on several threads, all stopped when
 //! one fails) and for files that grow ([`Live`]: which spans are final, idle time,
-//! resuming from the store's checkpoints); the post-commit hook's linking rules
+//! resuming from the store's checkpoints, the sensitive accesses read live, once each);
+//! every session under some folders ([`Watcher`], with the hook spool's end signals); the
+//! post-commit hook's linking rules
 //! ([`link_head`]).
 //!
 //! Must not: parse an agent's format (that is `sources`), speak OTLP (`export`), or print
