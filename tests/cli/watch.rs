@@ -642,3 +642,96 @@ fn a_session_end_written_while_stopped_ends_the_session_at_the_next_start() {
     assert_eq!(done["reason"], "ended");
     assert_eq!(spans(&env.store), backfilled(&dir));
 }
+
+/// HEAD is read live as the session is written: a commit made between two tool calls (whose
+/// reflog entry is dated years back, so the reflog would place it before both) moves HEAD
+/// between them, nothing is marked reconstructed, and a later backfill of the same file
+/// uses what `watch` read.
+#[test]
+fn head_is_read_live_and_a_backfill_keeps_it() {
+    use crate::git::git;
+    use serde_json::json;
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let repo = env.path("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    let old = "2020-01-01T00:00:00Z";
+    git(&repo, &["init", "-q", "-b", "main"], old);
+    std::fs::write(repo.join("a.txt"), "1\n").unwrap();
+    git(&repo, &["add", "a.txt"], old);
+    git(&repo, &["commit", "-q", "-m", "first"], old);
+    let first = git(&repo, &["rev-parse", "HEAD"], old);
+    let cwd = repo.display().to_string();
+    let sid = "9a7e0000-0000-4000-8000-00000000aa01";
+    let now = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let line = |v: Value| {
+        let mut base =
+            json!({"sessionId": sid, "cwd": cwd, "version": "2.1.40", "gitBranch": "main"});
+        for (k, x) in v.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        format!("{base}\n")
+    };
+    let w = Watch::start(&env, &[dir.to_str().unwrap(), "--idle-timeout", "1h"]);
+    let tool = |n: u32, t: String| {
+        line(
+            json!({"type": "assistant", "uuid": format!("a{n}"), "timestamp": t, "requestId": format!("r{n}"), "message": {"model": "m", "id": format!("m{n}"), "role": "assistant", "content": [{"type": "tool_use", "id": format!("t{n}"), "name": "Read", "input": {"file_path": format!("{cwd}/a.txt")}}]}}),
+        )
+    };
+    let result = |n: u32, t: String| {
+        line(
+            json!({"type": "user", "uuid": format!("u{n}r"), "timestamp": t, "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": format!("t{n}"), "content": "x"}]}}),
+        )
+    };
+    append(
+        &file,
+        &[
+            line(
+                json!({"type": "user", "uuid": "u0", "timestamp": now(), "message": {"role": "user", "content": "edit"}}),
+            ),
+            tool(1, now()),
+            result(1, now()),
+        ],
+    );
+    w.wait_for("read", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(repo.join("a.txt"), "2\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "second"], old);
+    let second = git(&repo, &["rev-parse", "HEAD"], old);
+    std::thread::sleep(Duration::from_millis(50));
+    append(&file, &[tool(2, now()), result(2, now())]);
+    w.wait_for("read", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(300));
+    session_end(&env, sid, &file);
+    w.wait_for("finished", Duration::from_secs(5));
+    let live = spans(&env.store);
+
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            dir.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert_eq!(
+        spans(&env.store),
+        live,
+        "the backfill stores what watch stored"
+    );
+    let got = read_otlp_json(&out);
+    let root = got.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(root.attrs["sessiontrail.vcs.reconstructed"], false);
+    assert_eq!(root.str("vcs.ref.head.revision"), Some(first.as_str()));
+    let head_of = |id: &str| {
+        got.iter()
+            .find(|s| s.str("gen_ai.tool.call.id") == Some(id))
+            .unwrap()
+            .str("vcs.ref.head.revision")
+            .map(str::to_owned)
+    };
+    assert_eq!(head_of("t1").as_deref(), Some(first.as_str()));
+    assert_eq!(head_of("t2").as_deref(), Some(second.as_str()));
+}

@@ -303,6 +303,37 @@ const COMMIT_SLACK_SECS: i64 = 600;
 /// elsewhere are left as they are, but for a branch recorded as `HEAD`, which is git's
 /// word for a detached HEAD (what `git rev-parse --abbrev-ref HEAD` prints), not a branch.
 pub fn enrich(s: &mut sessiontrail_model::Session) {
+    enrich_observed(s, &[]);
+}
+
+/// How late after a session's first record HEAD may first be read and still count as its
+/// HEAD at the start.
+const LIVE_SLACK_NS: i64 = 60_000_000_000;
+
+/// [`enrich`], with HEAD as it was read while the session was written (`observed`: when it
+/// was first seen at each commit, oldest first, from `watch`). When those reads began with
+/// the session, they are HEAD at the start and its moves, and nothing is reconstructed from
+/// the reflog.
+pub fn enrich_observed(
+    s: &mut sessiontrail_model::Session,
+    observed: &[(sessiontrail_model::Timestamp, String)],
+) {
+    enrich_reflog(s);
+    if let (Some(v), Some(((first, sha), moves))) = (s.vcs.as_mut(), observed.split_first())
+        && first.0 <= s.start.0.saturating_add(LIVE_SLACK_NS)
+    {
+        v.head_at_start = Some(sha.clone());
+        v.head_moves = moves.to_vec();
+        v.reconstructed = false;
+        let v = v.clone();
+        for t in &mut s.tools {
+            t.head = v.head_at(t.start).map(str::to_owned);
+        }
+    }
+}
+
+/// Repository facts, HEADs from the reflog, commit links.
+fn enrich_reflog(s: &mut sessiontrail_model::Session) {
     if s.git_branch.as_deref() == Some("HEAD") {
         s.git_branch = None;
     }

@@ -101,7 +101,21 @@ pub fn backfill(
     store: &mut Store,
     on: &mut dyn FnMut(Event),
 ) -> Result<Backfill, PipelineError> {
-    let hooked = store.hook_links().map_err(PipelineError::store(store))?;
+    let hooked = Known {
+        links: store.hook_links().map_err(PipelineError::store(store))?,
+        heads: store
+            .all_heads()
+            .map_err(PipelineError::store(store))?
+            .into_iter()
+            .map(|(t, h)| {
+                let h = h
+                    .into_iter()
+                    .map(|(at, sha)| (sessiontrail_model::Timestamp(at), sha))
+                    .collect();
+                (t, h)
+            })
+            .collect(),
+    };
     store
         .checkpoint_in_background()
         .map_err(PipelineError::store(store))?;
@@ -138,7 +152,7 @@ pub fn backfill(
 fn threaded(
     sessions: &[SessionFiles],
     jobs: usize,
-    hooked: &HashMap<[u8; 16], Vec<CommitRow>>,
+    hooked: &Known,
     w: &mut Writer<'_>,
 ) -> Result<(), PipelineError> {
     let opts = w.opts;
@@ -186,13 +200,16 @@ fn threaded(
     })
 }
 
+/// What the store held before the run that the stages use: the post-commit hook's links
+/// and HEAD as `watch` read it, per trace.
+struct Known {
+    links: HashMap<[u8; 16], Vec<CommitRow>>,
+    heads: HashMap<[u8; 16], Vec<(sessiontrail_model::Timestamp, String)>>,
+}
+
 /// One session through the stages before the store: parse (with the policy), git
 /// enrichment, the hook's links, the trace, its encoding, and the notes it will need.
-fn parse(
-    files: &SessionFiles,
-    opts: &Options,
-    hooked: &HashMap<[u8; 16], Vec<CommitRow>>,
-) -> Parsed {
+fn parse(files: &SessionFiles, opts: &Options, known: &Known) -> Parsed {
     let (session, mut report, marks) = sessiontrail_sources::Tail::new(files.clone(), &opts.parse)
         .finish_with_checkpoints(sessiontrail_sources::Finish::EndOfInput);
     let checkpoints = checkpoint_rows(files, &marks);
@@ -200,8 +217,9 @@ fn parse(
     report.scrub_names(&|s: &str| opts.parse.content.scrub(s).into_owned());
     let trace = session.map(|mut s| {
         let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
-        let hooked = hooked.get(&id).map_or(&[][..], Vec::as_slice);
-        let t = trace_of(&mut s, opts, hooked);
+        let hooked = known.links.get(&id).map_or(&[][..], Vec::as_slice);
+        let heads = known.heads.get(&id).map_or(&[][..], Vec::as_slice);
+        let t = trace_of(&mut s, opts, hooked, heads);
         let notes = notes_of(&s, &t, opts);
         // Encoded here, where the trace was built: freeing it on the writing thread made
         // the two threads contend for the allocator.
@@ -227,8 +245,9 @@ pub(crate) fn trace_of(
     s: &mut sessiontrail_model::Session,
     opts: &Options,
     hooked: &[CommitRow],
+    heads: &[(sessiontrail_model::Timestamp, String)],
 ) -> sessiontrail_trace::SessionTrace {
-    sessiontrail_git::enrich(s);
+    sessiontrail_git::enrich_observed(s, heads);
     if !hooked.is_empty() {
         sessiontrail_git::add_hook_links(s, hooked.iter().map(linked_commit).collect());
     }

@@ -30,6 +30,11 @@ pub struct Live {
     /// Tool spans whose sensitive accesses were returned (or were stored by an earlier
     /// process, which returned them then): each access is reported once.
     alerted: HashSet<[u8; 8]>,
+    /// HEAD of the session's repository as read while it was written: when each commit
+    /// was first seen (stored, so that a resumed process and a later backfill use it).
+    heads: Vec<(Timestamp, String)>,
+    /// The newest record's time at the last poll: a HEAD read now was HEAD since then.
+    seen_end: Option<Timestamp>,
     /// What was read and not yet run through the stages.
     dirty: bool,
     grew: Instant,
@@ -133,6 +138,8 @@ impl Live {
             trace_id: None,
             stored: HashSet::new(),
             alerted: HashSet::new(),
+            heads: Vec::new(),
+            seen_end: None,
             dirty: trace_id.is_some(),
             grew: Instant::now(),
         };
@@ -167,8 +174,12 @@ impl Live {
         if self.trace_id != Some(id) {
             self.know(id, store)?;
         }
+        if read {
+            self.observe_head(&s, &id, store)?;
+        }
+        self.seen_end = Some(s.end);
         // No hook links and no notes: they only make commit spans, which wait for the end.
-        let t = trace_of(&mut s, &self.opts, &[]);
+        let t = trace_of(&mut s, &self.opts, &[], &self.heads);
         polled.accesses = accesses(&s, &t, &mut self.alerted);
         let finality = Finality::of(&s);
         let mut new = Vec::new();
@@ -230,7 +241,7 @@ impl Live {
         };
         let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
         let hooked = hook_links(store, &id)?;
-        let t = trace_of(&mut s, opts, &hooked);
+        let t = trace_of(&mut s, opts, &hooked, &self.heads);
         done.accesses = accesses(&s, &t, &mut alerted);
         let notes = notes_of(&s, &t, opts);
         let row = crate::encode(&t, checkpoint_rows(&files, &marks));
@@ -254,8 +265,65 @@ impl Live {
             .map(|r| r.span_id)
             .collect();
         self.alerted.clone_from(&self.stored);
+        self.heads = store
+            .heads(&id)
+            .map_err(PipelineError::store(store))?
+            .into_iter()
+            .map(|(t, sha)| (Timestamp(t), sha))
+            .collect();
         Ok(())
     }
+
+    /// Reads HEAD now, for records written just now (a file found long after it was
+    /// written says nothing of HEAD then), and stores it when it moved.
+    fn observe_head(
+        &mut self,
+        s: &Session,
+        id: &[u8; 16],
+        store: &mut Store,
+    ) -> Result<(), PipelineError> {
+        let now = now();
+        if now.0.saturating_sub(s.end.0) > FRESH_NS {
+            return Ok(());
+        }
+        let Some(cwd) = s.cwd.as_deref() else {
+            return Ok(());
+        };
+        let Ok(Some(f)) = sessiontrail_git::facts(std::path::Path::new(cwd)) else {
+            return Ok(());
+        };
+        let Some(sha) = f.head else { return Ok(()) };
+        if self.heads.last().is_some_and(|(_, h)| *h == sha) {
+            return Ok(());
+        }
+        // Read after the records of this poll, before none of them: HEAD at their time,
+        // placed just after those of the last poll (the session's start for the first read).
+        let at = match self.seen_end {
+            Some(e) => Timestamp(e.0 + 1),
+            None if self.heads.is_empty() => s.start,
+            None => s.end,
+        };
+        let at = self
+            .heads
+            .last()
+            .map_or(at, |(t, _)| at.max(Timestamp(t.0 + 1)));
+        store
+            .add_heads(id, &[(at.0, sha.clone())])
+            .map_err(PipelineError::store(store))?;
+        self.heads.push((at, sha));
+        Ok(())
+    }
+}
+
+/// How recent a session's last record must be for HEAD read now to be HEAD then.
+const FRESH_NS: i64 = 10_000_000_000;
+
+fn now() -> Timestamp {
+    Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+    )
 }
 
 /// Lines the checkpoints say were read.

@@ -424,6 +424,49 @@ impl Store {
         Ok(rows.next().transpose()?)
     }
 
+    /// Records HEAD as it was read live for a trace: `(time_ns, sha)`, each a move.
+    pub fn add_heads(
+        &mut self,
+        trace_id: &[u8; 16],
+        heads: &[(i64, String)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO heads (trace_id, time_ns, sha) VALUES (?1, ?2, ?3)",
+            )?;
+            for (t, sha) in heads {
+                st.execute(params![&trace_id[..], t, sha])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// HEAD as read live for a trace, oldest first.
+    pub fn heads(&self, trace_id: &[u8; 16]) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT time_ns, sha FROM heads WHERE trace_id = ?1 ORDER BY time_ns",
+        )?;
+        let rows = st.query_map([&trace_id[..]], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// HEAD as read live, for every trace that has it.
+    pub fn all_heads(&self) -> Result<HashMap<[u8; 16], Heads>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT trace_id, time_ns, sha FROM heads ORDER BY trace_id, time_ns",
+        )?;
+        let mut out: HashMap<[u8; 16], Heads> = HashMap::new();
+        for r in st.query_map([], |r| {
+            Ok((fixed(r.get::<_, Vec<u8>>(0)?), r.get(1)?, r.get(2)?))
+        })? {
+            let (t, time, sha) = r?;
+            out.entry(t).or_default().push((time, sha));
+        }
+        Ok(out)
+    }
+
     /// Records how far a file that belongs to no session was read (the hook spool).
     pub fn set_checkpoint(&mut self, c: &CheckpointRow) -> Result<(), StoreError> {
         put_checkpoint(&self.conn, &NO_TRACE, c)?;
@@ -697,6 +740,9 @@ macro_rules! pending {
     };
 }
 use pending;
+
+/// HEAD as read live for one trace: `(time_ns, sha)` of each move, oldest first.
+pub type Heads = Vec<(i64, String)>;
 
 /// What waits for one sink.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

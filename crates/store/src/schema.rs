@@ -129,6 +129,16 @@ CREATE TABLE sink_status (
     error_ns INTEGER
 ) WITHOUT ROWID;
 ",
+    // HEAD as `watch` read it while a session was written: when it was first seen at a
+    // commit (a move), per trace.
+    r"
+CREATE TABLE heads (
+    trace_id BLOB NOT NULL,
+    time_ns  INTEGER NOT NULL,
+    sha      TEXT NOT NULL,
+    PRIMARY KEY (trace_id, time_ns)
+) WITHOUT ROWID;
+",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

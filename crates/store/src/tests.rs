@@ -399,7 +399,7 @@ fn a_store_of_the_previous_schema_keeps_everything() {
     // The previous release's schema: this one less its last migration.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE set_aside; DROP TABLE outbox_drops; DROP TABLE sink_status; ALTER TABLE outbox DROP COLUMN queued_ns; PRAGMA user_version = 5;",
+        "DROP TABLE set_aside; DROP TABLE outbox_drops; DROP TABLE sink_status; DROP TABLE heads; ALTER TABLE outbox DROP COLUMN queued_ns; PRAGMA user_version = 5;",
     )
     .unwrap();
     drop(conn);
