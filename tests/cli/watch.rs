@@ -735,3 +735,36 @@ fn head_is_read_live_and_a_backfill_keeps_it() {
     assert_eq!(head_of("t1").as_deref(), Some(first.as_str()));
     assert_eq!(head_of("t2").as_deref(), Some(second.as_str()));
 }
+
+/// Reading the files is not a change: with nothing written, `watch` does not wake itself
+/// (its own reads once woke it every 20 ms through the notifications they caused).
+#[test]
+fn nothing_written_nothing_done() {
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    append(&file, &transcript());
+    let w = Watch::spawn(env.cmd(&[
+        "watch",
+        "--json",
+        dir.to_str().unwrap(),
+        "--idle-timeout",
+        "1h",
+        "--poll-ms",
+        "10000",
+        "--metrics-addr",
+        "127.0.0.1:0",
+    ]));
+    let metrics = w.wait_for("metrics", Duration::from_secs(5))["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.wait_for("stored", Duration::from_secs(5));
+    let before = metric(&metrics, "sessiontrail_ticks_total");
+    std::thread::sleep(Duration::from_secs(3));
+    let after = metric(&metrics, "sessiontrail_ticks_total");
+    assert!(
+        after - before <= 2.0,
+        "{} ticks in 3 s of nothing",
+        after - before
+    );
+}

@@ -47,6 +47,8 @@ pub struct Metrics {
     pub input_skipped: Counter,
     /// Files or spool lines that could not be used.
     pub problems: Counter,
+    /// Rounds of reading: one per change notified, at least one per polling interval.
+    pub ticks: Counter,
 }
 
 impl Metrics {
@@ -68,6 +70,7 @@ impl Metrics {
             sensitive: Family::default(),
             input_skipped: Counter::default(),
             problems: Counter::default(),
+            ticks: Counter::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -145,6 +148,11 @@ impl Metrics {
             "problems",
             "Session files or spool lines that could not be used",
             m.problems.clone(),
+        );
+        r.register(
+            "ticks",
+            "Rounds of reading (one per change notified, at least one per polling interval)",
+            m.ticks.clone(),
         );
         Metrics { registry, ..m }
     }

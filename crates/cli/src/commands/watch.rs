@@ -44,6 +44,10 @@ impl FsEvents {
         let under: Vec<PathBuf> = roots.to_vec();
         let watcher = notify::recommended_watcher(move |r: notify::Result<notify::Event>| {
             if let Ok(e) = r {
+                // Our own reads open and close the files: those events would wake us in a loop.
+                if matches!(e.kind, EventKind::Access(_)) {
+                    return;
+                }
                 // The spool's folder holds the store too, whose writes are ours.
                 let ours = e
                     .paths
@@ -233,6 +237,7 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
     let mut failing = false;
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
+        metrics.ticks.inc();
         fs.follow_new_roots();
         match watcher.tick(&mut store) {
             Ok(events) => {
