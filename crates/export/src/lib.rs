@@ -4,7 +4,8 @@
 //! Owns: destination settings ([`config`]: flags, then `OTEL_EXPORTER_OTLP_*`), the
 //! transports and their retry ([`OtlpSender`]), requests of bounded size ([`Batcher`]),
 //! the OTLP/JSON file format ([`OtlpJsonFile`], written as sessions come by [`JsonLines`]), the delivery loop ([`deliver_outbox`]), and
-//! finding a commit's traces through the backends' query APIs ([`lookup`]).
+//! finding a commit's traces through the backends' query APIs ([`lookup`]), and alerts
+//! posted to a URL ([`webhook`]).
 //!
 //! Must not: parse agent files or build spans. It sends stored spans byte-identical to what
 //! the trace stage made, and marks them delivered only when the backend acknowledged them.
