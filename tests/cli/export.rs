@@ -889,9 +889,9 @@ fn a_store_of_the_previous_release_is_migrated_and_answers_as_it_did() {
         stdout(&sessions),
         std::fs::read_to_string(fixtures.join("schema4.sessions.json")).unwrap()
     );
-    // Migrated to the current schema (8: the outbox's times, set-aside spans, drops,
-    // delivery status, and HEAD read live) on open.
-    assert_eq!(version(&env.store), 8, "migrated on open");
+    // Migrated to the current schema (9: the outbox's times, set-aside spans, drops,
+    // delivery status, HEAD read live, and the hooks' facts) on open.
+    assert_eq!(version(&env.store), 9, "migrated on open");
     let show = env.run(&["show", "d6e0bada", "--json"], 0);
     assert_eq!(
         stdout(&show),

@@ -126,6 +126,35 @@ fn backfilled(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     spans(&env.store)
 }
 
+/// Every stored span but the root.
+fn below_root(store: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let c = rusqlite::Connection::open(store).unwrap();
+    let mut q = c
+        .prepare("SELECT span_id, digest, body FROM spans WHERE parent_span_id IS NOT NULL ORDER BY span_id")
+        .unwrap();
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A session ended by its `SessionEnd` hook: the store holds what a backfill of the same
+/// files in it stores (the hook's facts kept with the trace), and, but for the root that
+/// says why it ended, what a backfill that never saw the hook stores.
+fn as_backfilled_with_its_end(env: &TestEnv, dir: &Path) {
+    let watched = spans(&env.store);
+    env.run(&["export", dir.to_str().unwrap(), "--quiet"], 0);
+    assert_eq!(
+        spans(&env.store),
+        watched,
+        "a backfill changed what watch stored"
+    );
+    let fresh = TestEnv::new();
+    fresh.run(&["export", dir.to_str().unwrap(), "--quiet"], 0);
+    assert_eq!(below_root(&env.store), below_root(&fresh.store));
+    assert_eq!(watched.len(), spans(&fresh.store).len());
+}
+
 /// What Claude Code's `SessionEnd` hook runs, as it runs it.
 pub(crate) fn session_end(env: &TestEnv, session: &str, file: &Path) {
     let mut c = env.cmd(&["hook"]);
@@ -197,7 +226,7 @@ fn the_session_end_hook_finishes_the_session_at_once() {
     assert!(ended.elapsed() < Duration::from_secs(2));
     assert_eq!(done["reason"], "ended");
     assert_eq!(done["session"], session.as_str());
-    assert_eq!(spans(&env.store), backfilled(&dir));
+    as_backfilled_with_its_end(&env, &dir);
 }
 
 #[test]
@@ -640,7 +669,7 @@ fn a_session_end_written_while_stopped_ends_the_session_at_the_next_start() {
     let w = Watch::start(&env, &args);
     let done = w.wait_for("finished", Duration::from_secs(5));
     assert_eq!(done["reason"], "ended");
-    assert_eq!(spans(&env.store), backfilled(&dir));
+    as_backfilled_with_its_end(&env, &dir);
 }
 
 /// HEAD is read live as the session is written: a commit made between two tool calls (whose
@@ -767,4 +796,236 @@ fn nothing_written_nothing_done() {
         "{} ticks in 3 s of nothing",
         after - before
     );
+}
+
+/// Runs `sessiontrail hook` as Claude Code does, with `vars` in its environment.
+fn hook(env: &TestEnv, event: &Value, vars: &[(&str, &str)]) {
+    let mut c = env.cmd(&["hook"]);
+    c.stdin(Stdio::piped());
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let mut h = c.spawn().unwrap();
+    h.stdin
+        .take()
+        .unwrap()
+        .write_all(event.to_string().as_bytes())
+        .unwrap();
+    assert!(h.wait().unwrap().success());
+}
+
+/// What the hooks add lands on the spans while the session is written, and a later
+/// backfill keeps it: the permission check of each tool call (ran without asking, asked
+/// and refused by the user, denied by a rule with its reason redacted), the permission
+/// mode, how the session started and ended, the secret-looking names of the environment
+/// the agent started with (never their values) and its settings as they were at the start
+/// (changed since, they are not what the trace says).
+#[test]
+fn hook_facts_land_on_the_spans_as_they_are_written() {
+    use serde_json::json;
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let proj = env.path("shop");
+    std::fs::create_dir_all(proj.join(".claude")).unwrap();
+    let settings = proj.join(".claude/settings.json");
+    std::fs::write(
+        &settings,
+        r#"{"permissions":{"allow":["Bash(ls:*)"],"deny":["Read(./.env)"]},"mcpServers":{"db":{"env":{"DB_PASSWORD":"hunter2-value"}}}}"#,
+    )
+    .unwrap();
+    let cwd = proj.display().to_string();
+    let sid = "9a7e0000-0000-4000-8000-00000000bb01";
+    let secret_value = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+    // Each record a few milliseconds after the last, as an agent writes them.
+    let now = || {
+        std::thread::sleep(Duration::from_millis(3));
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let line = |v: Value| {
+        let mut base = json!({"sessionId": sid, "cwd": cwd, "version": "2.1.40"});
+        for (k, x) in v.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        format!("{base}\n")
+    };
+    let payload = |event: &str, extra: Value| {
+        let mut base = json!({"session_id": sid, "transcript_path": file, "cwd": cwd,
+            "permission_mode": "default", "hook_event_name": event});
+        for (k, x) in extra.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        base
+    };
+    let w = Watch::start(&env, &[dir.to_str().unwrap(), "--idle-timeout", "1h"]);
+    hook(
+        &env,
+        &payload("SessionStart", json!({"source": "startup"})),
+        &[("SHOP_API_TOKEN", secret_value)],
+    );
+    let bash = |c: &str| json!({"command": c});
+    let tool = |n: u32, c: &str| {
+        line(
+            json!({"type": "assistant", "uuid": format!("a{n}"), "timestamp": now(), "requestId": format!("r{n}"), "message": {"model": "m", "id": format!("m{n}"), "role": "assistant", "content": [{"type": "tool_use", "id": format!("t{n}"), "name": "Bash", "input": bash(c)}]}}),
+        )
+    };
+    let result = |n: u32, text: &str, error: bool| {
+        line(
+            json!({"type": "user", "uuid": format!("u{n}r"), "timestamp": now(), "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": format!("t{n}"), "content": text, "is_error": error}]}}),
+        )
+    };
+    let pre = |n: u32, c: &str| {
+        payload(
+            "PreToolUse",
+            json!({"tool_name": "Bash", "tool_use_id": format!("t{n}"), "tool_input": bash(c)}),
+        )
+    };
+    append(
+        &file,
+        &[
+            line(
+                json!({"type": "user", "uuid": "u0", "timestamp": now(), "message": {"role": "user", "content": "clean up"}}),
+            ),
+            tool(1, "ls"),
+        ],
+    );
+    hook(&env, &pre(1, "ls"), &[]);
+    append(&file, &[result(1, "a b", false), tool(2, "rm -rf build")]);
+    hook(&env, &pre(2, "rm -rf build"), &[]);
+    // The dialog's event names no call: it is the call of the same tool and input.
+    hook(
+        &env,
+        &payload(
+            "PermissionRequest",
+            json!({"tool_name": "Bash", "tool_input": bash("rm -rf build"), "permission_suggestions": []}),
+        ),
+        &[],
+    );
+    append(
+        &file,
+        &[
+            result(
+                2,
+                "The user doesn't want to proceed with this tool use. The tool use was rejected.",
+                true,
+            ),
+            tool(3, "cat .env"),
+        ],
+    );
+    hook(&env, &pre(3, "cat .env"), &[]);
+    hook(
+        &env,
+        &payload(
+            "PermissionDenied",
+            json!({"tool_name": "Bash", "tool_use_id": "t3", "tool_input": bash("cat .env"),
+                "reason": format!("denied by rule; key {secret_value}")}),
+        ),
+        &[],
+    );
+    append(
+        &file,
+        &[
+            result(3, "Permission to use Bash has been denied.", true),
+            line(
+                json!({"type": "assistant", "uuid": "a4", "timestamp": now(), "requestId": "r4", "message": {"model": "m", "id": "m4", "role": "assistant", "content": [{"type": "text", "text": "done"}]}}),
+            ),
+        ],
+    );
+    // The three tool spans are final once the answer after them is read.
+    let tools_stored = || {
+        let c = rusqlite::Connection::open(&env.store).unwrap();
+        c.query_row(
+            "SELECT count(*) FROM spans WHERE name = 'execute_tool Bash'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tools_stored() < 3 {
+        assert!(Instant::now() < deadline, "the tool spans were not stored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let live = spans(&env.store);
+    // Changed after the start: the trace keeps the settings the session started with.
+    std::fs::write(&settings, r#"{"permissions":{"allow":["Bash(*)"]}}"#).unwrap();
+    hook(
+        &env,
+        &payload("SessionEnd", json!({"reason": "prompt_input_exit"})),
+        &[],
+    );
+    w.wait_for("finished", Duration::from_secs(5));
+    let finished = spans(&env.store);
+    for s in &live {
+        assert!(finished.contains(s), "a span stored live was changed later");
+    }
+
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            dir.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert_eq!(
+        spans(&env.store),
+        finished,
+        "the backfill stores what watch stored"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains(secret_value), "a secret left in the output");
+    assert!(
+        !text.contains("hunter2"),
+        "a setting's value left in the output"
+    );
+    let got = read_otlp_json(&out);
+    let call = |id: &str| {
+        got.iter()
+            .find(|s| s.str("gen_ai.tool.call.id") == Some(id))
+            .unwrap()
+    };
+    let check = |id: &str| {
+        let s = call(id);
+        (
+            s.str("sessiontrail.permission.decision").map(str::to_owned),
+            s.attrs.get("sessiontrail.permission.asked").cloned(),
+        )
+    };
+    assert_eq!(check("t1"), (Some("allowed".into()), Some(json!(false))));
+    assert_eq!(check("t2"), (Some("denied".into()), Some(json!(true))));
+    assert_eq!(check("t3"), (Some("denied".into()), Some(json!(false))));
+    assert_eq!(
+        call("t1").str("sessiontrail.permission_mode"),
+        Some("default")
+    );
+    let reason = call("t3").str("sessiontrail.permission.reason").unwrap();
+    assert!(reason.starts_with("denied by rule; key "), "{reason}");
+    let root = got.iter().find(|s| s.parent.is_none()).unwrap();
+    assert_eq!(
+        root.str("sessiontrail.session.start_source"),
+        Some("startup")
+    );
+    assert_eq!(
+        root.str("sessiontrail.session.end_reason"),
+        Some("prompt_input_exit")
+    );
+    let list = |k: &str| root.attrs.get(k).cloned().unwrap_or(Value::Null);
+    assert!(
+        list("sessiontrail.ambient.secret_env_names")
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("SHOP_API_TOKEN"))),
+        "{:?}",
+        list("sessiontrail.ambient.secret_env_names")
+    );
+    assert_eq!(
+        list("sessiontrail.ambient.tools.allowed"),
+        json!(["Bash(ls:*)"])
+    );
+    assert_eq!(
+        list("sessiontrail.ambient.tools.denied"),
+        json!(["Read(./.env)"])
+    );
+    assert_eq!(list("sessiontrail.ambient.mcp_servers"), json!(["db"]));
 }

@@ -83,6 +83,10 @@ pub struct Session {
     /// Pull requests the agent recorded the session opened or worked on (their URLs, or
     /// `owner/name#number` where it gave no URL), first seen first.
     pub pull_requests: Vec<String>,
+    /// How the agent said the session started (`startup`, `resume`...), from its hooks.
+    pub start_source: Option<String>,
+    /// Why the agent said the session ended (`clear`, `logout`...), from its hooks.
+    pub end_reason: Option<String>,
 }
 
 /// The repository a session worked in (DESIGN.md 4).
@@ -113,7 +117,7 @@ impl Vcs {
 }
 
 /// What an agent could reach at session start (DESIGN.md 5): names only, never values.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Ambient {
     /// Tool permission rules that allow without asking.
     pub allowed_tools: Vec<String>,
@@ -151,6 +155,8 @@ impl Session {
             vcs: None,
             commits: Vec::new(),
             pull_requests: Vec::new(),
+            start_source: None,
+            end_reason: None,
         }
     }
 
@@ -509,6 +515,78 @@ pub struct ToolCall {
     pub commit_dir: Option<String>,
     /// SHA-256 of the whole content a file-writing call wrote, when the call carried it.
     pub written_sha256: Option<[u8; 32]>,
+    /// What the agent's permission check decided, when its hooks said.
+    pub permission: Option<Permission>,
+}
+
+/// The permission check of one tool call, as the agent's hooks reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    /// What was decided.
+    pub decision: PermissionDecision,
+    /// Whether the user was asked (a permission dialog was shown).
+    pub asked: bool,
+    /// Why it was denied, redacted, when the agent said.
+    pub reason: Option<String>,
+    /// The permission mode the call was checked under.
+    pub mode: Option<String>,
+}
+
+/// A permission decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermissionDecision {
+    /// The call ran (by a rule, the mode, or the user's answer).
+    Allowed,
+    /// A rule, the mode, a hook or the user refused it.
+    Denied,
+    /// The user was asked and no answer is known yet.
+    Asked,
+}
+
+impl PermissionDecision {
+    /// The value of `sessiontrail.permission.decision`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionDecision::Allowed => "allowed",
+            PermissionDecision::Denied => "denied",
+            PermissionDecision::Asked => "asked",
+        }
+    }
+}
+
+/// One thing an agent's hook said about a session while it ran (DESIGN.md 5, 6), kept
+/// with its trace: what the transcript lacks (permission checks, the environment and
+/// settings at the start, why it ended). Never a secret: texts are redacted when read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HookFact {
+    /// When the hook received it (Unix nanoseconds).
+    pub at: i64,
+    /// The hook's event (`SessionStart`, `PreToolUse`, `PermissionRequest`...).
+    pub event: String,
+    /// The tool call it is about, when the agent named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_use_id: Option<String>,
+    /// The tool it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// A digest of the tool's input: ties an event that names no call to the call whose
+    /// `PreToolUse` had the same input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_digest: Option<String>,
+    /// The permission mode then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_mode: Option<String>,
+    /// The event's reason or source (a denial's reason, `SessionEnd`'s reason,
+    /// `SessionStart`'s source), redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// At `SessionStart`: the secret-looking variable names of the agent's environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_names: Option<Vec<String>>,
+    /// At `SessionStart`: the permission rules and MCP servers its settings files gave,
+    /// read as the event was received (absent when it was read too late to say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Ambient>,
 }
 
 impl ToolCall {
@@ -541,6 +619,7 @@ impl ToolCall {
             commits_reported: Vec::new(),
             commit_dir: None,
             written_sha256: None,
+            permission: None,
         }
     }
 }

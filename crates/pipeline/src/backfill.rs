@@ -115,6 +115,12 @@ pub fn backfill(
                 (t, h)
             })
             .collect(),
+        facts: store
+            .all_hook_facts()
+            .map_err(PipelineError::store(store))?
+            .into_iter()
+            .map(|(t, f)| (t, crate::facts_of(&f)))
+            .collect(),
     };
     store
         .checkpoint_in_background()
@@ -205,6 +211,7 @@ fn threaded(
 struct Known {
     links: HashMap<[u8; 16], Vec<CommitRow>>,
     heads: HashMap<[u8; 16], Vec<(sessiontrail_model::Timestamp, String)>>,
+    facts: HashMap<[u8; 16], Vec<sessiontrail_model::HookFact>>,
 }
 
 /// One session through the stages before the store: parse (with the policy), git
@@ -219,7 +226,8 @@ fn parse(files: &SessionFiles, opts: &Options, known: &Known) -> Parsed {
         let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
         let hooked = known.links.get(&id).map_or(&[][..], Vec::as_slice);
         let heads = known.heads.get(&id).map_or(&[][..], Vec::as_slice);
-        let t = trace_of(&mut s, opts, hooked, heads);
+        let facts = known.facts.get(&id).map_or(&[][..], Vec::as_slice);
+        let t = trace_of(&mut s, opts, hooked, heads, facts);
         let notes = notes_of(&s, &t, opts);
         // Encoded here, where the trace was built: freeing it on the writing thread made
         // the two threads contend for the allocator.
@@ -246,7 +254,9 @@ pub(crate) fn trace_of(
     opts: &Options,
     hooked: &[CommitRow],
     heads: &[(sessiontrail_model::Timestamp, String)],
+    facts: &[sessiontrail_model::HookFact],
 ) -> sessiontrail_trace::SessionTrace {
+    sessiontrail_sources::hooks::apply(s, facts);
     sessiontrail_git::enrich_observed(s, heads);
     if !hooked.is_empty() {
         sessiontrail_git::add_hook_links(s, hooked.iter().map(linked_commit).collect());

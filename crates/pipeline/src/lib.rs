@@ -5,9 +5,9 @@
 //! the store committed), for whole files ([`backfill`], on several threads, all stopped when
 //! one fails) and for files that grow ([`Live`]: which spans are final, idle time,
 //! resuming from the store's checkpoints, the sensitive accesses read live, once each);
-//! every session under some folders ([`Watcher`], with the hook spool's end signals); the
-//! post-commit hook's linking rules
-//! ([`link_head`]).
+//! every session under some folders ([`Watcher`], with what the hook spool says: end
+//! signals, and facts kept with each trace that every later build of it uses); the
+//! post-commit hook's linking rules ([`link_head`]).
 //!
 //! Must not: parse an agent's format (that is `sources`), speak OTLP (`export`), or print
 //! (`cli` drives it and reports what it returns).
@@ -25,6 +25,20 @@ pub use encode::encode;
 pub use link::{Linked, link_head};
 pub use live::{Access, Finality, Finished, Live, Polled};
 pub use watch::{WatchEvent, Watcher};
+
+/// The hook facts the store holds for a trace (JSON documents), read back; one that cannot
+/// be read (written by a newer release) is left out and logged.
+pub(crate) fn facts_of(rows: &[String]) -> Vec<sessiontrail_model::HookFact> {
+    rows.iter()
+        .filter_map(|r| match serde_json::from_str(r) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::warn!("a stored hook fact cannot be read ({e}); left out");
+                None
+            }
+        })
+        .collect()
+}
 
 use std::path::PathBuf;
 

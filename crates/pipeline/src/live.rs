@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use sessiontrail_model::{LinkMethod, Session, Timestamp};
+use sessiontrail_model::{HookFact, LinkMethod, Session, Timestamp};
 use sessiontrail_sources::{Checkpoint, FileIdentity, Finish, Report, SessionFiles, Tail};
 use sessiontrail_store::{CommitRow, PutStats, Store};
 use sessiontrail_trace::SpanKey;
@@ -35,6 +35,11 @@ pub struct Live {
     heads: Vec<(Timestamp, String)>,
     /// The newest record's time at the last poll: a HEAD read now was HEAD since then.
     seen_end: Option<Timestamp>,
+    /// What the agent's hooks said of the session (stored, like `heads`).
+    facts: Vec<HookFact>,
+    /// How far the hook spool was read: a tool call whose result came later may still get
+    /// a fact from it (its permission check), so its span waits.
+    facts_until: Option<Timestamp>,
     /// What was read and not yet run through the stages.
     dirty: bool,
     grew: Instant,
@@ -54,6 +59,8 @@ pub struct Polled {
     /// Sensitive accesses read for the first time, whether or not their spans are final:
     /// an alert cannot wait for the tool's result.
     pub accesses: Vec<Access>,
+    /// Spans final but for the hook spool, which must be read past them: poll again soon.
+    pub held: bool,
 }
 
 /// A sensitive access (DESIGN.md 5): one rule a tool call matched, with what an alert
@@ -140,6 +147,8 @@ impl Live {
             alerted: HashSet::new(),
             heads: Vec::new(),
             seen_end: None,
+            facts: Vec::new(),
+            facts_until: None,
             dirty: trace_id.is_some(),
             grew: Instant::now(),
         };
@@ -179,16 +188,27 @@ impl Live {
         }
         self.seen_end = Some(s.end);
         // No hook links and no notes: they only make commit spans, which wait for the end.
-        let t = trace_of(&mut s, &self.opts, &[], &self.heads);
+        let t = trace_of(&mut s, &self.opts, &[], &self.heads, &self.facts);
         polled.accesses = accesses(&s, &t, &mut self.alerted);
         let finality = Finality::of(&s);
         let mut new = Vec::new();
         for (sp, key) in t.spans.iter().zip(&t.keys) {
             let span_id: [u8; 8] = sp.span_id.as_slice().try_into().unwrap_or_default();
-            if finality.is_final(*key) && !self.stored.contains(&span_id) {
+            if !finality.is_final(*key) || self.stored.contains(&span_id) {
+                continue;
+            }
+            let spooled = match (key, self.facts_until) {
+                (SpanKey::Tool(i), Some(until)) => s.tools[*i].end.is_some_and(|e| e < until),
+                _ => true,
+            };
+            if spooled {
                 new.push(crate::encode::span_row(sp));
+            } else {
+                polled.held = true;
             }
         }
+        // Built again at the next poll, new lines or not.
+        self.dirty = polled.held;
         let marks = checkpoint_rows(self.tail.files(), self.tail.checkpoints());
         let mut row = crate::encode(&t, marks);
         row.row.spans = (self.stored.len() + new.len()) as u64;
@@ -241,7 +261,7 @@ impl Live {
         };
         let id = sessiontrail_trace::trace_id(s.agent.name(), &s.id);
         let hooked = hook_links(store, &id)?;
-        let t = trace_of(&mut s, opts, &hooked, &self.heads);
+        let t = trace_of(&mut s, opts, &hooked, &self.heads, &self.facts);
         done.accesses = accesses(&s, &t, &mut alerted);
         let notes = notes_of(&s, &t, opts);
         let row = crate::encode(&t, checkpoint_rows(&files, &marks));
@@ -253,6 +273,28 @@ impl Live {
         done.put = put.into_iter().next().unwrap_or_default();
         (done.notes_written, done.notes_failed) = write_notes(notes, opts);
         Ok(done)
+    }
+
+    /// The session's trace, once its first record was read.
+    pub fn trace_id(&self) -> Option<[u8; 16]> {
+        self.trace_id
+    }
+
+    /// Facts the agent's hooks gave the session since it was opened (the store holds
+    /// them): the next poll builds it again with them.
+    pub fn add_facts(&mut self, facts: &[HookFact]) {
+        for f in facts {
+            if !self.facts.contains(f) {
+                self.facts.push(f.clone());
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// The hook spool was read up to `t`: tool calls whose results are older have all the
+    /// facts their spans take.
+    pub fn facts_read_until(&mut self, t: Timestamp) {
+        self.facts_until = Some(t);
     }
 
     /// Learns the session's trace id and the spans the store already holds for it.
@@ -271,6 +313,9 @@ impl Live {
             .into_iter()
             .map(|(t, sha)| (Timestamp(t), sha))
             .collect();
+        let stored = crate::facts_of(&store.hook_facts(&id).map_err(PipelineError::store(store))?);
+        self.facts.clear();
+        self.add_facts(&stored);
         Ok(())
     }
 

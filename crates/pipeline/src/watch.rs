@@ -1,7 +1,8 @@
 //! Every session under a set of folders, followed as it is written: what `watch` drives.
-//! Each [`Watcher::tick`] finds the sessions that appeared, polls every open one (its
-//! final spans stored with its checkpoints), reads the hook spool for end signals, and
-//! finishes the sessions the agent ended or that stayed idle past the timeout. A finished
+//! Each [`Watcher::tick`] finds the sessions that appeared, reads the hook spool (its facts
+//! stored with its checkpoint and given to their sessions), polls every open one (its
+//! final spans stored with its checkpoints), and finishes the sessions the agent ended or
+//! that stayed idle past the timeout. A finished
 //! session whose files grow again is followed again: what is already stored is not written
 //! twice, and its root is written again once it finishes.
 
@@ -10,13 +11,18 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use sessiontrail_sources::{FileIdentity, Finish, Issue, SessionFiles, spool};
+use sessiontrail_model::{HookFact, Timestamp};
+use sessiontrail_sources::{FileIdentity, Finish, Issue, SessionFiles, hooks, spool};
 use sessiontrail_store::Store;
 
 use crate::{Access, Live, Options, PipelineError};
 
 /// How often the folders are searched for new session files.
 const RESCAN: Duration = Duration::from_secs(1);
+
+/// How recent a `SessionStart` must be for the settings files read now to be those it
+/// started with.
+const FRESH_NS: i64 = 10_000_000_000;
 
 /// What a tick saw, for the driver to report and act on.
 #[derive(Debug)]
@@ -70,13 +76,15 @@ pub struct Watcher {
     /// size of their files then: files that change bring them back.
     waiting: HashMap<String, u64>,
     spool: Option<SpoolTail>,
+    /// A session's spans wait for the next read of the spool.
+    soon: bool,
     last_scan: Option<Instant>,
     /// The session files and their sizes at the last search: unchanged, nothing is
     /// recognised again (reading the heads of every file each second is not idle).
     listing: Vec<(PathBuf, u64)>,
 }
 
-/// The hook spool, read from the store's checkpoint of it (from its end the first time).
+/// The hook spool, read from the store's checkpoint of it (from its start the first time).
 struct SpoolTail {
     path: PathBuf,
     offset: u64,
@@ -90,7 +98,8 @@ struct SpoolTail {
 impl Watcher {
     /// Follows every session under `roots`; `spool`: the hook spool, read from where the
     /// store's checkpoint says the last watcher stopped (so an agent's `SessionEnd` written
-    /// while nothing watched still ends its session), or from its end the first time.
+    /// while nothing watched still ends its session), or from its start the first time (the
+    /// facts of sessions hooked before any watcher ran are kept too).
     pub fn new(
         roots: Vec<PathBuf>,
         opts: Options,
@@ -111,6 +120,7 @@ impl Watcher {
             open: BTreeMap::new(),
             waiting: HashMap::new(),
             spool,
+            soon: false,
             last_scan: None,
             listing: Vec::new(),
         }
@@ -135,6 +145,9 @@ impl Watcher {
             self.last_scan = Some(Instant::now());
             self.scan(store, &mut events)?;
         }
+        // The spool first: a fact it holds about a record is read before the record.
+        let ended = self.read_spool(store, &mut events)?;
+        self.soon = false;
         let ids: Vec<String> = self.open.keys().cloned().collect();
         for id in &ids {
             let Some(live) = self.open.get_mut(id) else {
@@ -142,6 +155,7 @@ impl Watcher {
             };
             match live.poll(store) {
                 Ok(p) => {
+                    self.soon |= p.held;
                     if p.lines > 0 {
                         events.push(WatchEvent::Read { lines: p.lines });
                     }
@@ -161,7 +175,7 @@ impl Watcher {
                 Err(e) => return Err(e),
             }
         }
-        for id in self.end_signals(store, &mut events)? {
+        for id in ended {
             self.finish(&id, Finish::EndSignal, store, &mut events)?;
         }
         let idle: Vec<String> = self
@@ -233,8 +247,15 @@ impl Watcher {
         }
     }
 
-    /// Sessions the spool's new lines say were ended by the agent.
-    fn end_signals(
+    /// Whether a session's spans wait for the spool to be read past them: the driver ticks
+    /// again soon rather than at its polling interval.
+    pub fn wants_tick_soon(&self) -> bool {
+        self.soon
+    }
+
+    /// Reads the spool's new lines: their facts are stored with the spool's checkpoint and
+    /// given to the sessions they are about; returns the sessions the agent ended.
+    fn read_spool(
         &mut self,
         store: &mut Store,
         events: &mut Vec<WatchEvent>,
@@ -242,6 +263,8 @@ impl Watcher {
         let Some(sp) = &mut self.spool else {
             return Ok(Vec::new());
         };
+        // Taken before the read: every hook line written before this time is read now.
+        let read_at = now_ns();
         let name = sp.path.display().to_string();
         let identity = FileIdentity::of_path(&sp.path).map(|i| (i.dev, i.ino));
         if !sp.loaded {
@@ -249,17 +272,17 @@ impl Watcher {
                 .checkpoint(&name, identity)
                 .map_err(PipelineError::store(store))?;
             sp.offset = match mark {
-                // The same file: from there. Another one under its name: from its start.
+                // The same file: from there. Another one under its name, or none read yet:
+                // from its start.
                 Some((_, row)) if row.identity == identity => row.offset,
-                Some(_) => 0,
-                None => std::fs::metadata(&sp.path).map_or(0, |m| m.len()),
+                _ => 0,
             };
             sp.saved = sp.offset;
             sp.loaded = true;
         }
-        let ended = Self::spool_lines(sp, events);
+        let (ended, facts) = Self::spool_lines(sp, &self.opts.parse, events);
         let done = sp.offset - sp.partial.len() as u64;
-        if done != sp.saved {
+        if done != sp.saved || !facts.is_empty() {
             let row = sessiontrail_store::CheckpointRow {
                 path: name,
                 identity,
@@ -267,17 +290,40 @@ impl Watcher {
                 line: 0,
                 updated_ns: now_ns(),
             };
+            let rows: Vec<([u8; 16], i64, String)> = facts
+                .iter()
+                .map(|(t, f)| {
+                    let json = serde_json::to_string(f).expect("a fact is plain data");
+                    (*t, f.at, json)
+                })
+                .collect();
             store
-                .set_checkpoint(&row)
+                .add_hook_facts(&rows, &row)
                 .map_err(PipelineError::store(store))?;
             sp.saved = done;
+        }
+        for live in self.open.values_mut() {
+            if let Some(t) = live.trace_id() {
+                let mine: Vec<HookFact> = facts
+                    .iter()
+                    .filter(|(ft, _)| *ft == t)
+                    .map(|(_, f)| f.clone())
+                    .collect();
+                live.add_facts(&mine);
+            }
+            live.facts_read_until(Timestamp(read_at));
         }
         Ok(ended)
     }
 
-    /// The sessions the spool's new complete lines end.
-    fn spool_lines(sp: &mut SpoolTail, events: &mut Vec<WatchEvent>) -> Vec<String> {
+    /// The sessions the spool's new complete lines end, and the facts they give.
+    fn spool_lines(
+        sp: &mut SpoolTail,
+        opts: &sessiontrail_sources::ParseOptions,
+        events: &mut Vec<WatchEvent>,
+    ) -> (Vec<String>, Vec<([u8; 16], HookFact)>) {
         let mut ended = Vec::new();
+        let mut facts = Vec::new();
         let mut buf = Vec::new();
         let read = std::fs::File::open(&sp.path).and_then(|mut f| {
             let len = f.metadata()?.len();
@@ -291,35 +337,41 @@ impl Watcher {
         });
         match read {
             Ok(n) => sp.offset += n as u64,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ended,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (ended, facts),
             Err(e) => {
                 events.push(WatchEvent::Problem(format!(
                     "cannot read the hook spool {}: {e}",
                     sp.path.display()
                 )));
-                return ended;
+                return (ended, facts);
             }
         }
         sp.partial.extend_from_slice(&buf);
         let Some(last) = sp.partial.iter().rposition(|&b| b == b'\n') else {
-            return ended;
+            return (ended, facts);
         };
         let complete: Vec<u8> = sp.partial.drain(..=last).collect();
+        let now = now_ns();
         for line in complete.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            match spool::parse_line(line) {
-                Some(e) if e.event.as_deref() == Some("SessionEnd") => {
-                    if let Some(id) = e.session_id {
-                        ended.push(id);
-                    }
-                }
-                Some(_) => {}
-                None => events.push(WatchEvent::Problem(format!(
+            let Some(e) = spool::parse_line(line) else {
+                events.push(WatchEvent::Problem(format!(
                     "{}: a line that is not a spool record was skipped",
                     sp.path.display()
-                ))),
+                )));
+                continue;
+            };
+            let fresh = now.saturating_sub(e.received_ns) <= FRESH_NS;
+            if let Some((agent, session, fact)) = hooks::fact_of(&e, opts, fresh) {
+                let t = sessiontrail_trace::trace_id(agent.name(), &session);
+                facts.push((t, fact));
+            }
+            if e.event.as_deref() == Some("SessionEnd")
+                && let Some(id) = e.session_id
+            {
+                ended.push(id);
             }
         }
-        ended
+        (ended, facts)
     }
 
     fn finish(

@@ -2,7 +2,8 @@
 //! [`sessiontrail_model::Session`]s.
 //!
 //! Owns: discovery ([`discover`]), the bounded line reader ([`lines`]), per-agent parsing
-//! ([`claude_code`]), and the [`Report`] of what was skipped and why.
+//! ([`claude_code`]), the hook spool ([`spool`]) and what its events add to a session
+//! ([`hooks`]), and the [`Report`] of what was skipped and why.
 //!
 //! Must not: know about OpenTelemetry, git, the store or the network. Text the agent saw is
 //! captured here under the [`ParseOptions`] content level, so nothing leaves a parser that
@@ -18,6 +19,7 @@ mod adapter;
 pub mod claude_code;
 mod discover;
 pub mod hook_config;
+pub mod hooks;
 pub mod lines;
 mod read;
 mod report;

@@ -21,6 +21,8 @@ const VERSION: u32 = 1;
 
 /// Appends one event: `agent` names who sent it, `event` the hook's name when the command
 /// line gave it, `payload` the bytes read from the hook's stdin, `received_ns` the time.
+/// At `SessionStart`, `env_names` gives the names of the secret-looking variables of the
+/// environment the agent gave its hook (the agent's own): what the session could read.
 /// The spool's folder is created (mode 0700) when missing.
 pub fn append(
     path: &Path,
@@ -28,8 +30,9 @@ pub fn append(
     event: Option<&str>,
     payload: &[u8],
     received_ns: i64,
+    env_names: impl FnOnce() -> Vec<String>,
 ) -> io::Result<()> {
-    let line = line(agent, event, payload, received_ns);
+    let line = line(agent, event, payload, received_ns, env_names);
     let open = || {
         OpenOptions::new()
             .append(true)
@@ -52,8 +55,31 @@ pub fn append(
     f.write_all(&line)
 }
 
+/// The names of the secret-looking variables of this process's environment, sorted.
+pub fn secret_env_names() -> Vec<String> {
+    let mut names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| sessiontrail_policy::is_secret_env_name(k))
+        .collect();
+    names.sort();
+    names
+}
+
+/// What `line` reads of a payload: checking it is JSON costs one pass, which yields this.
+#[derive(Deserialize)]
+struct Named<'a> {
+    #[serde(borrow, default)]
+    hook_event_name: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// The spool line of one event, newline included.
-fn line(agent: &str, event: Option<&str>, payload: &[u8], received_ns: i64) -> Vec<u8> {
+fn line(
+    agent: &str,
+    event: Option<&str>,
+    payload: &[u8],
+    received_ns: i64,
+    env_names: impl FnOnce() -> Vec<String>,
+) -> Vec<u8> {
     let trimmed = payload.trim_ascii();
     let mut out = Vec::with_capacity(trimmed.len() + 128);
     out.extend_from_slice(
@@ -64,8 +90,22 @@ fn line(agent: &str, event: Option<&str>, payload: &[u8], received_ns: i64) -> V
         out.extend_from_slice(b",\"event\":");
         push_json_string(&mut out, e);
     }
-    let valid =
-        !trimmed.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok();
+    let named = (!trimmed.is_empty())
+        .then(|| serde_json::from_slice::<Named<'_>>(trimmed).ok())
+        .flatten();
+    let name = named
+        .as_ref()
+        .and_then(|n| n.hook_event_name.as_deref())
+        .or(event);
+    if name == Some("SessionStart") {
+        out.extend_from_slice(b",\"env_names\":");
+        serde_json::to_writer(&mut out, &env_names()).expect("writing to a Vec cannot fail");
+    }
+    // JSON that is not an object of that shape (an array, a name that is no string) is
+    // still JSON, kept as such.
+    let valid = named.is_some()
+        || (!trimmed.is_empty()
+            && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok());
     if valid {
         out.extend_from_slice(b",\"payload\":");
         // Raw newlines can only be whitespace between tokens (a JSON string cannot hold
@@ -103,6 +143,8 @@ pub struct HookEvent {
     pub cwd: Option<PathBuf>,
     /// The payload as the agent wrote it (`None` when it was not JSON).
     pub payload: Option<String>,
+    /// At `SessionStart`: the secret-looking variable names of the agent's environment.
+    pub env_names: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +157,8 @@ struct Line<'a> {
     event: Option<String>,
     #[serde(borrow, default)]
     payload: Option<&'a RawValue>,
+    #[serde(default)]
+    env_names: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -145,6 +189,7 @@ pub fn parse_line(bytes: &[u8]) -> Option<HookEvent> {
         transcript_path: common.transcript_path.filter(|p| !p.as_os_str().is_empty()),
         cwd: common.cwd,
         payload: l.payload.map(|p| p.get().to_owned()),
+        env_names: l.env_names,
     })
 }
 
@@ -155,7 +200,7 @@ mod tests {
     #[test]
     fn a_payload_is_kept_whole_on_one_line() {
         let pretty = b"{\n  \"session_id\": \"s1\",\n  \"hook_event_name\": \"SessionEnd\",\n  \"tool_input\": {\"command\": \"echo 'a\\nb'\"}\n}\n";
-        let l = line("claude", None, pretty, 42);
+        let l = line("claude", None, pretty, 42, Vec::new);
         assert_eq!(l.iter().filter(|&&b| b == b'\n').count(), 1);
         assert!(l.ends_with(b"}\n"));
         let e = parse_line(&l[..l.len() - 1]).unwrap();
@@ -174,13 +219,43 @@ mod tests {
             b"\xff\xfe",
             b"not json",
         ] {
-            let l = line("claude", Some("Stop"), bad, 1);
+            let l = line("claude", Some("Stop"), bad, 1, Vec::new);
             let v: serde_json::Value = serde_json::from_slice(&l).unwrap();
             assert!(v.get("payload").is_none());
             assert!(v["invalid"].is_string(), "{v}");
             let e = parse_line(&l[..l.len() - 1]).unwrap();
             assert_eq!(e.event.as_deref(), Some("Stop"));
             assert_eq!(e.payload, None);
+        }
+    }
+
+    #[test]
+    fn session_start_records_the_secret_looking_names_of_the_environment() {
+        let names = || vec!["GITHUB_TOKEN".to_owned(), "OPENAI_API_KEY".to_owned()];
+        let start = line(
+            "claude",
+            None,
+            br#"{"session_id":"s1","hook_event_name":"SessionStart","source":"startup"}"#,
+            1,
+            names,
+        );
+        let e = parse_line(&start[..start.len() - 1]).unwrap();
+        assert_eq!(e.env_names, Some(names()));
+        // Named on the command line only, the same.
+        let start = line("claude", Some("SessionStart"), b"{}", 1, names);
+        assert_eq!(parse_line(&start).unwrap().env_names, Some(names()));
+        // Any other event: not asked for, not written.
+        let pre = line(
+            "claude",
+            None,
+            br#"{"session_id":"s1","hook_event_name":"PreToolUse"}"#,
+            1,
+            || panic!("the environment is read only at SessionStart"),
+        );
+        assert_eq!(parse_line(&pre).unwrap().env_names, None);
+        for odd in [&b"[1,2]"[..], br#"{"hook_event_name":7}"#] {
+            let l = line("claude", None, odd, 1, Vec::new);
+            assert!(parse_line(&l).unwrap().payload.is_some(), "{odd:?} is JSON");
         }
     }
 
@@ -197,7 +272,7 @@ mod tests {
                             "{{\"session_id\":\"s{t}\",\"n\":{i},\"pad\":\"{}\"}}",
                             "x".repeat(5000)
                         );
-                        append(&path, "claude", None, body.as_bytes(), i).unwrap();
+                        append(&path, "claude", None, body.as_bytes(), i, Vec::new).unwrap();
                     }
                 })
             })

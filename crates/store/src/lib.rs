@@ -388,11 +388,46 @@ impl Store {
                     .map(|s| s.body.len())
                     .sum(),
             );
+            // The thread fell behind (a loaded machine starves it): the writer copies the
+            // log itself and waits, so the log stays bounded whatever the load.
+            let mut wal = self.path.clone().into_os_string();
+            wal.push("-wal");
+            let big =
+                || std::fs::metadata(&wal).is_ok_and(|m| m.len() >= 6 * CHECKPOINT_BYTES as u64);
+            if big() {
+                self.restart_log();
+            }
         }
         r.map_err(|e| match e {
             StoreError::Sql(e) if is_busy(&e) => locked(&path),
             e => e,
         })
+    }
+
+    /// Copies the whole log into the database and has the next write start it over,
+    /// waiting (up to 5 s) for the checkpoint thread when it is copying: SQLite refuses a
+    /// second checkpoint at once rather than wait for the first.
+    fn restart_log(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let busy = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
+            match busy {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if is_busy(&e) => {}
+                Err(e) => {
+                    tracing::debug!("the writer's checkpoint failed: {e}");
+                    return;
+                }
+            }
+            if std::time::Instant::now() >= deadline {
+                tracing::debug!("the log could not be restarted within 5 s");
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     /// The checkpoints of a trace's files, by path.
@@ -471,6 +506,49 @@ impl Store {
     pub fn set_checkpoint(&mut self, c: &CheckpointRow) -> Result<(), StoreError> {
         put_checkpoint(&self.conn, &NO_TRACE, c)?;
         Ok(())
+    }
+
+    /// Records hook facts `(trace, time_ns, fact)` and how far the spool they came from
+    /// was read, together: a restart reads each line once. A fact recorded twice is kept once.
+    pub fn add_hook_facts(
+        &mut self,
+        facts: &[([u8; 16], i64, String)],
+        spool: &CheckpointRow,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO hook_facts (trace_id, time_ns, fact) VALUES (?1, ?2, ?3)",
+            )?;
+            for (t, at, fact) in facts {
+                st.execute(params![&t[..], at, fact])?;
+            }
+        }
+        put_checkpoint(&tx, &NO_TRACE, spool)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The hook facts of a trace, oldest first.
+    pub fn hook_facts(&self, trace_id: &[u8; 16]) -> Result<Vec<String>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT fact FROM hook_facts WHERE trace_id = ?1 ORDER BY time_ns, fact",
+        )?;
+        let rows = st.query_map([&trace_id[..]], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The hook facts of every trace that has some, oldest first.
+    pub fn all_hook_facts(&self) -> Result<HashMap<[u8; 16], Vec<String>>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT trace_id, fact FROM hook_facts ORDER BY trace_id, time_ns, fact",
+        )?;
+        let mut out: HashMap<[u8; 16], Vec<String>> = HashMap::new();
+        for r in st.query_map([], |r| Ok((fixed(r.get::<_, Vec<u8>>(0)?), r.get(1)?)))? {
+            let (t, fact) = r?;
+            out.entry(t).or_default().push(fact);
+        }
+        Ok(out)
     }
 
     /// Every stored session, latest first.

@@ -139,6 +139,16 @@ CREATE TABLE heads (
     PRIMARY KEY (trace_id, time_ns)
 ) WITHOUT ROWID;
 ",
+    // What an agent's hooks said about a trace while `watch` read them (permission checks,
+    // the environment at the start...): one JSON document per fact, already redacted.
+    r"
+CREATE TABLE hook_facts (
+    trace_id BLOB NOT NULL,
+    time_ns  INTEGER NOT NULL,
+    fact     TEXT NOT NULL,
+    PRIMARY KEY (trace_id, time_ns, fact)
+) WITHOUT ROWID;
+",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {

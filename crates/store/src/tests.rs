@@ -399,7 +399,7 @@ fn a_store_of_the_previous_schema_keeps_everything() {
     // The previous release's schema: this one less its last migration.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE set_aside; DROP TABLE outbox_drops; DROP TABLE sink_status; DROP TABLE heads; ALTER TABLE outbox DROP COLUMN queued_ns; PRAGMA user_version = 5;",
+        "DROP TABLE hook_facts; DROP TABLE set_aside; DROP TABLE outbox_drops; DROP TABLE sink_status; DROP TABLE heads; ALTER TABLE outbox DROP COLUMN queued_ns; PRAGMA user_version = 5;",
     )
     .unwrap();
     drop(conn);
@@ -423,6 +423,55 @@ fn a_store_of_the_previous_schema_keeps_everything() {
     let stats = store.outbox_stats("sink").unwrap();
     assert_eq!((stats.traces, stats.spans), (1, 2));
     assert!(stats.oldest_queued_ns.is_some_and(|t| t > 0));
+    let spool = CheckpointRow {
+        path: "/p/hooks.jsonl".into(),
+        identity: None,
+        offset: 7,
+        line: 0,
+        updated_ns: 1,
+    };
+    store
+        .add_hook_facts(&[(s.row.trace_id, 3, "{}".into())], &spool)
+        .unwrap();
+    assert_eq!(store.hook_facts(&s.row.trace_id).unwrap(), ["{}"]);
+}
+
+/// Hook facts are kept once each with the spool's checkpoint, oldest first, per trace.
+#[test]
+fn hook_facts_are_kept_once_with_the_spool_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let spool = |offset| CheckpointRow {
+        path: "/p/hooks.jsonl".into(),
+        identity: Some((1, 2)),
+        offset,
+        line: 0,
+        updated_ns: 1,
+    };
+    let (a, b) = ([1u8; 16], [2u8; 16]);
+    store
+        .add_hook_facts(
+            &[(a, 20, "late".into()), (a, 10, "early".into())],
+            &spool(100),
+        )
+        .unwrap();
+    // The same lines read again (a restart before the checkpoint) change nothing.
+    store
+        .add_hook_facts(
+            &[(a, 10, "early".into()), (b, 5, "other".into())],
+            &spool(150),
+        )
+        .unwrap();
+    assert_eq!(store.hook_facts(&a).unwrap(), ["early", "late"]);
+    assert_eq!(store.hook_facts(&[3; 16]).unwrap(), Vec::<String>::new());
+    let all = store.all_hook_facts().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[&b], ["other"]);
+    let (_, row) = store
+        .checkpoint("/p/hooks.jsonl", Some((1, 2)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.offset, 150);
 }
 
 /// With checkpoints on their own thread, the log still empties into the database as the

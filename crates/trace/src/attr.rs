@@ -61,6 +61,11 @@ pub const LINK_METHOD: &str = "sessiontrail.link.method";
 // sessiontrail.
 pub const CONTENT_LEVEL: &str = "sessiontrail.content.level";
 pub const PERMISSION_MODE: &str = "sessiontrail.permission_mode";
+pub const PERMISSION_DECISION: &str = "sessiontrail.permission.decision";
+pub const PERMISSION_ASKED: &str = "sessiontrail.permission.asked";
+pub const PERMISSION_REASON: &str = "sessiontrail.permission.reason";
+pub const SESSION_START_SOURCE: &str = "sessiontrail.session.start_source";
+pub const SESSION_END_REASON: &str = "sessiontrail.session.end_reason";
 pub const ENTRYPOINT: &str = "sessiontrail.entrypoint";
 pub const SESSION_TITLE: &str = "sessiontrail.session.title";
 pub const SOURCE_FILES: &str = "sessiontrail.source.files";

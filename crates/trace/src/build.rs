@@ -387,6 +387,8 @@ impl<'s> Builder<'s> {
         }
         opt_str(at, a::PERMISSION_MODE, s.permission_mode.as_deref());
         opt_str(at, a::ENTRYPOINT, s.entrypoint.as_deref());
+        opt_str(at, a::SESSION_START_SOURCE, s.start_source.as_deref());
+        opt_str(at, a::SESSION_END_REASON, s.end_reason.as_deref());
         if let Some(t) = s.title.as_ref().and_then(|t| t.content.as_deref()) {
             at.push(kv_str(a::SESSION_TITLE, t));
         }
@@ -610,6 +612,14 @@ impl<'s> Builder<'s> {
         }
         if let Some(code) = t.exit_code {
             at.push(kv_int(a::PROCESS_EXIT_CODE, code));
+        }
+        if let Some(p) = &t.permission {
+            at.push(kv_str(a::PERMISSION_DECISION, p.decision.as_str()));
+            at.push(kv_bool(a::PERMISSION_ASKED, p.asked));
+            opt_str(at, a::PERMISSION_MODE, p.mode.as_deref());
+            if let (Some(r), true) = (&p.reason, text) {
+                at.push(kv_str(a::PERMISSION_REASON, &cap(r, max)));
+            }
         }
         if let Some(h) = &t.head {
             set_str(at, a::VCS_REF_HEAD_REVISION, h);

@@ -43,6 +43,7 @@ fn receive(a: &HookArgs, store: &Path) -> u8 {
         a.event.as_deref(),
         &payload,
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0),
+        sessiontrail_sources::spool::secret_env_names,
     ) {
         eprintln!(
             "sessiontrail hook: cannot append to {}: {e}",

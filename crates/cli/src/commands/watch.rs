@@ -280,7 +280,11 @@ pub fn run(a: WatchArgs, store_path: &Path, out: &mut dyn Write) -> anyhow::Resu
         metrics.sessions_open.set(watcher.open_sessions() as i64);
         // Until the file system says something changed, or the polling interval (the
         // fallback where notifications are unavailable or lost) has passed.
-        let wait = tick.saturating_sub(started.elapsed());
+        let wait = if watcher.wants_tick_soon() {
+            MIN_TICK
+        } else {
+            tick.saturating_sub(started.elapsed())
+        };
         let mut structural: bool = changed.recv_timeout(wait).unwrap_or_default();
         while let Ok(s) = changed.try_recv() {
             structural |= s;

@@ -41,6 +41,30 @@ pub(crate) fn read(
     cwd: Option<&str>,
     transcripts: &[PathBuf],
 ) -> Ambient {
+    let local = config_dir.is_some_and(|dir| {
+        transcripts
+            .iter()
+            .any(|t| t.starts_with(dir.join("projects")))
+    });
+    read_settings(config_dir, home, cwd, local)
+}
+
+/// Reads the settings of a session of this machine running in `cwd` now (its hook said it
+/// started): the user's files and the project's.
+pub(crate) fn read_now(
+    config_dir: Option<&Path>,
+    home: Option<&Path>,
+    cwd: Option<&str>,
+) -> Ambient {
+    read_settings(config_dir, home, cwd, true)
+}
+
+fn read_settings(
+    config_dir: Option<&Path>,
+    home: Option<&Path>,
+    cwd: Option<&str>,
+    local: bool,
+) -> Ambient {
     let mut a = Ambient::default();
     let (mut allow, mut deny, mut servers) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     let mut take = |path: PathBuf, project_key: Option<&str>| {
@@ -64,16 +88,11 @@ pub(crate) fn read(
         }
         a.sources.push(path.display().to_string());
     };
-    if let Some(dir) = config_dir {
-        let local = transcripts
-            .iter()
-            .any(|t| t.starts_with(dir.join("projects")));
-        if local {
-            take(dir.join("settings.json"), None);
-            take(dir.join(".claude.json"), cwd);
-            if let Some(h) = home.filter(|h| h.join(".claude") == dir) {
-                take(h.join(".claude.json"), cwd);
-            }
+    if let (Some(dir), true) = (config_dir, local) {
+        take(dir.join("settings.json"), None);
+        take(dir.join(".claude.json"), cwd);
+        if let Some(h) = home.filter(|h| h.join(".claude") == dir) {
+            take(h.join(".claude.json"), cwd);
         }
     }
     if let Some(cwd) = cwd.map(Path::new).filter(|c| c.is_dir()) {

@@ -146,6 +146,20 @@ struct Parser {
     opts: ParseOptions,
 }
 
+/// What a session of this machine working in `cwd` could reach now, by its settings files:
+/// read when its `SessionStart` hook is read, so that the trace keeps them as they were.
+pub fn settings_now(opts: &ParseOptions, cwd: Option<&str>) -> sessiontrail_model::Ambient {
+    let home = opts.home.as_deref().map(Path::new);
+    let config = opts
+        .claude_config_dir
+        .clone()
+        .or_else(|| home.map(|h| h.join(".claude")));
+    ambient::read_now(config.as_deref(), home, cwd)
+}
+
+/// What `Ambient::sources` says of names read in the transcript's environment dumps.
+pub(crate) const DUMPS_SOURCE: &str = "environment dumps in the transcript";
+
 /// The built session with what lives outside the transcript: the settings it ran with.
 fn with_ambient(
     opts: &ParseOptions,
@@ -163,9 +177,7 @@ fn with_ambient(
         s.ambient = ambient::read(config.as_deref(), home, s.cwd.as_deref(), files);
         if !seen_in_dumps.is_empty() {
             s.ambient.secret_env_names = seen_in_dumps;
-            s.ambient
-                .sources
-                .push("environment dumps in the transcript".into());
+            s.ambient.sources.push(DUMPS_SOURCE.into());
         }
     }
     (session, report)
