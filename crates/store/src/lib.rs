@@ -4,8 +4,9 @@
 //! Owns: the schema and its numbered migrations, writes of sessions and their spans, the
 //! lookups behind `sessions` and `show`, and delivery bookkeeping (which span, in which
 //! version, reached which sink; what a sink refused for good and is set aside; what the
-//! outbox's cap gave up; how the last delivery went), and how far each file was read
-//! (session files and the hook spool).
+//! outbox's cap gave up; how the last delivery went), how far each file was read
+//! (session files and the hook spool), and what `watch` observed beside the files (HEAD as
+//! it moved, the hooks' facts as redacted JSON) for every later build of a trace to use.
 //!
 //! Must not: speak OTLP or know span attributes. Spans arrive as encoded bytes with the few
 //! columns queries need; the store keeps them byte for byte.
