@@ -1029,3 +1029,92 @@ fn hook_facts_land_on_the_spans_as_they_are_written() {
     );
     assert_eq!(list("sessiontrail.ambient.mcp_servers"), json!(["db"]));
 }
+
+/// `--self-traces`: sessiontrail's own spans (its deliveries, the spans it stored, the
+/// sessions it finished) reach the same endpoint under service.name `sessiontrail`, in
+/// requests of their own and traces of their own; the session traces are exactly what
+/// they are without it.
+#[test]
+fn its_own_spans_go_apart_from_the_session_traces() {
+    let env = TestEnv::new();
+    let (dir, file) = projects(&env);
+    let fake = FakeHttp::start(Vec::new());
+    let mut w = Watch::start(
+        &env,
+        &[
+            dir.to_str().unwrap(),
+            "--idle-timeout",
+            "1s",
+            "--endpoint",
+            &fake.url,
+            "--self-traces",
+        ],
+    );
+    append(&file, &transcript());
+    w.wait_for("finished", Duration::from_secs(10));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ids_of(&fake.requests()).len() < spans(&env.store).len() {
+        assert!(
+            Instant::now() < deadline,
+            "the session's spans were not all sent"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Its own spans leave in batches; the rest at exit.
+    assert_eq!(w.signal("-TERM").code(), Some(0));
+    let service = |r: &opentelemetry_proto::tonic::trace::v1::ResourceSpans| {
+        r.resource
+            .as_ref()
+            .and_then(|res| res.attributes.iter().find(|kv| kv.key == "service.name"))
+            .and_then(|kv| kv.value.as_ref())
+            .and_then(|v| match &v.value {
+                Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
+                    Some(s.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let (mut own, mut sessions) = (Vec::new(), BTreeSet::new());
+    for r in fake.requests() {
+        let services: BTreeSet<String> = r.request.resource_spans.iter().map(service).collect();
+        assert_eq!(services.len(), 1, "a request mixed {services:?}");
+        for rs in &r.request.resource_spans {
+            for s in rs.scope_spans.iter().flat_map(|s| &s.spans) {
+                if service(rs) == "sessiontrail" {
+                    own.push((s.name.clone(), s.trace_id.clone()));
+                } else {
+                    assert_eq!(service(rs), "claude-code");
+                    sessions.insert(s.trace_id.clone());
+                }
+            }
+        }
+    }
+    let names: BTreeSet<&str> = own.iter().map(|(n, _)| n.as_str()).collect();
+    for want in [
+        "sessiontrail.deliver",
+        "sessiontrail.store",
+        "sessiontrail.finish",
+    ] {
+        assert!(names.contains(want), "no {want} among {names:?}");
+    }
+    assert!(
+        own.iter().all(|(_, t)| !sessions.contains(t)),
+        "one of its spans is in a session's trace"
+    );
+    // The session traces: what a backfill stores, with nothing of its own among them.
+    let sent: BTreeSet<Vec<u8>> = fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.request
+                .resource_spans
+                .iter()
+                .all(|rs| service(rs) != "sessiontrail")
+        })
+        .flat_map(|r| r.span_ids())
+        .collect();
+    let stored: BTreeSet<Vec<u8>> = spans(&env.store).into_iter().map(|s| s.0).collect();
+    assert_eq!(sent, stored);
+    assert_eq!(spans(&env.store), backfilled(&dir));
+}

@@ -123,6 +123,11 @@ pub struct WatchArgs {
     #[arg(long, value_name = "BYTES", default_value_t = sessiontrail_export::DEFAULT_MAX_REQUEST_BYTES)]
     pub max_request_bytes: usize,
 
+    /// Also send sessiontrail's own spans (deliveries, stores, finished sessions) to the
+    /// endpoint, under service.name `sessiontrail`, apart from the session traces
+    #[arg(long, env = "SESSIONTRAIL_SELF_TRACES")]
+    pub self_traces: bool,
+
     /// Do not write git notes on the commits linked to sessions
     #[arg(long)]
     pub no_notes: bool,

@@ -1,11 +1,13 @@
 //! The `sessiontrail` binary: argument parsing, progress, output formats and exit codes,
 //! and the sidecar's process plumbing (its `/metrics` endpoint, alert commands and
-//! webhooks, signals, file-system notifications, user-service files). The work itself is
+//! webhooks, its own diagnostics and spans, signals, file-system notifications,
+//! user-service files). The work itself is
 //! done by the library crates; commands only wire them together.
 
 mod alert;
 mod args;
 mod commands;
+mod diagnostics;
 mod exit;
 mod format;
 mod metrics;
@@ -23,13 +25,19 @@ static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
-    init_logging(cli.verbose);
+    let logging = commands::self_traces(&cli)
+        .and_then(|self_traces| diagnostics::init(cli.verbose, self_traces));
+    if let Err(err) = logging {
+        eprintln!("sessiontrail: {}", format::error_chain(&err));
+        return ExitCode::from(exit::FATAL);
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let result = commands::run(cli, &mut out).and_then(|code| {
         out.flush()?;
         Ok(code)
     });
+    diagnostics::shutdown();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) if is_broken_pipe(&err) => ExitCode::from(exit::OK),
@@ -39,23 +47,6 @@ fn main() -> ExitCode {
             ExitCode::from(exit::FATAL)
         }
     }
-}
-
-/// Diagnostics go to stderr, never into the data on stdout.
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_target(false)
-        .init();
 }
 
 /// A reader that closed the pipe (`sessiontrail sessions | head`) is not an error.

@@ -217,6 +217,12 @@ impl Live {
         // Commits are linked when the session is finished: their spans and notes go
         // together, after the store has the trace.
         row.commits = Vec::new();
+        let span = if row.spans.is_empty() {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!("sessiontrail.store", trace_id = %sessiontrail_trace::hex(&id), spans = row.spans.len())
+        };
+        let _entered = span.enter();
         store
             .put_sessions(std::slice::from_ref(&row))
             .map_err(PipelineError::store(store))?;
@@ -241,6 +247,7 @@ impl Live {
     /// `reason` (calls still open get no result) and stores the whole trace, then writes
     /// the notes of its commits.
     pub fn finish(self, reason: Finish, store: &mut Store) -> Result<Finished, PipelineError> {
+        let _entered = tracing::info_span!("sessiontrail.finish", reason = ?reason).entered();
         let files = self.tail.files().clone();
         let (session, report, marks) = self.tail.finish_with_checkpoints(reason);
         let mut done = Finished {

@@ -19,6 +19,21 @@ use anyhow::Context;
 use crate::args::{Cli, Command};
 use crate::settings;
 
+/// Where `watch --self-traces` sends sessiontrail's own spans: the endpoint its session
+/// traces go to. `None` for any other command.
+pub fn self_traces(cli: &Cli) -> anyhow::Result<Option<sessiontrail_export::OtlpConfig>> {
+    let Command::Watch(a) = &cli.command else {
+        return Ok(None);
+    };
+    if !a.self_traces {
+        return Ok(None);
+    }
+    let cfg = export::otlp_config(&a.otlp)?.context(
+        "--self-traces sends sessiontrail's own spans where the session traces go: give --endpoint or OTEL_EXPORTER_OTLP_ENDPOINT",
+    )?;
+    Ok(Some(cfg))
+}
+
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     let store = settings::store_path(cli.store.as_deref())?;
     let cli_store = cli.store.is_some();

@@ -384,19 +384,38 @@ fn ship_thread(
         .spawn(move || {
             let mut failures = 0u32;
             let mut wait = Duration::ZERO;
+            let mut waiting = 0u64;
             loop {
                 // A wake-up (new spans) ends the wait between rounds, never a backoff.
                 let until = Instant::now() + wait;
+                let mut woke = false;
                 let last = loop {
                     let left = until.saturating_duration_since(Instant::now());
                     match woken.recv_timeout(left) {
                         Ok(()) if failures == 0 => break false,
-                        Ok(()) => {}
+                        Ok(()) => woke = true,
                         Err(mpsc::RecvTimeoutError::Timeout) => break false,
                         Err(mpsc::RecvTimeoutError::Disconnected) => break true,
                     }
                 };
-                while woken.try_recv().is_ok() {}
+                while woken.try_recv().is_ok() {
+                    woke = true;
+                }
+                // A span of sessiontrail's own (`--self-traces`) for rounds with work, not
+                // for the idle round each second.
+                let span = if woke || failures > 0 || waiting > 0 || last {
+                    tracing::info_span!(
+                        "sessiontrail.deliver",
+                        sink = %endpoint,
+                        spans = tracing::field::Empty,
+                        pending = tracing::field::Empty,
+                        error = tracing::field::Empty,
+                        otel.status_code = tracing::field::Empty,
+                    )
+                } else {
+                    tracing::Span::none()
+                };
+                let _entered = span.enter();
                 let round = Instant::now();
                 let result = sessiontrail_export::deliver_outbox(
                     &mut store,
@@ -434,6 +453,12 @@ fn ship_thread(
                         } else if d.spans > 0 {
                             let _ = store.record_delivery(&sink, None);
                         }
+                        span.record("spans", d.spans);
+                        span.record("pending", d.pending_spans);
+                        if let Some(f) = &d.failure {
+                            span.record("error", f.reason.as_str());
+                            span.record("otel.status_code", "ERROR");
+                        }
                         match d.failure {
                             None => {
                                 if failures > 0 {
@@ -455,6 +480,8 @@ fn ship_thread(
                         }
                     }
                     Err(e) => {
+                        span.record("error", e.to_string().as_str());
+                        span.record("otel.status_code", "ERROR");
                         eprintln!("sessiontrail: delivery: {e}");
                         let _ = store.record_delivery(&sink, Some(&e.to_string()));
                         failures += 1;
@@ -479,6 +506,7 @@ fn ship_thread(
                     wait = Duration::from_secs(1);
                 }
                 if let Ok(st) = store.outbox_stats(&sink) {
+                    waiting = st.spans;
                     metrics.outbox_spans.set(st.spans as i64);
                     let age = st.oldest_queued_ns.map_or(0.0, |t| {
                         (chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) - t).max(0) as f64 / 1e9
