@@ -1,9 +1,11 @@
 //! `sessiontrail hook` latency, as the agent sees it: spawn, write the event to stdin, wait
 //! for the exit. `hooklat BIN [--calls N]` prints p50 / p99 / max in milliseconds for a
 //! small event (a `PreToolUse`, 0.4 KB) and a large one (a `PostToolUse` carrying a 256 KB
-//! tool response), each with the OTLP endpoint variables pointing at a backend that is up
-//! (a listener that accepts and never answers) and at one that is down (a refused port):
-//! the hook must not care. Beside them, `BIN --version`: the cost of starting the binary.
+//! tool response), and a `SessionStart` (whose line also lists the environment's
+//! secret-looking names), each with the OTLP endpoint variables pointing at a backend that is
+//! up (answers 200 at once), at one that hangs (accepts and never answers) and at one that
+//! is down (a refused port): the hook must not care. Beside them, `BIN --version`: the cost
+//! of starting the binary.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -25,9 +27,19 @@ fn main() {
         let out = "test result: ok. 12 passed; 0 failed\\n".repeat(256 * 1024 / 38);
         format!(r#"{{"session_id":"7c9e","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{{"command":"cargo test"}},"tool_response":{{"stdout":"{out}","stderr":""}},"tool_use_id":"toolu_01"}}"#).into_bytes()
     };
-    // A backend that accepts connections and never answers, and a port nothing listens on.
+    let start = br#"{"session_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","transcript_path":"/home/ana/.claude/projects/-home-ana-proj/7c9e6679-7425-40de-944b-e07fc1f90ae7.jsonl","cwd":"/home/ana/proj","permission_mode":"default","hook_event_name":"SessionStart","source":"startup"}"#.to_vec();
+    // A backend that answers at once, one that accepts connections and never answers, and
+    // a port nothing listens on.
+    let answers = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = format!("http://{}", answers.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for c in answers.incoming() {
+            let Ok(mut c) = c else { continue };
+            let _ = c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
     let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let up = format!("http://{}", hang.local_addr().unwrap());
+    let hanging = format!("http://{}", hang.local_addr().unwrap());
     let down = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
@@ -42,8 +54,16 @@ fn main() {
             .unwrap();
     });
     row("sessiontrail --version (start-up alone)", &version);
-    for (name, payload) in [("PreToolUse 0.4 KB", &small), ("PostToolUse 256 KB", &big)] {
-        for (backend, url) in [("backend hanging", &up), ("backend down", &down)] {
+    for (name, payload) in [
+        ("PreToolUse 0.4 KB", &small),
+        ("SessionStart", &start),
+        ("PostToolUse 256 KB", &big),
+    ] {
+        for (backend, url) in [
+            ("backend up", &up),
+            ("backend hanging", &hanging),
+            ("backend down", &down),
+        ] {
             let n = if payload.len() > 10_000 {
                 calls / 10
             } else {
