@@ -13,7 +13,17 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let bin = args.get(1).expect("usage: hooklat BIN [--calls N]").clone();
+    // Several binaries (an earlier build beside this one) are timed call by call in turn,
+    // so that the machine's drift touches them alike.
+    let calls_at = args.iter().position(|a| a == "--calls");
+    let bins: Vec<String> = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(i, a)| !a.starts_with("--") && calls_at.is_none_or(|c| *i != c + 1))
+        .map(|(_, a)| a.clone())
+        .collect();
+    assert!(!bins.is_empty(), "usage: hooklat BIN [BIN...] [--calls N]");
     let calls: usize = args
         .iter()
         .position(|a| a == "--calls")
@@ -46,14 +56,15 @@ fn main() {
     };
     println!("| run | calls | p50 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|");
-    let version = measure(calls.min(2000), || {
-        Command::new(&bin)
+    let version = measure(calls.min(2000), &bins, |bin| {
+        Command::new(bin)
             .arg("--version")
             .stdout(Stdio::null())
             .status()
             .unwrap();
     });
-    row("sessiontrail --version (start-up alone)", &version);
+    rows("sessiontrail --version (start-up alone)", &bins, &version);
+    let spool = format!("{store}-hooks.jsonl");
     for (name, payload) in [
         ("PreToolUse 0.4 KB", &small),
         ("SessionStart", &start),
@@ -69,8 +80,9 @@ fn main() {
             } else {
                 calls
             };
-            let t = measure(n, || {
-                let mut child = Command::new(&bin)
+            let _ = std::fs::remove_file(&spool);
+            let t = measure(n, &bins, |bin| {
+                let mut child = Command::new(bin)
                     .args(["--store", &store, "hook"])
                     .env("OTEL_EXPORTER_OTLP_ENDPOINT", url)
                     .stdin(Stdio::piped())
@@ -82,28 +94,40 @@ fn main() {
                 let st = child.wait().unwrap();
                 assert!(st.success());
             });
-            row(&format!("hook, {name}, {backend}"), &t);
+            rows(&format!("hook, {name}, {backend}"), &bins, &t);
+            // Every call left its line (the spool starts empty for each row).
+            let lines =
+                std::fs::read(&spool).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+            assert_eq!(lines, n * bins.len(), "the spool lost lines");
         }
     }
-    let spool = std::fs::read_to_string(format!("{store}-hooks.jsonl")).unwrap();
-    println!(
-        "\nspool: {} lines, {} bytes",
-        spool.lines().count(),
-        spool.len()
-    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn measure(n: usize, mut f: impl FnMut()) -> Vec<f64> {
-    let mut t: Vec<f64> = (0..n)
-        .map(|_| {
+/// `n` calls of `f` per binary, the binaries in turn; each one's times sorted.
+fn measure(n: usize, bins: &[String], mut f: impl FnMut(&str)) -> Vec<Vec<f64>> {
+    let mut t = vec![Vec::with_capacity(n); bins.len()];
+    for _ in 0..n {
+        for (i, b) in bins.iter().enumerate() {
             let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
+            f(b);
+            t[i].push(s.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    for v in &mut t {
+        v.sort_by(f64::total_cmp);
+    }
     t
+}
+
+fn rows(name: &str, bins: &[String], t: &[Vec<f64>]) {
+    for (b, v) in bins.iter().zip(t) {
+        if bins.len() > 1 {
+            row(&format!("{name} [{b}]"), v);
+        } else {
+            row(name, v);
+        }
+    }
 }
 
 fn row(name: &str, t: &[f64]) {
