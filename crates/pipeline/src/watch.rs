@@ -85,14 +85,77 @@ pub struct Watcher {
 }
 
 /// The hook spool, read from the store's checkpoint of it (from its start the first time).
+/// Past [`SPOOL_ROTATE_BYTES`] read, it is renamed to `<spool>.1` and a hook's next append
+/// starts a new one; the renamed file is read on for [`SPOOL_GRACE`] (a hook that opened it
+/// before the rename still writes there), then deleted: the spool never grows without end.
 struct SpoolTail {
+    main: SpoolFile,
+    /// Whether the checkpoints were read.
+    loaded: bool,
+    rotate_past: u64,
+    /// The renamed spool still read, and since when.
+    old: Option<(SpoolFile, Instant)>,
+}
+
+/// One spool file: how far it was read, the start of a line not yet complete, and the
+/// offset the store holds.
+struct SpoolFile {
     path: PathBuf,
     offset: u64,
     partial: Vec<u8>,
-    /// Whether the checkpoint was read.
-    loaded: bool,
-    /// The offset the store holds.
     saved: u64,
+}
+
+/// How much of the spool is read before it is renamed and started over.
+pub const SPOOL_ROTATE_BYTES: u64 = 64 << 20;
+
+/// How long a renamed spool is read on before it is deleted.
+const SPOOL_GRACE: Duration = Duration::from_secs(10);
+
+impl SpoolFile {
+    fn new(path: PathBuf) -> SpoolFile {
+        SpoolFile {
+            path,
+            offset: 0,
+            partial: Vec::new(),
+            saved: 0,
+        }
+    }
+
+    /// Where the next line starts.
+    fn done(&self) -> u64 {
+        self.offset - self.partial.len() as u64
+    }
+
+    fn identity(&self) -> Option<(u64, u64)> {
+        FileIdentity::of_path(&self.path).map(|i| (i.dev, i.ino))
+    }
+
+    /// Its checkpoint row, when it moved since the last one stored.
+    fn row(&self) -> Option<sessiontrail_store::CheckpointRow> {
+        (self.done() != self.saved).then(|| sessiontrail_store::CheckpointRow {
+            path: self.path.display().to_string(),
+            identity: self.identity(),
+            offset: self.done(),
+            line: 0,
+            updated_ns: now_ns(),
+        })
+    }
+
+    /// Reads on from the store's checkpoint of this file (found by its identity if it was
+    /// renamed), else from its start.
+    fn load(&mut self, store: &Store) -> Result<(), PipelineError> {
+        let identity = self.identity();
+        let mark = store
+            .checkpoint(&self.path.display().to_string(), identity)
+            .map_err(PipelineError::store(store))?;
+        self.offset = match mark {
+            Some((_, row)) if row.identity == identity => row.offset,
+            _ => 0,
+        };
+        self.saved = self.offset;
+        Ok(())
+    }
 }
 
 impl Watcher {
@@ -107,11 +170,10 @@ impl Watcher {
         spool: Option<PathBuf>,
     ) -> Watcher {
         let spool = spool.map(|path| SpoolTail {
-            offset: 0,
-            path,
-            partial: Vec::new(),
+            main: SpoolFile::new(path),
             loaded: false,
-            saved: 0,
+            rotate_past: SPOOL_ROTATE_BYTES,
+            old: None,
         });
         Watcher {
             roots,
@@ -265,31 +327,31 @@ impl Watcher {
         };
         // Taken before the read: every hook line written before this time is read now.
         let read_at = now_ns();
-        let name = sp.path.display().to_string();
-        let identity = FileIdentity::of_path(&sp.path).map(|i| (i.dev, i.ino));
         if !sp.loaded {
-            let mark = store
-                .checkpoint(&name, identity)
-                .map_err(PipelineError::store(store))?;
-            sp.offset = match mark {
-                // The same file: from there. Another one under its name, or none read yet:
-                // from its start.
-                Some((_, row)) if row.identity == identity => row.offset,
-                _ => 0,
-            };
-            sp.saved = sp.offset;
+            sp.main.load(store)?;
+            let mut old = SpoolFile::new(rotated(&sp.main.path));
+            if old.path.exists() {
+                old.load(store)?;
+                sp.old = Some((old, Instant::now()));
+            }
             sp.loaded = true;
         }
-        let (ended, facts) = Self::spool_lines(sp, &self.opts.parse, events);
-        let done = sp.offset - sp.partial.len() as u64;
-        if done != sp.saved || !facts.is_empty() {
-            let row = sessiontrail_store::CheckpointRow {
-                path: name,
-                identity,
-                offset: done,
-                line: 0,
-                updated_ns: now_ns(),
-            };
+        let (mut ended, mut facts) = (Vec::new(), Vec::new());
+        if let Some((old, _)) = &mut sp.old {
+            Self::spool_lines(old, &self.opts.parse, events, &mut ended, &mut facts);
+        }
+        Self::spool_lines(
+            &mut sp.main,
+            &self.opts.parse,
+            events,
+            &mut ended,
+            &mut facts,
+        );
+        let marks: Vec<sessiontrail_store::CheckpointRow> = std::iter::once(&sp.main)
+            .chain(sp.old.as_ref().map(|(o, _)| o))
+            .filter_map(SpoolFile::row)
+            .collect();
+        if !marks.is_empty() || !facts.is_empty() {
             let rows: Vec<([u8; 16], i64, String)> = facts
                 .iter()
                 .map(|(t, f)| {
@@ -298,10 +360,14 @@ impl Watcher {
                 })
                 .collect();
             store
-                .add_hook_facts(&rows, &row)
+                .add_hook_facts(&rows, &marks)
                 .map_err(PipelineError::store(store))?;
-            sp.saved = done;
+            sp.main.saved = sp.main.done();
+            if let Some((old, _)) = &mut sp.old {
+                old.saved = old.done();
+            }
         }
+        Self::rotate(sp, events);
         for live in self.open.values_mut() {
             if let Some(t) = live.trace_id() {
                 let mine: Vec<HookFact> = facts
@@ -316,14 +382,52 @@ impl Watcher {
         Ok(ended)
     }
 
-    /// The sessions the spool's new complete lines end, and the facts they give.
+    /// Deletes the renamed spool once it is read and its grace is over; renames the spool
+    /// once enough of it was read (its last line complete and nothing written since).
+    fn rotate(sp: &mut SpoolTail, events: &mut Vec<WatchEvent>) {
+        if let Some((old, since)) = &sp.old
+            && since.elapsed() >= SPOOL_GRACE
+            && old.partial.is_empty()
+        {
+            match std::fs::remove_file(&old.path) {
+                Ok(()) => sp.old = None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => sp.old = None,
+                Err(e) => events.push(WatchEvent::Problem(format!(
+                    "cannot delete the read hook spool {}: {e}",
+                    old.path.display()
+                ))),
+            }
+        }
+        let m = &sp.main;
+        let whole = std::fs::metadata(&m.path).is_ok_and(|md| md.len() == m.offset);
+        if sp.old.is_some() || m.offset < sp.rotate_past || !m.partial.is_empty() || !whole {
+            return;
+        }
+        let to = rotated(&m.path);
+        if let Err(e) = std::fs::rename(&m.path, &to) {
+            events.push(WatchEvent::Problem(format!(
+                "cannot rename the hook spool {} to {}: {e}",
+                m.path.display(),
+                to.display()
+            )));
+            return;
+        }
+        let mut old = SpoolFile::new(to);
+        old.offset = m.offset;
+        old.saved = m.saved;
+        sp.old = Some((old, Instant::now()));
+        sp.main = SpoolFile::new(m.path.clone());
+    }
+
+    /// Reads a spool file's new complete lines: the sessions they end go to `ended`, the
+    /// facts they give to `facts`.
     fn spool_lines(
-        sp: &mut SpoolTail,
+        sp: &mut SpoolFile,
         opts: &sessiontrail_sources::ParseOptions,
         events: &mut Vec<WatchEvent>,
-    ) -> (Vec<String>, Vec<([u8; 16], HookFact)>) {
-        let mut ended = Vec::new();
-        let mut facts = Vec::new();
+        ended: &mut Vec<String>,
+        facts: &mut Vec<([u8; 16], HookFact)>,
+    ) {
         let mut buf = Vec::new();
         let read = std::fs::File::open(&sp.path).and_then(|mut f| {
             let len = f.metadata()?.len();
@@ -337,18 +441,18 @@ impl Watcher {
         });
         match read {
             Ok(n) => sp.offset += n as u64,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (ended, facts),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
             Err(e) => {
                 events.push(WatchEvent::Problem(format!(
                     "cannot read the hook spool {}: {e}",
                     sp.path.display()
                 )));
-                return (ended, facts);
+                return;
             }
         }
         sp.partial.extend_from_slice(&buf);
         let Some(last) = sp.partial.iter().rposition(|&b| b == b'\n') else {
-            return (ended, facts);
+            return;
         };
         let complete: Vec<u8> = sp.partial.drain(..=last).collect();
         let now = now_ns();
@@ -371,7 +475,6 @@ impl Watcher {
                 ended.push(id);
             }
         }
-        (ended, facts)
     }
 
     fn finish(
@@ -399,6 +502,13 @@ impl Watcher {
         self.waiting.insert(id.to_owned(), was);
         Ok(())
     }
+}
+
+/// Where a spool is renamed to when it is started over.
+fn rotated(path: &std::path::Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".1");
+    PathBuf::from(p)
 }
 
 /// How long a session's files have not been written: their newest modification time (a
@@ -429,4 +539,96 @@ fn size(files: &SessionFiles) -> u64 {
         .iter()
         .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> Options {
+        Options {
+            parse: sessiontrail_sources::ParseOptions::default(),
+            trace: sessiontrail_trace::TraceOptions::default(),
+            jobs: 1,
+            notes: false,
+            trace_url: None,
+            keep_spans: false,
+        }
+    }
+
+    fn hook(path: &std::path::Path, session: &str, id: &str) {
+        let payload = format!(
+            r#"{{"session_id":"{session}","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"{id}","tool_input":{{"command":"ls"}}}}"#
+        );
+        spool::append(path, "claude", None, payload.as_bytes(), now_ns(), Vec::new).unwrap();
+    }
+
+    fn calls(store: &Store, session: &str) -> Vec<String> {
+        let t = sessiontrail_trace::trace_id("claude-code", session);
+        crate::facts_of(&store.hook_facts(&t).unwrap())
+            .into_iter()
+            .filter_map(|f| f.tool_use_id)
+            .collect()
+    }
+
+    /// Past its size the spool is renamed and started over; what a hook still writes to
+    /// the renamed file is read, a restart reads it on from its checkpoint, and it is
+    /// deleted after its grace: nothing is lost, nothing read twice, nothing kept forever.
+    #[test]
+    fn the_spool_is_started_over_and_nothing_in_it_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("st.db")).unwrap();
+        let path = dir.path().join("st.db-hooks.jsonl");
+        let old = rotated(&path);
+        let watcher = |rotate_past| {
+            let mut w = Watcher::new(
+                vec![dir.path().join("projects")],
+                opts(),
+                Duration::from_secs(3600),
+                Some(path.clone()),
+            );
+            w.spool.as_mut().unwrap().rotate_past = rotate_past;
+            w
+        };
+        let mut w = watcher(200);
+        hook(&path, "s1", "t1");
+        hook(&path, "s1", "t2");
+        w.tick(&mut store).unwrap();
+        assert!(
+            old.exists() && !path.exists(),
+            "renamed once read past 200 bytes"
+        );
+        assert_eq!(calls(&store, "s1"), ["t1", "t2"]);
+        // A hook that opened the spool before the rename writes to the renamed file; the
+        // next one starts a new spool.
+        hook(&old, "s1", "t3");
+        hook(&path, "s2", "u1");
+        w.tick(&mut store).unwrap();
+        assert_eq!(calls(&store, "s1"), ["t1", "t2", "t3"]);
+        assert_eq!(calls(&store, "s2"), ["u1"]);
+        // Stopped, then a late line in the renamed file: the next watcher reads it on from
+        // where the store says, without reading the rest again.
+        drop(w);
+        hook(&old, "s1", "t4");
+        let mut w = watcher(1 << 30);
+        w.tick(&mut store).unwrap();
+        assert_eq!(calls(&store, "s1"), ["t1", "t2", "t3", "t4"]);
+        let len = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+        for p in [&old, &path] {
+            let (_, row) = store
+                .checkpoint(&p.display().to_string(), None)
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.offset, len(p), "{} read to its end", p.display());
+        }
+        // After its grace, the renamed file goes.
+        let sp = w.spool.as_mut().unwrap();
+        sp.old.as_mut().unwrap().1 = Instant::now().checked_sub(SPOOL_GRACE).unwrap();
+        w.tick(&mut store).unwrap();
+        assert!(!old.exists(), "the renamed spool was deleted");
+        assert!(path.exists());
+        hook(&path, "s2", "u2");
+        w.tick(&mut store).unwrap();
+        assert_eq!(calls(&store, "s2"), ["u1", "u2"]);
+    }
 }

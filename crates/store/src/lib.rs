@@ -509,12 +509,13 @@ impl Store {
         Ok(())
     }
 
-    /// Records hook facts `(trace, time_ns, fact)` and how far the spool they came from
-    /// was read, together: a restart reads each line once. A fact recorded twice is kept once.
+    /// Records hook facts `(trace, time_ns, fact)` and how far the spool files they came
+    /// from were read, together: a restart reads each line once. A fact recorded twice is
+    /// kept once.
     pub fn add_hook_facts(
         &mut self,
         facts: &[([u8; 16], i64, String)],
-        spool: &CheckpointRow,
+        spool: &[CheckpointRow],
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
@@ -525,7 +526,9 @@ impl Store {
                 st.execute(params![&t[..], at, fact])?;
             }
         }
-        put_checkpoint(&tx, &NO_TRACE, spool)?;
+        for c in spool {
+            put_checkpoint(&tx, &NO_TRACE, c)?;
+        }
         tx.commit()?;
         Ok(())
     }

@@ -431,7 +431,7 @@ fn a_store_of_the_previous_schema_keeps_everything() {
         updated_ns: 1,
     };
     store
-        .add_hook_facts(&[(s.row.trace_id, 3, "{}".into())], &spool)
+        .add_hook_facts(&[(s.row.trace_id, 3, "{}".into())], &[spool])
         .unwrap();
     assert_eq!(store.hook_facts(&s.row.trace_id).unwrap(), ["{}"]);
 }
@@ -452,14 +452,14 @@ fn hook_facts_are_kept_once_with_the_spool_checkpoint() {
     store
         .add_hook_facts(
             &[(a, 20, "late".into()), (a, 10, "early".into())],
-            &spool(100),
+            &[spool(100)],
         )
         .unwrap();
     // The same lines read again (a restart before the checkpoint) change nothing.
     store
         .add_hook_facts(
             &[(a, 10, "early".into()), (b, 5, "other".into())],
-            &spool(150),
+            &[spool(150)],
         )
         .unwrap();
     assert_eq!(store.hook_facts(&a).unwrap(), ["early", "late"]);
