@@ -153,6 +153,9 @@ pub fn apply(s: &mut Session, facts: &[HookFact]) {
                 }
                 started = true;
                 s.start_source.clone_from(&f.reason);
+                if s.permission_mode.is_none() {
+                    s.permission_mode.clone_from(&f.permission_mode);
+                }
                 take_ambient(&mut s.ambient, f);
             }
             "SessionEnd" => s.end_reason.clone_from(&f.reason),
@@ -379,7 +382,11 @@ mod tests {
             home: Some(home.path().display().to_string()),
             ..redacting()
         };
-        let mut e = event("SessionStart", serde_json::json!({"source":"startup"}), 1);
+        let mut e = event(
+            "SessionStart",
+            serde_json::json!({"source":"startup","permission_mode":"plan"}),
+            1,
+        );
         e.env_names = Some(vec!["AWS_SECRET_ACCESS_KEY".into()]);
         e.cwd = Some(PathBuf::from("/nowhere"));
         let (_, _, late) = fact_of(&e, &opts, false).unwrap();
@@ -407,6 +414,11 @@ mod tests {
         ];
         apply(&mut s, &[end, start]);
         assert_eq!(s.start_source.as_deref(), Some("startup"));
+        assert_eq!(
+            s.permission_mode.as_deref(),
+            Some("plan"),
+            "when the transcript says none"
+        );
         assert_eq!(s.end_reason.as_deref(), Some("prompt_input_exit"));
         assert_eq!(s.ambient.allowed_tools, ["Bash(npm test)"]);
         assert_eq!(s.ambient.denied_tools, ["Read(.env)"]);
