@@ -197,8 +197,12 @@ impl Live {
             if !finality.is_final(*key) || self.stored.contains(&span_id) {
                 continue;
             }
+            // A result dated well after the spool's read is not one the spool lags behind
+            // (a clock ahead, a file copied from elsewhere): waiting would never end.
             let spooled = match (key, self.facts_until) {
-                (SpanKey::Tool(i), Some(until)) => s.tools[*i].end.is_some_and(|e| e < until),
+                (SpanKey::Tool(i), Some(until)) => s.tools[*i]
+                    .end
+                    .is_some_and(|e| e < until || e.0 > until.0.saturating_add(SKEW_NS)),
                 _ => true,
             };
             if spooled {
@@ -369,6 +373,9 @@ impl Live {
 
 /// How recent a session's last record must be for HEAD read now to be HEAD then.
 const FRESH_NS: i64 = 10_000_000_000;
+
+/// How far past the spool's read a tool result may be dated and still be waited for.
+const SKEW_NS: i64 = 2_000_000_000;
 
 fn now() -> Timestamp {
     Timestamp(

@@ -383,3 +383,42 @@ fn diff(now: &[u8], then: &[u8]) -> String {
     }
     out
 }
+
+/// A tool span waits for the hook spool to be read past its result, and only then: with the
+/// spool read just before a result, that call's span waits and the poll says so; with
+/// results dated far past the spool's read (a clock ahead, files from elsewhere), nothing
+/// waits, or it would wait for ever.
+#[test]
+fn tool_spans_wait_for_the_spool_only_when_it_lags_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, contents) = sessions(dir.path())
+        .into_iter()
+        .find(|(f, _)| f.files.len() == 1 && f.files[0].ends_with("subagent.jsonl"))
+        .expect("marot-spotter subagent.jsonl");
+    std::fs::write(&files.files[0], &contents[0]).unwrap();
+    let (session, _) = sessiontrail_sources::parse_session(&files, &options().parse);
+    let session = session.unwrap();
+    let last_result = session.tools.iter().filter_map(|t| t.end).max().unwrap();
+    let poll = |until: i64| {
+        let store_dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&store_dir.path().join("s.db")).unwrap();
+        let mut live = Live::open(files.clone(), &options(), &store).unwrap();
+        live.facts_read_until(sessiontrail_model::Timestamp(until));
+        let p = live.poll(&mut store).unwrap();
+        (p.held, p.stored)
+    };
+    let (held, stored_behind) = poll(last_result.0 - 1);
+    assert!(
+        held,
+        "the call whose result is newer than the spool's read waits"
+    );
+    let (held, stored_past) = poll(last_result.0 + 1);
+    assert!(!held);
+    assert!(stored_past > stored_behind);
+    let (held, stored_far) = poll(0);
+    assert!(
+        !held,
+        "a spool read decades before the results is no reason to wait"
+    );
+    assert_eq!(stored_far, stored_past);
+}
