@@ -109,9 +109,20 @@ pub(crate) fn append(path: &Path, lines: &[String]) {
 
 /// Every stored span: id, digest, body.
 pub(crate) fn spans(store: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    spans_where(store, "1")
+}
+
+/// Every stored span but the root.
+fn below_root(store: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    spans_where(store, "parent_span_id IS NOT NULL")
+}
+
+fn spans_where(store: &Path, filter: &str) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     let c = rusqlite::Connection::open(store).unwrap();
     let mut q = c
-        .prepare("SELECT span_id, digest, body FROM spans ORDER BY span_id")
+        .prepare(&format!(
+            "SELECT span_id, digest, body FROM spans WHERE {filter} ORDER BY span_id"
+        ))
         .unwrap();
     q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
@@ -126,16 +137,26 @@ fn backfilled(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     spans(&env.store)
 }
 
-/// Every stored span but the root.
-fn below_root(store: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
-    let c = rusqlite::Connection::open(store).unwrap();
-    let mut q = c
-        .prepare("SELECT span_id, digest, body FROM spans WHERE parent_span_id IS NOT NULL ORDER BY span_id")
-        .unwrap();
-    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+/// Exports `dir` again into the store `watch` wrote, to an OTLP/JSON file it returns,
+/// and checks that the backfill stored what `watch` stored.
+fn exported_unchanged(env: &TestEnv, dir: &Path) -> PathBuf {
+    let watched = spans(&env.store);
+    let out = env.path("out.jsonl");
+    env.run(
+        &[
+            "export",
+            dir.to_str().unwrap(),
+            "--otlp-file",
+            out.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert_eq!(
+        spans(&env.store),
+        watched,
+        "the backfill stores what watch stored"
+    );
+    out
 }
 
 /// A session ended by its `SessionEnd` hook: the store holds what a backfill of the same
@@ -143,12 +164,7 @@ fn below_root(store: &Path) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
 /// says why it ended, what a backfill that never saw the hook stores.
 fn as_backfilled_with_its_end(env: &TestEnv, dir: &Path) {
     let watched = spans(&env.store);
-    env.run(&["export", dir.to_str().unwrap(), "--quiet"], 0);
-    assert_eq!(
-        spans(&env.store),
-        watched,
-        "a backfill changed what watch stored"
-    );
+    exported_unchanged(env, dir);
     let fresh = TestEnv::new();
     fresh.run(&["export", dir.to_str().unwrap(), "--quiet"], 0);
     assert_eq!(below_root(&env.store), below_root(&fresh.store));
@@ -157,10 +173,18 @@ fn as_backfilled_with_its_end(env: &TestEnv, dir: &Path) {
 
 /// What Claude Code's `SessionEnd` hook runs, as it runs it.
 pub(crate) fn session_end(env: &TestEnv, session: &str, file: &Path) {
+    let event = serde_json::json!({"session_id": session, "transcript_path": file, "hook_event_name": "SessionEnd", "reason": "prompt_input_exit"});
+    hook(env, &event, &[]);
+}
+
+/// Runs `sessiontrail hook` as Claude Code does, with `vars` in its environment.
+fn hook(env: &TestEnv, event: &Value, vars: &[(&str, &str)]) {
     let mut c = env.cmd(&["hook"]);
     c.stdin(Stdio::piped());
+    for (k, v) in vars {
+        c.env(k, v);
+    }
     let mut h = c.spawn().unwrap();
-    let event = serde_json::json!({"session_id": session, "transcript_path": file, "hook_event_name": "SessionEnd", "reason": "prompt_input_exit"});
     h.stdin
         .take()
         .unwrap()
@@ -654,15 +678,11 @@ fn a_session_end_written_while_stopped_ends_the_session_at_the_next_start() {
     let mut w = Watch::start(&env, &args);
     w.wait_for("stored", Duration::from_secs(5));
     // An earlier hook event, read by this watcher: not replayed later.
-    let mut c = env.cmd(&["hook"]);
-    c.stdin(Stdio::piped());
-    let mut h = c.spawn().unwrap();
-    h.stdin
-        .take()
-        .unwrap()
-        .write_all(br#"{"session_id":"other","hook_event_name":"PreToolUse"}"#)
-        .unwrap();
-    assert!(h.wait().unwrap().success());
+    hook(
+        &env,
+        &serde_json::json!({"session_id": "other", "hook_event_name": "PreToolUse"}),
+        &[],
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(w.signal("-TERM").code(), Some(0));
     session_end(&env, &transcript_session(), &file);
@@ -733,23 +753,7 @@ fn head_is_read_live_and_a_backfill_keeps_it() {
     std::thread::sleep(Duration::from_millis(300));
     session_end(&env, sid, &file);
     w.wait_for("finished", Duration::from_secs(5));
-    let live = spans(&env.store);
-
-    let out = env.path("out.jsonl");
-    env.run(
-        &[
-            "export",
-            dir.to_str().unwrap(),
-            "--otlp-file",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
-    assert_eq!(
-        spans(&env.store),
-        live,
-        "the backfill stores what watch stored"
-    );
+    let out = exported_unchanged(&env, &dir);
     let got = read_otlp_json(&out);
     let root = got.iter().find(|s| s.parent.is_none()).unwrap();
     assert_eq!(root.attrs["sessiontrail.vcs.reconstructed"], false);
@@ -796,22 +800,6 @@ fn nothing_written_nothing_done() {
         "{} ticks in 3 s of nothing",
         after - before
     );
-}
-
-/// Runs `sessiontrail hook` as Claude Code does, with `vars` in its environment.
-fn hook(env: &TestEnv, event: &Value, vars: &[(&str, &str)]) {
-    let mut c = env.cmd(&["hook"]);
-    c.stdin(Stdio::piped());
-    for (k, v) in vars {
-        c.env(k, v);
-    }
-    let mut h = c.spawn().unwrap();
-    h.stdin
-        .take()
-        .unwrap()
-        .write_all(event.to_string().as_bytes())
-        .unwrap();
-    assert!(h.wait().unwrap().success());
 }
 
 /// What the hooks add lands on the spans while the session is written, and a later
@@ -959,21 +947,7 @@ fn hook_facts_land_on_the_spans_as_they_are_written() {
         assert!(finished.contains(s), "a span stored live was changed later");
     }
 
-    let out = env.path("out.jsonl");
-    env.run(
-        &[
-            "export",
-            dir.to_str().unwrap(),
-            "--otlp-file",
-            out.to_str().unwrap(),
-        ],
-        0,
-    );
-    assert_eq!(
-        spans(&env.store),
-        finished,
-        "the backfill stores what watch stored"
-    );
+    let out = exported_unchanged(&env, &dir);
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(!text.contains(secret_value), "a secret left in the output");
     assert!(

@@ -26,6 +26,10 @@ pub use link::{Linked, link_head};
 pub use live::{Access, Finality, Finished, Live, Polled};
 pub use watch::{WatchEvent, Watcher};
 
+/// How recent a record or hook event must be for what is read now (HEAD, the settings
+/// files) to be what it was then.
+const FRESH_NS: i64 = 10_000_000_000;
+
 /// The hook facts the store holds for a trace (JSON documents), read back; one that cannot
 /// be read (written by a newer release) is left out and logged.
 pub(crate) fn facts_of(rows: &[String]) -> Vec<sessiontrail_model::HookFact> {

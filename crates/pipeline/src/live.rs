@@ -339,7 +339,7 @@ impl Live {
         store: &mut Store,
     ) -> Result<(), PipelineError> {
         let now = now();
-        if now.0.saturating_sub(s.end.0) > FRESH_NS {
+        if now.0.saturating_sub(s.end.0) > crate::FRESH_NS {
             return Ok(());
         }
         let Some(cwd) = s.cwd.as_deref() else {
@@ -370,9 +370,6 @@ impl Live {
         Ok(())
     }
 }
-
-/// How recent a session's last record must be for HEAD read now to be HEAD then.
-const FRESH_NS: i64 = 10_000_000_000;
 
 /// How far past the spool's read a tool result may be dated and still be waited for.
 const SKEW_NS: i64 = 2_000_000_000;

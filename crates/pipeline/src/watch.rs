@@ -20,10 +20,6 @@ use crate::{Access, Live, Options, PipelineError};
 /// How often the folders are searched for new session files.
 const RESCAN: Duration = Duration::from_secs(1);
 
-/// How recent a `SessionStart` must be for the settings files read now to be those it
-/// started with.
-const FRESH_NS: i64 = 10_000_000_000;
-
 /// What a tick saw, for the driver to report and act on.
 #[derive(Debug)]
 pub enum WatchEvent {
@@ -399,8 +395,12 @@ impl Watcher {
             }
         }
         let m = &sp.main;
-        let whole = std::fs::metadata(&m.path).is_ok_and(|md| md.len() == m.offset);
-        if sp.old.is_some() || m.offset < sp.rotate_past || !m.partial.is_empty() || !whole {
+        // Its size is asked for only once there is enough to rotate.
+        if sp.old.is_some()
+            || m.offset < sp.rotate_past
+            || !m.partial.is_empty()
+            || std::fs::metadata(&m.path).map_or(true, |md| md.len() != m.offset)
+        {
             return;
         }
         let to = rotated(&m.path);
@@ -464,7 +464,7 @@ impl Watcher {
                 )));
                 continue;
             };
-            let fresh = now.saturating_sub(e.received_ns) <= FRESH_NS;
+            let fresh = now.saturating_sub(e.received_ns) <= crate::FRESH_NS;
             if let Some((agent, session, fact)) = hooks::fact_of(&e, opts, fresh) {
                 let t = sessiontrail_trace::trace_id(agent.name(), &session);
                 facts.push((t, fact));

@@ -311,14 +311,15 @@ mod tests {
             pre("waiting", "deploy", 8),
             ask("deploy", 9),
         ];
-        let mut s = session(&[
+        let calls = [
             ("ran", Some(ToolOutcome::Ok)),
             ("asked-ok", Some(ToolOutcome::Error)),
             ("asked-no", Some(ToolOutcome::Rejected)),
             ("denied", Some(ToolOutcome::Error)),
             ("waiting", None),
             ("unhooked", Some(ToolOutcome::Ok)),
-        ]);
+        ];
+        let mut s = session(&calls);
         // Out of order on purpose: facts are applied by their time.
         let mut shuffled = facts.clone();
         shuffled.reverse();
@@ -355,14 +356,7 @@ mod tests {
             Some("default")
         );
         // Applying to a fresh build again gives the same session.
-        let mut again = session(&[
-            ("ran", Some(ToolOutcome::Ok)),
-            ("asked-ok", Some(ToolOutcome::Error)),
-            ("asked-no", Some(ToolOutcome::Rejected)),
-            ("denied", Some(ToolOutcome::Error)),
-            ("waiting", None),
-            ("unhooked", Some(ToolOutcome::Ok)),
-        ]);
+        let mut again = session(&calls);
         apply(&mut again, &facts);
         assert_eq!(again, s);
     }

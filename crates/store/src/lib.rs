@@ -503,12 +503,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Records how far a file that belongs to no session was read (the hook spool).
-    pub fn set_checkpoint(&mut self, c: &CheckpointRow) -> Result<(), StoreError> {
-        put_checkpoint(&self.conn, &NO_TRACE, c)?;
-        Ok(())
-    }
-
     /// Records hook facts `(trace, time_ns, fact)` and how far the spool files they came
     /// from were read, together: a restart reads each line once. A fact recorded twice is
     /// kept once.

@@ -150,11 +150,14 @@ struct Parser {
 /// read when its `SessionStart` hook is read, so that the trace keeps them as they were.
 pub fn settings_now(opts: &ParseOptions, cwd: Option<&str>) -> sessiontrail_model::Ambient {
     let home = opts.home.as_deref().map(Path::new);
-    let config = opts
-        .claude_config_dir
+    ambient::read_now(config_dir(opts).as_deref(), home, cwd)
+}
+
+/// Claude Code's configuration folder: `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+fn config_dir(opts: &ParseOptions) -> Option<PathBuf> {
+    opts.claude_config_dir
         .clone()
-        .or_else(|| home.map(|h| h.join(".claude")));
-    ambient::read_now(config.as_deref(), home, cwd)
+        .or_else(|| opts.home.as_deref().map(|h| Path::new(h).join(".claude")))
 }
 
 /// What `Ambient::sources` says of names read in the transcript's environment dumps.
@@ -169,10 +172,7 @@ fn with_ambient(
     let (mut session, report) = built;
     if let Some(s) = session.as_mut() {
         let home = opts.home.as_deref().map(Path::new);
-        let config = opts
-            .claude_config_dir
-            .clone()
-            .or_else(|| home.map(|h| h.join(".claude")));
+        let config = config_dir(opts);
         let seen_in_dumps = std::mem::take(&mut s.ambient.secret_env_names);
         s.ambient = ambient::read(config.as_deref(), home, s.cwd.as_deref(), files);
         if !seen_in_dumps.is_empty() {
